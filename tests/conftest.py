@@ -1,0 +1,66 @@
+"""Shared fixtures: where the real models and TensorFlow.js reference outputs live.
+
+They come from ``../shared`` beside the checkout, or from ``$TFCACHE_NB_MODEL_DIR`` (the
+models folder itself). Tests that need them are skipped with a clear reason when absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def _models_dir() -> Path | None:
+    env = os.environ.get("TFCACHE_NB_MODEL_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(SHARED / "models")
+    for c in candidates:
+        if (c / "mobilenet_v1_0.25_224" / "model.json").is_file():
+            return c
+    return None
+
+
+def _refs_dir() -> Path | None:
+    models = _models_dir()
+    for c in ([models.parent / "refs"] if models else []) + [SHARED / "refs"]:
+        if (c / "grace_hopper_tfjs_outputs.json").is_file():
+            return c
+    return None
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    """The folder with the three real MobileNet models (skips when absent)."""
+    d = _models_dir()
+    if d is None:
+        pytest.skip("real models absent: ../shared/models not found and $TFCACHE_NB_MODEL_DIR unset")
+    return d
+
+
+@pytest.fixture(scope="session")
+def refs_dir() -> Path:
+    """The folder with TensorFlow.js's reference outputs (skips when absent)."""
+    d = _refs_dir()
+    if d is None:
+        pytest.skip("TensorFlow.js reference outputs absent: ../shared/refs not found")
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Never touch the user's real cache folder: point $TFCACHE_NB_HOME at a temp dir."""
+    monkeypatch.setenv("TFCACHE_NB_HOME", str(tmp_path_factory.mktemp("tfcache_home")))
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("TFCACHE_NB_INTERNET") == "1":
+        return
+    skip = pytest.mark.skip(reason="needs the internet; set TFCACHE_NB_INTERNET=1 to run")
+    for item in items:
+        if "internet" in item.keywords:
+            item.add_marker(skip)

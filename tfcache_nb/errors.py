@@ -1,0 +1,51 @@
+"""The errors the toolkit raises on purpose.
+
+Every one subclasses :class:`TfcacheError`, so ``except tc.TfcacheError`` catches all of
+them and nothing else. Messages are one sentence a user understands.
+"""
+
+from __future__ import annotations
+
+
+class TfcacheError(Exception):
+    """Base of every error raised on purpose by tfcache_nb."""
+
+
+class StorageError(TfcacheError):
+    """A storage could not be read or written."""
+
+
+class StorageQuotaError(StorageError):
+    """A write would take the namespace past its size limit (``exceed storage max size``)."""
+
+
+class StorageValueTooLargeError(StorageError):
+    """One value is over the per-key limit (1 MB in WeChat)."""
+
+
+class ModelFormatError(TfcacheError):
+    """A model.json, weights manifest or weight data is wrong or unsupported."""
+
+
+class ModelLoadError(TfcacheError):
+    """A model could not be fetched or found; the message names the URL and the cause."""
+
+    def __init__(self, message: str, *, url: str | None = None, cause: str | None = None):
+        super().__init__(message)
+        self.url = url
+        self.cause = cause
+
+
+class ImageError(TfcacheError):
+    """An image cannot be read, or is too large to decode safely."""
+
+
+__all__ = [
+    "TfcacheError",
+    "StorageError",
+    "StorageQuotaError",
+    "StorageValueTooLargeError",
+    "ModelFormatError",
+    "ModelLoadError",
+    "ImageError",
+]
