@@ -64,3 +64,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "internet" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory) -> Path:
+    """A synthetic MobileNet v1 0.25 folder (random weights), written once per session."""
+    from tfcache_nb.format.synthetic import write_synthetic_mobilenet
+
+    return Path(write_synthetic_mobilenet(tmp_path_factory.mktemp("synthetic") / "mobilenet_v1_0.25_224",
+                                          alpha=0.25, seed=0))
+
+
+@pytest.fixture(scope="session")
+def synthetic_artifacts(synthetic_dir):
+    from tfcache_nb.format.files import read_model_files
+
+    return read_model_files(synthetic_dir)

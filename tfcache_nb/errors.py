@@ -23,6 +23,10 @@ class StorageValueTooLargeError(StorageError):
     """One value is over the per-key limit (1 MB in WeChat)."""
 
 
+class CacheIntegrityError(StorageError):
+    """A cached model entry is damaged (missing chunk, wrong size, hash mismatch): never used."""
+
+
 class ModelFormatError(TfcacheError):
     """A model.json, weights manifest or weight data is wrong or unsupported."""
 
@@ -45,6 +49,7 @@ __all__ = [
     "StorageError",
     "StorageQuotaError",
     "StorageValueTooLargeError",
+    "CacheIntegrityError",
     "ModelFormatError",
     "ModelLoadError",
     "ImageError",

@@ -2,15 +2,24 @@
 
 TensorFlow.js counts ``modelTopologyBytes`` and ``weightSpecsBytes`` as the UTF-8 length of
 ``JSON.stringify(...)``, and WeChat counts storage in the same text. Python's ``json`` differs
-in two ways that change those counts: it writes ``1.0`` where JavaScript writes ``1``, and
-``1e-07`` where JavaScript writes ``1e-7``. This module closes that gap.
+in ways that change those counts: it writes ``1.0`` where JavaScript writes ``1``, ``1e-07``
+where JavaScript writes ``1e-7``, integers past 2**53 with digits a JavaScript number does not
+hold, and lone surrogates raw where JavaScript escapes them. JavaScript also writes an object's
+integer-like keys first, in ascending order. This module closes those gaps.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
+
+import numpy as np
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_SAFE_INTEGER = 2 ** 53
+_MAX_ARRAY_INDEX = 2 ** 32 - 2
 
 
 def js_number(value: float) -> str:
@@ -55,21 +64,42 @@ def js_dumps(value: Any) -> str:
     return "".join(parts)
 
 
+def _js_string(text: str) -> str:
+    quoted = json.dumps(text, ensure_ascii=False)
+    # Well-formed JSON.stringify escapes lone surrogates (a valid pair is never split in str).
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _is_array_index(key: str) -> bool:
+    return key.isdigit() and key.isascii() and (key == "0" or key[0] != "0") and int(key) <= _MAX_ARRAY_INDEX
+
+
+def _js_key_order(keys: list[str]) -> list[str]:
+    """Own-property order: array-index keys ascending, then the others as inserted."""
+    indexes = sorted((k for k in keys if _is_array_index(k)), key=int)
+    return indexes + [k for k in keys if not _is_array_index(k)]
+
+
 def _write(value: Any, out: list[str]) -> None:
+    if isinstance(value, np.generic) and not isinstance(value, (np.str_, np.bytes_)):
+        value = value.item()
     if isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif value is None or isinstance(value, bool) or isinstance(value, int):
+        out.append(_js_string(value))
+    elif value is None or isinstance(value, bool):
         out.append(json.dumps(value))
+    elif isinstance(value, int):
+        out.append(str(value) if abs(value) < _MAX_SAFE_INTEGER else js_number(float(value)))
     elif isinstance(value, float):
         out.append(js_number(value))
     elif isinstance(value, dict):
+        items = {str(key): item for key, item in value.items()}
         out.append("{")
-        for i, (key, item) in enumerate(value.items()):
+        for i, key in enumerate(_js_key_order(list(items))):
             if i:
                 out.append(",")
-            out.append(json.dumps(str(key), ensure_ascii=False))
+            out.append(_js_string(key))
             out.append(":")
-            _write(item, out)
+            _write(items[key], out)
         out.append("}")
     elif isinstance(value, (list, tuple)):
         out.append("[")

@@ -1,0 +1,250 @@
+"""The cache-aware loader: cache first, then the network, then save, as the plugin does, and better.
+
+Better than the plugin: a SHA-256 of the weights is stored and checked on every cache load (a
+damaged entry is a miss, fetched again and replaced); the source URL, ETag and Last-Modified
+are stored so ``revalidate=True`` can ask the server whether the model changed; a full
+storage evicts least recently used models or stores a quantized copy instead of failing;
+and the report says where the model came from and where the time went.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, TfcacheError
+from ..format.artifacts import ModelArtifacts
+from ..io.cache_metadata import CacheMetadata
+from ..io.file_storage_io import FileStorageIO, file_storage_io
+from ..io.http_io import HttpIOHandler
+from ..io.local_storage_io import LocalStorageIO, local_storage_io
+from ..io.router import io_for
+from ..storage.base import KeyValueStorage
+from .keys import default_cache_key, source_id
+from .policy import candidate_forms, plan_save, validate_options
+from .report import LoadReport
+
+ProgressCallback = Callable[[float, int, int], None]
+
+
+def _cache_entry(cache: Any, key: str) -> LocalStorageIO | FileStorageIO | None:
+    if cache is None:
+        return None
+    if isinstance(cache, KeyValueStorage):
+        return local_storage_io(cache, key)
+    if isinstance(cache, (str, os.PathLike)):
+        return file_storage_io(Path(cache), key)
+    raise TfcacheError(f"cache must be a WxStorage or a folder for file storage, not {type(cache).__name__}.")
+
+
+def _source_handler(source: Any, on_progress: ProgressCallback | None, options: dict[str, Any]) -> Any:
+    if hasattr(source, "load"):
+        return source
+    if isinstance(source, str) and source.lower().startswith(("http://", "https://")):
+        return io_for(source, on_progress=on_progress, **options)
+    return io_for(source)
+
+
+def load_artifacts(source: Any, *, cache: KeyValueStorage | str | os.PathLike[str] | None = None,
+                   cache_key: str | None = None, quantize: str | None = None, on_full: str = "evict",
+                   revalidate: bool = False, on_progress: ProgressCallback | None = None,
+                   **options: Any) -> tuple[ModelArtifacts, LoadReport]:
+    """Load a model from the cache when a valid copy is there, else from ``source`` and save it.
+
+    ``source``: a URL, a local path or an IO handler. ``cache``: a :class:`WxStorage` (the
+    plugin's local storage) or a folder (the plugin's file storage), or None. Other options go
+    to :func:`http_io` (``timeout``, ``weight_path_prefix``, ``session``, ...).
+    """
+    started = time.perf_counter()
+    validate_options(quantize, on_full)
+    handler = _source_handler(source, on_progress, options)
+    if isinstance(handler, HttpIOHandler):
+        handler.reset_counters()
+    url = source_id(source)
+    key = cache_key or default_cache_key(source)
+    report = LoadReport(url=url, cache_key=key if cache is not None else None,
+                        origin="http" if isinstance(handler, HttpIOHandler) else "local")
+    entry = _cache_entry(cache, key)
+    storage_usable = entry is not None
+
+    artifacts: ModelArtifacts | None = None
+    meta: CacheMetadata | None = None
+    revalidation: Any = None
+    if entry is not None:
+        try:
+            artifacts, meta = _read_cache(entry, report)
+        except StorageError as exc:
+            storage_usable = False
+            report.cache_error = str(exc)
+    if artifacts is not None and revalidate:
+        artifacts, revalidation = _revalidate(handler, meta, artifacts, report)
+
+    if artifacts is not None:
+        report.source = "cache"
+        report.quantization = meta.quantization if meta else None
+        report.weight_bytes = len(artifacts.weight_data)
+        _touch(entry, meta)
+        report.total_s = time.perf_counter() - started
+        if on_progress is not None:
+            on_progress(1.0, report.bytes_storage, report.bytes_storage)
+        return artifacts, report
+
+    t0 = time.perf_counter()
+    artifacts, etag, last_modified = _fetch(handler, revalidation.doc if revalidation else None)
+    if revalidation is not None:
+        etag, last_modified = revalidation.etag, revalidation.last_modified
+    report.add_phase("network", time.perf_counter() - t0)
+    report.source = "network"
+    report.weight_bytes = len(artifacts.weight_data)
+    _count_network(handler, report)
+    if entry is not None and storage_usable:
+        _save(entry, artifacts, url, etag, last_modified, quantize, on_full, report)
+    elif entry is not None:
+        report.save_error = f"the cache could not be used: {report.cache_error}"
+    report.total_s = time.perf_counter() - started
+    return artifacts, report
+
+
+def _read_cache(entry: LocalStorageIO | FileStorageIO,
+                report: LoadReport) -> tuple[ModelArtifacts | None, CacheMetadata | None]:
+    """A valid cached copy, or None with the reason a miss happened."""
+    t0 = time.perf_counter()
+    try:
+        if not entry.exists():
+            report.cache_miss_reason = "not in the cache"
+            return None, None
+        meta = entry.read_metadata()
+        artifacts = entry.load(verify=True)
+    except CacheIntegrityError as exc:
+        report.cache_miss_reason = f"damaged entry, fetched again: {exc}"
+        try:
+            entry.remove()
+        except TfcacheError:
+            pass
+        return None, None
+    except ModelLoadError:
+        report.cache_miss_reason = "not in the cache"
+        return None, None
+    timings = getattr(entry, "last_timings", None)
+    if timings:
+        for name, seconds in timings.items():
+            report.add_phase(name, seconds)
+    else:
+        report.add_phase("storage_read", time.perf_counter() - t0)
+    report.bytes_storage = entry.stored_bytes()
+    return artifacts, meta
+
+
+def _revalidate(handler: Any, meta: CacheMetadata | None, cached: ModelArtifacts,
+                report: LoadReport) -> tuple[ModelArtifacts | None, Any]:
+    """Ask the server whether model.json changed; keep the cached copy if not, or if unreachable."""
+    if not isinstance(handler, HttpIOHandler):
+        report.revalidated = "not applicable (not an HTTP source)"
+        return cached, None
+    t0 = time.perf_counter()
+    try:
+        result = handler.fetch_model_json(etag=meta.etag if meta else None,
+                                          last_modified=meta.last_modified if meta else None)
+    except ModelLoadError as exc:
+        report.stale = True
+        report.revalidated = f"failed, cached copy used: {exc}"
+        return cached, None
+    finally:
+        report.add_phase("revalidate", time.perf_counter() - t0)
+        _count_network(handler, report)
+    if result.not_modified:
+        report.revalidated = "not modified (304)"
+        return cached, None
+    report.revalidated = "changed on the server: fetched again"
+    report.cache_miss_reason = "changed on the server"
+    return None, result
+
+
+def _count_network(handler: Any, report: LoadReport) -> None:
+    """The handler's counters add up over this call: copy them, never add twice."""
+    report.bytes_network = int(getattr(handler, "bytes_downloaded", 0) or 0)
+    report.requests = int(getattr(handler, "requests_made", 0) or 0)
+
+
+def _fetch(handler: Any, doc: dict[str, Any] | None) -> tuple[ModelArtifacts, str | None, str | None]:
+    """The model from its source, with the ETag and Last-Modified to store for revalidation."""
+    if not isinstance(handler, HttpIOHandler):
+        return handler.load(), None, None
+    etag = last_modified = None
+    if doc is None:
+        result = handler.fetch_model_json()
+        doc, etag, last_modified = result.doc, result.etag, result.last_modified
+    data = handler.fetch_weights(doc)
+    try:
+        return ModelArtifacts.from_model_json(doc, data), etag, last_modified
+    except ModelFormatError as exc:
+        raise ModelFormatError(f"{handler.url}: {exc}") from None
+
+
+def _touch(entry: Any, meta: CacheMetadata | None) -> None:
+    """Record the use for LRU eviction; a failure here never fails the load."""
+    if meta is None:
+        return
+    meta.last_used = time.time()
+    try:
+        entry.write_metadata(meta)
+    except TfcacheError:
+        pass
+
+
+def _save(entry: LocalStorageIO | FileStorageIO, artifacts: ModelArtifacts, url: str, etag: str | None,
+          last_modified: str | None, quantize: str | None, on_full: str, report: LoadReport) -> None:
+    t0 = time.perf_counter()
+    try:
+        forms = candidate_forms(artifacts, quantize)
+    except TfcacheError as exc:
+        report.save_error = f"could not quantize the model: {exc}"
+        return
+    if quantize is not None:
+        report.add_phase("quantize", time.perf_counter() - t0)
+
+    def metadata_for(form: str | None, stored: ModelArtifacts) -> CacheMetadata:
+        return CacheMetadata(
+            sha256=stored.weights_sha256(), source=url,
+            etag=etag, last_modified=last_modified,
+            quantization=form, weight_data_bytes=len(stored.weight_data),
+            original_weight_bytes=len(artifacts.weight_data))
+
+    t1 = time.perf_counter()
+    try:
+        if isinstance(entry, FileStorageIO):
+            form, stored = forms[0]
+            entry.save(stored, metadata=metadata_for(form, stored))
+        else:
+            plan = plan_save(entry, forms, metadata_for, allow_evict=on_full == "evict")
+            if not plan.fits:
+                message = (f"the model needs {plan.needed:,} bytes of storage but only {plan.free:,} of "
+                           f"{entry.store.limit_bytes:,} are free")
+                if on_full == "error":
+                    raise StorageQuotaError(f"exceed storage max size: {message}.")
+                report.save_error = message + ("" if on_full == "skip" else
+                                               ", and evicting other cached models would not make room")
+                return
+            if plan.evict:
+                t2 = time.perf_counter()
+                for victim in plan.evict:
+                    local_storage_io(entry.store, victim).remove()
+                report.evicted = list(plan.evict)
+                report.add_phase("evict", time.perf_counter() - t2)
+            form, stored = plan.form, plan.artifacts
+            entry.save(stored, items=plan.items)
+    except StorageQuotaError as exc:
+        if on_full == "error":
+            raise
+        report.save_error = str(exc)
+        return
+    except StorageError as exc:
+        report.save_error = str(exc)
+        return
+    finally:
+        report.add_phase("save", time.perf_counter() - t1)
+    report.saved = True
+    report.quantization = form
+    report.bytes_storage = entry.stored_bytes()

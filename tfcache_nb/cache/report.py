@@ -1,0 +1,92 @@
+"""The load report: where a model came from and where the time went."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .._html import esc, human_bytes, human_seconds, table
+
+
+@dataclasses.dataclass
+class LoadReport:
+    """What one :func:`load_artifacts` call did.
+
+    ``source`` is ``"cache"`` (from storage) or ``"network"`` (from the model's source, be it
+    a URL or a local folder: ``origin`` says which). ``phases`` holds seconds per phase
+    (``network``, ``storage_read``, ``decode``, ``verify``, ``quantize``, ``evict``, ``save``,
+    ``build``...).
+    """
+
+    source: str = "network"
+    url: str | None = None
+    origin: str = "http"
+    cache_key: str | None = None
+    total_s: float = 0.0
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)
+    bytes_network: int = 0
+    bytes_storage: int = 0
+    weight_bytes: int = 0
+    requests: int = 0
+    saved: bool = False
+    save_error: str | None = None
+    quantization: str | None = None
+    evicted: list[str] = dataclasses.field(default_factory=list)
+    cache_miss_reason: str | None = None
+    cache_error: str | None = None
+    revalidated: str | None = None
+    stale: bool = False
+
+    def add_phase(self, name: str, seconds: float) -> None:
+        self.phases[name] = self.phases.get(name, 0.0) + seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"loaded from {self.source} in {human_seconds(self.total_s)}"
+                 + (f" (cache key '{self.cache_key}')" if self.cache_key else "")]
+        if self.cache_miss_reason:
+            lines.append(f"cache miss: {self.cache_miss_reason}")
+        if self.cache_error:
+            lines.append(f"cache unavailable: {self.cache_error}")
+        if self.revalidated:
+            lines.append(f"revalidation: {self.revalidated}")
+        if self.stale:
+            lines.append("the network could not be reached: used the cached copy, which may be stale")
+        lines.append("phases: " + ", ".join(f"{k} {human_seconds(v)}" for k, v in self.phases.items()))
+        lines.append(f"bytes over the network: {human_bytes(self.bytes_network)}; "
+                     f"in storage: {human_bytes(self.bytes_storage)}")
+        if self.source == "network":
+            if self.saved:
+                form = self.quantization or "float32"
+                lines.append(f"saved to the cache as {form}")
+            elif self.save_error:
+                lines.append(f"not saved: {self.save_error}")
+        if self.evicted:
+            lines.append("evicted to make room: " + ", ".join(self.evicted))
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.summary_lines())
+
+    def _repr_html_(self) -> str:
+        rows = [("source", self.source), ("from", self.url or "-"), ("cache key", self.cache_key or "-"),
+                ("total", human_seconds(self.total_s))]
+        rows += [(f"  {k}", human_seconds(v)) for k, v in self.phases.items()]
+        rows += [("bytes over the network", human_bytes(self.bytes_network)),
+                 ("bytes in storage", human_bytes(self.bytes_storage))]
+        if self.source == "network":
+            rows.append(("saved", f"yes, as {self.quantization or 'float32'}" if self.saved
+                         else f"no: {self.save_error or 'no cache given'}"))
+        for label, value in (("cache miss", self.cache_miss_reason), ("cache error", self.cache_error),
+                             ("revalidation", self.revalidated)):
+            if value:
+                rows.append((label, value))
+        if self.stale:
+            rows.append(("warning", "network unreachable: the cached copy was used and may be stale"))
+        if self.evicted:
+            rows.append(("evicted", ", ".join(self.evicted)))
+        colour = "#2e7d32" if self.source == "cache" else "#1565c0"
+        head = f"<div style='color:{colour};font-family:sans-serif'>Load report: <b>{esc(self.source)}</b></div>"
+        return head + table(rows)

@@ -1,0 +1,506 @@
+"""Run a TF.js graph model (GraphDef JSON from the TF.js converter) with numpy.
+
+At build time: nodes are put in topological order, nodes whose inputs are all constants
+are evaluated once, and a convolution's per-channel ``BiasAdd``/``Add``/``Sub``/``Mul``,
+``FusedBatchNorm`` and ``Relu``/``Relu6`` are folded into its kernel and bias when the
+convolution is their only input. Then a batch of one zero image is pushed through, so a
+shape that does not fit is reported (naming the node) when the model is built.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ModelFormatError
+from . import ops
+from .plan import Plan, Step
+
+F32 = np.float32
+
+
+@dataclasses.dataclass
+class GraphInfo:
+    input_name: str
+    input_shape: tuple[int | None, ...]
+    output_names: list[str]
+    output_shape: tuple[int | None, ...]
+
+
+@dataclasses.dataclass
+class _Node:
+    name: str
+    op: str
+    inputs: list[str]
+    attr: dict[str, Any]
+
+
+# ---------------------------------------------------------------------------- attributes
+def _attr(node: _Node, key: str, default: Any = None) -> Any:
+    """An attribute's plain value: str for ``s``, int for ``i``, lists for ``list``."""
+    value = node.attr.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, Mapping):
+        raise ModelFormatError(f"node '{node.name}' has an invalid attribute '{key}'.")
+    if "s" in value:
+        return _b64(value["s"], node, key)
+    if "i" in value:
+        return int(value["i"])
+    if "f" in value:
+        return float(value["f"])
+    if "b" in value:
+        return bool(value["b"])
+    if "type" in value:
+        return str(value["type"])
+    if "list" in value:
+        lst = value["list"] or {}
+        if "i" in lst:
+            return [int(v) for v in lst["i"]]
+        if "s" in lst:
+            return [_b64(v, node, key) for v in lst["s"]]
+        if "f" in lst:
+            return [float(v) for v in lst["f"]]
+        return []
+    if "shape" in value:
+        shape = value["shape"] or {}
+        if shape.get("unknownRank"):
+            return None
+        return [int(d.get("size", -1)) for d in shape.get("dim", [])]
+    return default
+
+
+def _b64(text: Any, node: _Node, key: str) -> str:
+    try:
+        return base64.b64decode(str(text), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise ModelFormatError(f"node '{node.name}' attribute '{key}' is not valid base64 text.") from None
+
+
+def _data_format(node: _Node) -> None:
+    fmt = _attr(node, "data_format", "NHWC")
+    if fmt not in ("NHWC", None, ""):
+        raise ModelFormatError(f"node '{node.name}' ({node.op}) uses data_format '{fmt}'; only NHWC is supported.")
+
+
+def _hw(node: _Node, key: str, default: int = 1) -> tuple[int, int]:
+    values = _attr(node, key)
+    if values is None:
+        return default, default
+    if len(values) == 4:
+        if values[0] != 1 or values[3] != 1:
+            raise ModelFormatError(f"node '{node.name}' ({node.op}) has {key} {values} over batch or channels.")
+        return values[1], values[2]
+    if len(values) == 2:
+        return values[0], values[1]
+    raise ModelFormatError(f"node '{node.name}' ({node.op}) has an invalid '{key}' {values}.")
+
+
+def _conv_padding(node: _Node) -> str | list[tuple[int, int]]:
+    padding = _attr(node, "padding", "VALID")
+    if padding == "SAME":
+        return "same"
+    if padding == "VALID":
+        return "valid"
+    if padding == "EXPLICIT":
+        p = _attr(node, "explicit_paddings", [])
+        if len(p) != 8:
+            raise ModelFormatError(f"node '{node.name}' ({node.op}) has EXPLICIT padding without 8 explicit_paddings.")
+        return [(p[2], p[3]), (p[4], p[5])]
+    raise ModelFormatError(f"node '{node.name}' ({node.op}) uses padding '{padding}', which is not supported.")
+
+
+# ---------------------------------------------------------------------------- element-wise ops
+_FUSED_ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "Tanh": "tanh"}
+
+
+def _activation_fn(node: _Node, name: str, args: list[np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    if name in ("", "linear", None):
+        return lambda y: y
+    if name in _FUSED_ACTIVATIONS:
+        act = _FUSED_ACTIVATIONS[name]
+        return lambda y: ops.apply_activation(act, y, inplace=True)
+    if name == "Elu":
+        return lambda y: np.where(y > 0, y, np.expm1(np.minimum(y, 0))).astype(F32)
+    if name == "LeakyRelu":
+        alpha = F32(_attr(node, "leakyrelu_alpha", 0.2))
+        return lambda y: np.where(y >= 0, y, y * alpha).astype(F32)
+    if name == "Prelu":
+        if not args:
+            raise ModelFormatError(f"node '{node.name}' ({node.op}) uses Prelu without its alpha argument.")
+        alpha = args[0].astype(F32)
+        return lambda y: np.where(y >= 0, y, y * alpha).astype(F32)
+    raise ModelFormatError(f"node '{node.name}' ({node.op}) fuses the activation '{name}', which is not supported.")
+
+
+
+def _simple_op(node: _Node, consts: list[np.ndarray | None]) -> Callable[..., np.ndarray]:
+    """A callable on all of the node's inputs, in order, for the ops that need no compilation."""
+    op = node.op
+    if op == "Identity" or op == "StopGradient":
+        return lambda x: x
+    if op in ("Add", "AddV2"):
+        return np.add
+    if op == "Sub":
+        return np.subtract
+    if op == "Mul":
+        return np.multiply
+    if op == "RealDiv":
+        return np.divide
+    if op == "BiasAdd":
+        _data_format(node)
+        return np.add
+    if op == "Relu":
+        return ops.relu
+    if op == "Relu6":
+        return ops.relu6
+    if op == "Sigmoid":
+        return ops.sigmoid
+    if op == "Tanh":
+        return ops.tanh
+    if op == "Softmax":
+        return lambda x: ops.softmax(x, axis=-1)
+    if op == "Mean":
+        keep = bool(_attr(node, "keep_dims", False))
+        return lambda x, axes: x.mean(axis=tuple(int(a) for a in np.ravel(axes)), keepdims=keep, dtype=F32)
+    if op == "Squeeze":
+        dims = _attr(node, "squeeze_dims", None) or _attr(node, "axis", None) or []
+
+        def squeeze(x, dims=tuple(dims)):
+            if not dims:
+                return np.squeeze(x, axis=tuple(i for i in range(1, x.ndim) if x.shape[i] == 1))
+            return np.squeeze(x, axis=dims)
+        return squeeze
+    if op == "Reshape":
+        return lambda x, shape: x.reshape(tuple(int(s) for s in np.ravel(shape)))
+    if op == "ConcatV2":
+        return lambda *xs: np.concatenate(xs[:-1], axis=int(np.ravel(xs[-1])[0]))
+    if op == "Pad":
+        def pad(x, paddings):
+            p = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)
+            return np.pad(x, [tuple(r) for r in p])
+        return pad
+    if op in ("AvgPool", "MaxPool"):
+        _data_format(node)
+        pool, strides = _hw(node, "ksize"), _hw(node, "strides")
+        padding = _attr(node, "padding", "VALID")
+        if padding not in ("SAME", "VALID"):
+            raise ModelFormatError(f"node '{node.name}' ({op}) uses padding '{padding}', which is not supported.")
+        mode = "avg" if op == "AvgPool" else "max"
+        return lambda x: ops.pool2d(x, pool, strides, padding.lower(), mode)
+    if op in ("FusedBatchNorm", "FusedBatchNormV3"):
+        _data_format(node)
+        eps = float(_attr(node, "epsilon", 1e-3))
+        return lambda x, s, o, m, v, *rest: ops.batch_norm(x, s, o, m, v, eps)
+    if op == "MatMul":
+        ta, tb = bool(_attr(node, "transpose_a", False)), bool(_attr(node, "transpose_b", False))
+        return lambda a, b: ops.matmul(a, b, ta, tb)
+    if op in ("Conv2D", "DepthwiseConv2dNative"):
+        _data_format(node)
+        strides, dil, padding = _hw(node, "strides"), _hw(node, "dilations"), _conv_padding(node)
+        kind = ops.Conv2D if op == "Conv2D" else ops.DepthwiseConv2D
+        return lambda x, k: kind(k, None, strides, padding, dil)(x)
+    raise ModelFormatError(f"node '{node.name}' uses the op '{op}', which is not supported.")
+
+
+SUPPORTED_OPS = {
+    "Placeholder", "Const", "Identity", "StopGradient", "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "Add",
+    "AddV2", "Mul", "Sub", "RealDiv", "Relu", "Relu6", "Sigmoid", "Tanh", "Mean", "Squeeze", "Reshape",
+    "Softmax", "AvgPool", "MaxPool", "Pad", "ConcatV2", "FusedBatchNorm", "FusedBatchNormV3", "MatMul",
+    "_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul", "NoOp",
+}
+
+
+# ---------------------------------------------------------------------------- building
+def _parse_nodes(topology: Mapping[str, Any]) -> list[_Node]:
+    raw_nodes = topology.get("node") if isinstance(topology, Mapping) else None
+    if not isinstance(raw_nodes, list):
+        raise ModelFormatError("the graph model's 'modelTopology' has no 'node' list.")
+    nodes = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_nodes):
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str) or not isinstance(raw.get("op"), str):
+            raise ModelFormatError(f"node #{i} of the graph has no 'name' or 'op'.")
+        name = raw["name"]
+        if name in seen:  # the converter sometimes repeats a node (e.g. the Placeholder): keep the first
+            continue
+        seen.add(name)
+        inputs = []
+        for inp in raw.get("input", []) or []:
+            inp = str(inp)
+            if inp.startswith("^"):
+                continue  # control dependency: order only, no data
+            base, _, index = inp.partition(":")
+            if index not in ("", "0"):
+                raise ModelFormatError(f"node '{name}' reads output {index} of '{base}'; only first outputs are supported.")
+            inputs.append(base)
+        nodes.append(_Node(name, raw["op"], inputs, dict(raw.get("attr") or {})))
+    return nodes
+
+
+class _GraphBuilder:
+    def __init__(self, topology: Mapping[str, Any], weights: Mapping[str, np.ndarray], keep: set[str],
+                 outputs: Sequence[str] | None, signature: Mapping[str, Any] | None):
+        self.nodes = _parse_nodes(topology)
+        self.by_name = {n.name: n for n in self.nodes}
+        self.weights = weights
+        for node in self.nodes:
+            if node.op not in SUPPORTED_OPS:
+                raise ModelFormatError(f"node '{node.name}' uses the op '{node.op}', which is not supported.")
+            for src in node.inputs:
+                if src not in self.by_name:
+                    raise ModelFormatError(f"node '{node.name}' reads '{src}', which is not a node of the graph.")
+        placeholders = [n for n in self.nodes if n.op == "Placeholder"]
+        if len(placeholders) != 1:
+            raise ModelFormatError(f"the graph has {len(placeholders)} Placeholder inputs; exactly one is supported.")
+        self.input = placeholders[0]
+        self.consumers: dict[str, list[str]] = {}
+        for node in self.nodes:
+            for src in node.inputs:
+                self.consumers.setdefault(src, []).append(node.name)
+        if outputs is None:
+            outputs = _signature_outputs(signature, self.by_name) or [
+                n.name for n in self.nodes if n.name not in self.consumers and n.op not in ("Const", "Placeholder", "NoOp")]
+        for out in outputs:
+            if out not in self.by_name:
+                raise ModelFormatError(f"the graph has no node named '{out}'.")
+        if not outputs:
+            raise ModelFormatError("the graph has no output node.")
+        self.outputs = list(outputs)
+        self.keep = set(keep) | set(self.outputs)
+        self.consts: dict[str, np.ndarray] = {}
+        self.steps: list[Step] = []
+        self.alias: dict[str, str] = {}  # fused-away node -> array that holds its value (none)
+
+    def order(self) -> list[_Node]:
+        ordered: list[_Node] = []
+        state: dict[str, int] = {}
+        for root in self.outputs:
+            stack = [(root, False)]
+            while stack:
+                name, done = stack.pop()
+                if done:
+                    state[name] = 2
+                    ordered.append(self.by_name[name])
+                    continue
+                if state.get(name) == 2:
+                    continue
+                if state.get(name) == 1:
+                    raise ModelFormatError(f"the graph has a cycle through node '{name}'.")
+                state[name] = 1
+                stack.append((name, True))
+                for src in reversed(self.by_name[name].inputs):
+                    if state.get(src) == 1:
+                        raise ModelFormatError(f"the graph has a cycle through node '{src}'.")
+                    if state.get(src) != 2:
+                        stack.append((src, False))
+        return ordered
+
+    def const(self, node: _Node) -> np.ndarray:
+        value = self.weights.get(node.name)
+        if value is None:
+            raise ModelFormatError(f"Const node '{node.name}' has no value in the weights manifest.")
+        return np.asarray(value)
+
+    def build(self) -> tuple[Plan, GraphInfo]:
+        shape = _attr(self.input, "shape")
+        if shape is None:
+            raise ModelFormatError(f"the input '{self.input.name}' has no shape.")
+        input_shape = tuple(None if d < 0 else d for d in shape)
+        ordered = self.order()
+        # constants first, so folding a conv's bias can see constants computed later in the order
+        for node in ordered:
+            if node.op == "Const":
+                self.consts[node.name] = self.const(node)
+            elif node.inputs and node.op != "Placeholder":
+                vals = [self.consts.get(src) for src in node.inputs]
+                if all(v is not None for v in vals):
+                    self.consts[node.name] = self._fold_constant(node, vals)
+        absorbed: set[str] = set()
+        for node in ordered:
+            if node.name in absorbed or node.name in self.consts or node.op in ("Placeholder", "NoOp"):
+                continue
+            vals = [self.consts.get(src) for src in node.inputs]
+            if node.op in ("Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative",
+                           "MatMul", "_FusedMatMul") and len(vals) > 1 and vals[1] is not None and vals[0] is None:
+                absorbed |= self._conv(node, vals)
+                continue
+            self._generic(node, vals)
+        for out in self.outputs:
+            if out in self.consts:
+                value = self.consts[out]
+                self.steps.append(Step(out, [self.input.name],
+                                       lambda x, v=value: np.broadcast_to(v, v.shape).copy(), "Const"))
+        plan = Plan(self.input.name, self.steps, self.outputs)
+        out_shape = self._dry_run(plan, input_shape)
+        return plan, GraphInfo(self.input.name, input_shape, self.outputs, out_shape)
+
+    def _dry_run(self, plan: Plan, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        if any(d is None for d in input_shape[1:]) or not input_shape:
+            return (None,)
+        x = np.zeros((1, *input_shape[1:]), F32)
+        out = plan.run(x)[0]
+        return (None, *out.shape[1:])
+
+    def _fold_constant(self, node: _Node, vals: list[np.ndarray]) -> np.ndarray:
+        fn = self._callable(node, [None] * len(vals))
+        try:
+            return np.asarray(fn(*vals))
+        except (ValueError, IndexError, TypeError) as exc:
+            raise ModelFormatError(f"node '{node.name}' ({node.op}) cannot combine its constant inputs: {exc}") from None
+
+    def _callable(self, node: _Node, vals: list[np.ndarray | None]) -> Callable[..., np.ndarray]:
+        if node.op in ("_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul"):
+            raise ModelFormatError(f"node '{node.name}' ({node.op}) needs a constant filter and a computed input.")
+        return _simple_op(node, vals)
+
+    def _generic(self, node: _Node, vals: list[np.ndarray | None]) -> None:
+        fn = self._callable(node, vals)
+        dyn = [src for src, v in zip(node.inputs, vals) if v is None]
+        if all(v is None for v in vals):
+            call = fn
+        else:
+            slots = list(vals)
+
+            def call(*arrays, fn=fn, slots=slots):
+                it = iter(arrays)
+                return fn(*[next(it) if s is None else s for s in slots])
+        self.steps.append(Step(node.name, dyn, call, node.op))
+
+    # ---- convolutions with their bias, scale, batch norm and activation folded in
+    def _conv(self, node: _Node, vals: list[np.ndarray | None]) -> set[str]:
+        op = node.op
+        kernel = vals[1].astype(F32)
+        depthwise = op in ("DepthwiseConv2dNative", "FusedDepthwiseConv2dNative")
+        matmul = op in ("MatMul", "_FusedMatMul")
+        bias: np.ndarray | None = None
+        activation = "linear"
+        post: Callable[[np.ndarray], np.ndarray] | None = None
+        if matmul:
+            if _attr(node, "transpose_a", False):
+                self._generic(node, vals)
+                return set()
+            if _attr(node, "transpose_b", False):
+                kernel = kernel.T
+            if kernel.ndim != 2:
+                raise ModelFormatError(f"node '{node.name}' ({op}) has a {kernel.ndim}-D weight; MatMul needs 2-D.")
+        else:
+            _data_format(node)
+            if kernel.ndim != 4:
+                raise ModelFormatError(f"node '{node.name}' ({op}) has a filter of shape {list(kernel.shape)}; "
+                                       "a 4-D filter is needed.")
+        cout = kernel.shape[-1] if not depthwise else kernel.shape[2] * kernel.shape[3]
+        if op in ("_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul"):
+            fused = _attr(node, "fused_ops", []) or []
+            extra = fused[0] if fused else ""
+            act = fused[1] if len(fused) > 1 else ""
+            args = [v for v in vals[2:]]
+            if any(a is None for a in args):
+                raise ModelFormatError(f"node '{node.name}' ({op}) has a computed bias; only constants are supported.")
+            if extra == "BiasAdd":
+                bias = _channel_vector(args[0], cout, node)
+                args = args[1:]
+            elif extra in ("FusedBatchNorm", "FusedBatchNormV3"):
+                raise ModelFormatError(f"node '{node.name}' ({op}) fuses FusedBatchNorm, which TensorFlow.js does not support either.")
+            elif extra:
+                act, args = extra, args
+            if act in ("Relu", "Relu6", "Sigmoid", "Tanh"):
+                activation = _FUSED_ACTIVATIONS[act]
+            elif act:
+                post = _activation_fn(node, act, args)
+        out_name = node.name
+        absorbed: set[str] = set()
+        # fold per-channel affine ops that follow, while the conv output has one consumer
+        while post is None and activation == "linear":
+            nxt = self._only_consumer(out_name)
+            if nxt is None:
+                break
+            if nxt.op in ("BiasAdd", "Add", "AddV2", "Sub", "Mul"):
+                other = [self.consts.get(s) if s != out_name else None for s in nxt.inputs]
+                if len(nxt.inputs) != 2 or nxt.inputs.count(out_name) != 1:
+                    break
+                c = other[1] if nxt.inputs[0] == out_name else other[0]
+                c = None if c is None else _maybe_channel_vector(c, cout)
+                if c is None or (nxt.op == "Sub" and nxt.inputs[1] == out_name):
+                    break
+                c64 = c.astype(np.float64)
+                b64 = np.zeros(cout) if bias is None else bias.astype(np.float64)
+                if nxt.op == "Mul":
+                    kernel = (kernel.astype(np.float64) * (c64.reshape(kernel.shape[2], kernel.shape[3])
+                                                           if depthwise else c64)).astype(F32)
+                    bias = None if bias is None else (b64 * c64).astype(F32)
+                else:
+                    bias = (b64 - c64 if nxt.op == "Sub" else b64 + c64).astype(F32)
+            elif nxt.op in ("FusedBatchNorm", "FusedBatchNormV3"):
+                params = [self.consts.get(s) for s in nxt.inputs[1:5]]
+                if nxt.inputs[0] != out_name or len(params) != 4 or any(p is None for p in params):
+                    break
+                scale, offset = ops.batch_norm_scale_offset(*[_channel_vector(p, cout, nxt) for p in params],
+                                                            float(_attr(nxt, "epsilon", 1e-3)))
+                kernel, bias = ops.fold_scale_offset(kernel, bias, scale, offset, depthwise)
+            elif nxt.op in ("Relu", "Relu6"):
+                activation = _FUSED_ACTIVATIONS[nxt.op]
+            else:
+                break
+            absorbed.add(nxt.name)
+            out_name = nxt.name
+        if matmul:
+            k, b, act = kernel, bias, activation
+            fn: Callable[[np.ndarray], np.ndarray] = lambda x: ops.dense(x, k, b, act)
+        else:
+            strides, dil, padding = _hw(node, "strides"), _hw(node, "dilations"), _conv_padding(node)
+            cls = ops.DepthwiseConv2D if depthwise else ops.Conv2D
+            fn = cls(kernel, bias, strides, padding, dil, activation)
+        if post is not None:
+            inner, p = fn, post
+            fn = lambda x: p(inner(x))
+        self.steps.append(Step(out_name, [node.inputs[0]], fn, op))
+        return absorbed
+
+    def _only_consumer(self, name: str) -> _Node | None:
+        users = self.consumers.get(name, [])
+        if len(users) != 1 or name in self.keep:
+            return None
+        return self.by_name[users[0]]
+
+
+def _maybe_channel_vector(value: np.ndarray, channels: int) -> np.ndarray | None:
+    """``value`` as a per-channel vector if it broadcasts only along the last axis, else None."""
+    v = np.asarray(value)
+    if v.dtype.kind != "f":
+        return None
+    if v.size == 1:
+        return np.full(channels, v.reshape(()), dtype=F32)
+    if v.shape[-1] == channels and v.size == channels:
+        return v.reshape(channels).astype(F32)
+    return None
+
+
+def _channel_vector(value: np.ndarray, channels: int, node: _Node) -> np.ndarray:
+    v = _maybe_channel_vector(value, channels)
+    if v is None:
+        raise ModelFormatError(f"node '{node.name}' ({node.op}) has a per-channel constant of shape "
+                               f"{list(np.shape(value))}, but the convolution has {channels} channels.")
+    return v
+
+
+def _signature_outputs(signature: Mapping[str, Any] | None, nodes: Mapping[str, _Node]) -> list[str]:
+    if not isinstance(signature, Mapping) or not isinstance(signature.get("outputs"), Mapping):
+        return []
+    names = []
+    for spec in signature["outputs"].values():
+        name = str((spec or {}).get("name", "")).split(":")[0]
+        if name in nodes:
+            names.append(name)
+    return names
+
+
+def build_graph_plan(topology: Mapping[str, Any], weights: Mapping[str, np.ndarray], *,
+                     outputs: Sequence[str] | None = None, signature: Mapping[str, Any] | None = None,
+                     ) -> tuple[Plan, GraphInfo]:
+    """Compile a GraphDef; ``outputs`` names nodes to return (kept unfused)."""
+    builder = _GraphBuilder(topology, weights, set(outputs or ()), outputs, signature)
+    return builder.build()

@@ -1,0 +1,114 @@
+"""A runnable model: artifacts compiled to a numpy plan, plus ``load_model`` through the cache."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ..errors import ModelFormatError
+from .plan import Plan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..format.artifacts import ModelArtifacts
+
+
+class Model:
+    """A layers or graph model ready to predict on float32 NHWC batches."""
+
+    def __init__(self, artifacts: "ModelArtifacts", plan: Plan, kind: str, input_shape: tuple[int | None, ...],
+                 output_shape: tuple[int | None, ...], builder: Any, report: Any = None):
+        self.artifacts = artifacts
+        self.report = report
+        self.kind = kind
+        self.input_shape = input_shape
+        self.output_shape = output_shape
+        self._plan = plan
+        self._builder = builder  # builds a plan keeping named intermediate outputs
+        self._named_plans: dict[tuple[str, ...], Plan] = {}
+
+    @classmethod
+    def from_artifacts(cls, artifacts: "ModelArtifacts", report: Any = None) -> "Model":
+        """Compile the artifacts; any problem with the model raises ModelFormatError here."""
+        if artifacts.model_topology is None:
+            raise ModelFormatError("the model has no 'modelTopology', so there is nothing to run.")
+        weights = artifacts.decode_weights()
+        if artifacts.is_graph_model:
+            from .graph_model import build_graph_plan
+
+            def builder(outputs: Sequence[str] | None = None) -> Plan:
+                return build_graph_plan(artifacts.model_topology, weights, outputs=outputs,
+                                        signature=artifacts.signature)[0]
+
+            plan, info = build_graph_plan(artifacts.model_topology, weights, signature=artifacts.signature)
+            return cls(artifacts, plan, "graph", info.input_shape, info.output_shape, builder, report)
+        from .layers_model import build_layers_plan
+
+        def lbuilder(outputs: Sequence[str] | None = None) -> Plan:
+            return build_layers_plan(artifacts.model_topology, weights, keep=outputs or (), outputs=outputs)[0]
+
+        plan, graph = build_layers_plan(artifacts.model_topology, weights)
+        out_shape = plan.steps[-1].shape if plan.steps else graph.input_shape[1:]
+        for step in plan.steps:
+            if step.output == graph.outputs[0]:
+                out_shape = step.shape
+        return cls(artifacts, plan, "layers", (None, *graph.input_shape[1:]), (None, *out_shape), lbuilder, report)
+
+    # ------------------------------------------------------------------ running
+    def _check_input(self, x: Any) -> np.ndarray:
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"predict() takes a numpy array, not {type(x).__name__}.")
+        if x.dtype != np.float32:
+            if x.dtype.kind in "fiu" and x.dtype != np.bool_:
+                raise TypeError(f"predict() takes float32 input, not {x.dtype}; convert with x.astype('float32') "
+                                "after scaling it as the model expects.")
+            raise TypeError(f"predict() takes float32 input, not {x.dtype}.")
+        expected = self.input_shape
+        if x.ndim != len(expected):
+            raise ValueError(f"predict() takes a batch of shape {_shape_text(expected)}, "
+                             f"but got an array of shape {list(x.shape)} (rank {x.ndim}).")
+        for got, want in zip(x.shape[1:], expected[1:]):
+            if want is not None and got != want:
+                raise ValueError(f"predict() takes a batch of shape {_shape_text(expected)}, "
+                                 f"but got {list(x.shape)}.")
+        if x.shape[0] == 0:
+            raise ValueError("predict() got an empty batch.")
+        return np.ascontiguousarray(x)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Run the model on a float32 NHWC batch; returns the model's (first) output."""
+        return self._plan.run(self._check_input(x))[0]
+
+    def predict_named(self, x: np.ndarray, outputs: Sequence[str]) -> dict[str, np.ndarray]:
+        """The outputs of the named layers (layers models) or nodes (graph models)."""
+        if isinstance(outputs, str):
+            outputs = [outputs]
+        key = tuple(outputs)
+        plan = self._named_plans.get(key)
+        if plan is None:
+            plan = self._builder(list(outputs))
+            self._named_plans[key] = plan
+        values = plan.run(self._check_input(x))
+        return dict(zip(key, values))
+
+    def __repr__(self) -> str:
+        return (f"Model({self.kind} model, input {_shape_text(self.input_shape)}, "
+                f"output {_shape_text(self.output_shape)})")
+
+
+def _shape_text(shape: Sequence[int | None]) -> str:
+    return "[" + ", ".join("N" if d is None else str(d) for d in shape) + "]"
+
+
+def load_model(source: Any, *, cache: Any = None, cache_key: str | None = None, **options: Any) -> Model:
+    """Load artifacts through the cache-aware loader and compile them; the build time goes in the report."""
+    from ..cache.loader import load_artifacts
+
+    artifacts, report = load_artifacts(source, cache=cache, cache_key=cache_key, **options)
+    start = time.perf_counter()
+    model = Model.from_artifacts(artifacts, report=report)
+    phases = getattr(report, "phases", None)
+    if isinstance(phases, dict):
+        phases["build"] = time.perf_counter() - start
+    return model

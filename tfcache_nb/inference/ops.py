@@ -1,0 +1,486 @@
+"""Numpy kernels (NHWC, float32) with TensorFlow's semantics, so results match TensorFlow.js.
+
+Convolutions are built once per layer (:class:`Conv2D`, :class:`DepthwiseConv2D`) because
+the work that does not depend on the pixels (weight layout, padding geometry, tiled weights)
+should be paid at build time, not on every prediction. The free functions are thin wrappers
+for one-off use and for tests.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+F32 = np.float32
+
+
+# ---------------------------------------------------------------------------- padding rules
+def conv_output_size(size: int, k: int, stride: int, dilation: int, padding: str) -> int:
+    """Output length along one axis for TensorFlow's 'same' / 'valid' padding."""
+    if padding == "same":
+        return -(-size // stride)
+    eff = (k - 1) * dilation + 1
+    return max(0, (size - eff) // stride + 1)
+
+
+def same_pads(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow's 'same' padding (before, after): the extra one goes after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + (k - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def axis_pads(size: int, k: int, stride: int, dilation: int, padding: str | Sequence[int]) -> tuple[int, int]:
+    """(before, after) for 'same', 'valid' or explicit (before, after) padding."""
+    if isinstance(padding, str):
+        return same_pads(size, k, stride, dilation) if padding == "same" else (0, 0)
+    return int(padding[0]), int(padding[1])
+
+
+def padded_output_size(size: int, k: int, stride: int, dilation: int, pads: tuple[int, int]) -> int:
+    eff = (k - 1) * dilation + 1
+    return max(0, (size + pads[0] + pads[1] - eff) // stride + 1)
+
+
+def zero_pad(x: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    """ZeroPadding2D on an NHWC batch, into one preallocated buffer."""
+    n, h, w, c = x.shape
+    out = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
+    out[:, top:top + h, left:left + w, :] = x
+    return out
+
+
+# ---------------------------------------------------------------------------- activations
+def relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return np.maximum(x, 0, out=out)
+
+
+def relu6(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return np.clip(x, 0, 6, out=out)
+
+
+def linear(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return x
+
+
+def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    # 1/(1+exp(-x)) overflows for very negative x; the tanh form is exact and stable.
+    y = np.multiply(x, 0.5, out=out, dtype=x.dtype)
+    np.tanh(y, out=y)
+    y += 1
+    y *= 0.5
+    return y
+
+
+def tanh(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return np.tanh(x, out=out)
+
+
+def hard_sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """TF.js / Keras 2: ``clip(0.2 * x + 0.5, 0, 1)`` (not Keras 3's ``x / 6 + 0.5``)."""
+    y = np.multiply(x, F32(0.2), out=out, dtype=x.dtype)
+    y += F32(0.5)
+    return np.clip(y, 0, 1, out=y)
+
+
+def softmax(x: np.ndarray, axis: int = -1, out: np.ndarray | None = None) -> np.ndarray:
+    """Softmax that subtracts the maximum first, so large logits cannot overflow."""
+    y = np.subtract(x, x.max(axis=axis, keepdims=True), out=out)
+    np.exp(y, out=y)
+    y /= y.sum(axis=axis, keepdims=True)
+    return y
+
+
+def relu_keras(x: np.ndarray, max_value: float | None = None, negative_slope: float = 0.0,
+               threshold: float = 0.0) -> np.ndarray:
+    """Keras's ReLU layer: slope below ``threshold``, identity above, capped at ``max_value``."""
+    if negative_slope == 0 and threshold == 0:
+        y = np.maximum(x, 0)
+    else:
+        y = np.where(x >= threshold, x, F32(negative_slope) * (x - F32(threshold))).astype(x.dtype, copy=False)
+        if negative_slope == 0:
+            y = np.where(x >= threshold, x, 0).astype(x.dtype, copy=False)
+    if max_value is not None:
+        np.minimum(y, F32(max_value), out=y)
+    return y
+
+
+ACTIVATIONS: dict[str, Callable[..., np.ndarray]] = {
+    "linear": linear,
+    "relu": relu,
+    "relu6": relu6,
+    "softmax": softmax,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "hard_sigmoid": hard_sigmoid,
+}
+
+#: activations that work element by element and may run in place right after a convolution
+ELEMENTWISE = {"linear", "relu", "relu6", "sigmoid", "tanh", "hard_sigmoid"}
+
+
+def apply_activation(name: str, x: np.ndarray, inplace: bool = False) -> np.ndarray:
+    fn = ACTIVATIONS[name]
+    if name == "linear":
+        return x
+    return fn(x, out=x if inplace else None)
+
+
+# ---------------------------------------------------------------------------- batch norm folding
+def batch_norm_scale_offset(gamma: np.ndarray | None, beta: np.ndarray | None, mean: np.ndarray,
+                            variance: np.ndarray, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
+    """(scale, offset) with ``bn(x) = x * scale + offset``, computed in float64."""
+    scale = 1.0 / np.sqrt(variance.astype(np.float64) + epsilon)
+    if gamma is not None:
+        scale = scale * gamma.astype(np.float64)
+    offset = -mean.astype(np.float64) * scale
+    if beta is not None:
+        offset = offset + beta.astype(np.float64)
+    return scale, offset
+
+
+def fold_scale_offset(kernel: np.ndarray, bias: np.ndarray | None, scale: np.ndarray, offset: np.ndarray,
+                      depthwise: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Fold ``y * scale + offset`` (per output channel) into a conv kernel and bias.
+
+    Conv kernels are (kh, kw, cin, cout) and dense ones (cin, cout): the output channel is the
+    last axis. Depthwise kernels are (kh, kw, c, multiplier): output channel ``c * m + j``.
+    """
+    scale = np.asarray(scale, dtype=np.float64)
+    offset = np.asarray(offset, dtype=np.float64)
+    k = kernel.astype(np.float64)
+    if depthwise:
+        k = k * scale.reshape(kernel.shape[2], kernel.shape[3])
+    else:
+        k = k * scale
+    b = np.zeros(scale.shape[-1], np.float64) if bias is None else bias.astype(np.float64)
+    b = b * scale + offset
+    return k.astype(F32), b.astype(F32)
+
+
+def fold_batch_norm(kernel: np.ndarray, bias: np.ndarray | None, gamma: np.ndarray | None,
+                    beta: np.ndarray | None, mean: np.ndarray, variance: np.ndarray, epsilon: float,
+                    depthwise: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel and bias of ``batch_norm(conv(x))`` as one convolution."""
+    scale, offset = batch_norm_scale_offset(gamma, beta, mean, variance, epsilon)
+    return fold_scale_offset(kernel, bias, scale, offset, depthwise)
+
+
+def batch_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, mean: np.ndarray,
+               variance: np.ndarray, epsilon: float) -> np.ndarray:
+    """Unfolded inference batch norm over the last axis, as TF.js computes it."""
+    inv = (F32(1) / np.sqrt(variance.astype(F32) + F32(epsilon))).astype(F32)
+    if gamma is not None:
+        inv = inv * gamma.astype(F32)
+    y = (x - mean.astype(F32)) * inv
+    if beta is not None:
+        y = y + beta.astype(F32)
+    return y.astype(F32, copy=False)
+
+
+# ---------------------------------------------------------------------------- convolutions
+class Conv2D:
+    """A 2-D convolution with bias and an element-wise activation, weights fixed at build time.
+
+    1x1 stride-1 kernels are one matrix product; other kernels use an im2col built from a
+    strided view of the padded input, then one matrix product.
+    """
+
+    def __init__(self, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Sequence[int] = (1, 1),
+                 padding: str | Sequence[Sequence[int]] = "valid", dilations: Sequence[int] = (1, 1),
+                 activation: str = "linear"):
+        self.kh, self.kw, self.cin, self.cout = kernel.shape
+        self.sh, self.sw = int(strides[0]), int(strides[1])
+        self.dh, self.dw = int(dilations[0]), int(dilations[1])
+        self.padding = padding
+        self.kernel = np.ascontiguousarray(kernel, dtype=F32)
+        self.matrix = self.kernel.reshape(self.kh * self.kw * self.cin, self.cout)
+        self.bias = None if bias is None else np.ascontiguousarray(bias, dtype=F32)
+        self.activation = activation
+
+    def geometry(self, h: int, w: int) -> tuple[tuple[int, int], tuple[int, int], int, int]:
+        ph = axis_pads(h, self.kh, self.sh, self.dh, self._pad_spec(0))
+        pw = axis_pads(w, self.kw, self.sw, self.dw, self._pad_spec(1))
+        oh = padded_output_size(h, self.kh, self.sh, self.dh, ph)
+        ow = padded_output_size(w, self.kw, self.sw, self.dw, pw)
+        return ph, pw, oh, ow
+
+    def _pad_spec(self, axis: int):
+        return self.padding if isinstance(self.padding, str) else self.padding[axis]
+
+    def output_shape(self, shape: Sequence[int]) -> tuple[int, int, int]:
+        """(oh, ow, cout) for an input (h, w, cin)."""
+        _, _, oh, ow = self.geometry(shape[0], shape[1])
+        return oh, ow, self.cout
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        n, h, w, _ = x.shape
+        (pt, pb), (pl, pr), oh, ow = self.geometry(h, w)
+        if self.kh == self.kw == 1 and self.sh == self.sw == 1 and pt == pb == pl == pr == 0:
+            cols = x.reshape(n * h * w, self.cin)
+        else:
+            if pt or pb or pl or pr:
+                xp = np.zeros((n, h + pt + pb, w + pl + pr, self.cin), F32)
+                xp[:, pt:pt + h, pl:pl + w, :] = x
+            else:
+                xp = np.ascontiguousarray(x)
+            s = xp.strides
+            view = as_strided(xp, shape=(n, oh, ow, self.kh, self.kw, self.cin),
+                              strides=(s[0], s[1] * self.sh, s[2] * self.sw, s[1] * self.dh, s[2] * self.dw, s[3]),
+                              writeable=False)
+            cols = view.reshape(n * oh * ow, self.kh * self.kw * self.cin)
+        y = cols @ self.matrix
+        if self.bias is not None:
+            y += self.bias
+        y = apply_activation(self.activation, y, inplace=True) if self.activation != "softmax" else softmax(y)
+        return y.reshape(n, oh, ow, self.cout)
+
+
+class DepthwiseConv2D:
+    """Depthwise convolution: a loop over the k*k taps only, each a multiply-add of whole rows.
+
+    The padded input is split into ``stride x stride`` phase planes (for stride 1, the one
+    padded image), laid out so that every tap reads one contiguous run of memory: output row
+    ``r`` of tap (i, j) is row ``r + i*d//s`` of its phase plane, shifted by ``j*d//s`` pixels.
+    Each output row therefore comes out ``wq`` pixels wide; the extra columns on the right
+    are discarded when the result is copied out. The per-channel weights are tiled along a
+    whole row once, at build time, so numpy's inner loops run over long rows, not over C.
+    """
+
+    def __init__(self, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Sequence[int] = (1, 1),
+                 padding: str | Sequence[Sequence[int]] = "valid", dilations: Sequence[int] = (1, 1),
+                 activation: str = "linear"):
+        kh, kw, c, m = kernel.shape
+        self.kh, self.kw, self.cin, self.mult = kh, kw, c, m
+        self.cout = c * m
+        self.sh, self.sw = int(strides[0]), int(strides[1])
+        self.dh, self.dw = int(dilations[0]), int(dilations[1])
+        self.padding = padding
+        self.taps = np.ascontiguousarray(kernel, dtype=F32).reshape(kh, kw, c * m)
+        self.bias = None if bias is None else np.ascontiguousarray(bias, dtype=F32).reshape(c * m)
+        self.activation = activation
+        self._plans: dict[tuple[int, int], dict] = {}
+        self._buffers: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    geometry = Conv2D.geometry
+    _pad_spec = Conv2D._pad_spec
+
+    def output_shape(self, shape: Sequence[int]) -> tuple[int, int, int]:
+        _, _, oh, ow = self.geometry(shape[0], shape[1])
+        return oh, ow, self.cout
+
+    def _plan(self, h: int, w: int) -> dict:
+        key = (h, w)
+        plan = self._plans.get(key)
+        if plan is None:
+            (pt, _), (pl, _), oh, ow = self.geometry(h, w)
+            sh, sw, c = self.sh, self.sw, self.cout
+            # tap (i, j) reads padded row sh*r + i*dh = sh*(r + i*dh//sh) + (i*dh % sh)
+            taps = [((i * self.dh) % sh, (j * self.dw) % sw, (i * self.dh) // sh, (j * self.dw) // sw, i, j)
+                    for i in range(self.kh) for j in range(self.kw)]
+            hq = oh + max(t[2] for t in taps)
+            wq = ow + max(t[3] for t in taps)
+            weights = [np.tile(self.taps[i, j], wq) for (_, _, _, _, i, j) in taps]
+            # which input rows/cols land in each phase plane: padded index p = s*q + a, input = p - pad
+            rows = [_phase_range(h, pt, sh, a, hq) for a in range(sh)]
+            cols = [_phase_range(w, pl, sw, b, wq) for b in range(sw)]
+            bias_row = None if self.bias is None else np.tile(self.bias, wq)
+            plan = dict(oh=oh, ow=ow, hq=hq, wq=wq, taps=taps, weights=weights, rows=rows, cols=cols,
+                        bias_row=bias_row, slack=max(t[3] for t in taps) * c)
+            self._plans[key] = plan
+        return plan
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        n, h, w, cin = x.shape
+        if self.mult != 1:
+            x = np.repeat(x, self.mult, axis=3)  # output channel c*m + j reads input channel c
+        p = self._plan(h, w)
+        oh, ow, hq, wq, c = p["oh"], p["ow"], p["hq"], p["wq"], self.cout
+        sh, sw = self.sh, self.sw
+        plane = n * hq * wq * c
+        src, acc, tmp = self._scratch(n, sh * sw * plane + p["slack"], n * hq * wq * c)
+        # fill the phase planes (zeros where padding or nothing lands)
+        for a in range(sh):
+            r0, r1, q0 = p["rows"][a]
+            for b in range(sw):
+                c0, c1, k0 = p["cols"][b]
+                base = (a * sw + b) * plane
+                planes = src[base:base + plane].reshape(n, hq, wq, c)
+                nr = len(range(r0, r1, sh)) if r1 > r0 else 0
+                nc = len(range(c0, c1, sw)) if c1 > c0 else 0
+                _zero_border(planes, q0, q0 + nr, k0, k0 + nc)
+                if nr and nc:
+                    planes[:, q0:q0 + nr, k0:k0 + nc, :] = x[:, r0:r1:sh, c0:c1:sw, :]
+        rowlen = wq * c
+        nrows = (n - 1) * hq + oh
+        length = nrows * rowlen
+        out2 = acc[:length].reshape(nrows, rowlen)
+        tmp2 = tmp[:length].reshape(nrows, rowlen)
+        first = True
+        for (a, b, oi, oj, _, _), wrow in zip(p["taps"], p["weights"]):
+            start = (a * sw + b) * plane + oi * rowlen + oj * c
+            s2 = src[start:start + length].reshape(nrows, rowlen)
+            if first:
+                np.multiply(s2, wrow, out=out2)
+                first = False
+            else:
+                np.multiply(s2, wrow, out=tmp2)
+                out2 += tmp2
+        if p["bias_row"] is not None:
+            out2 += p["bias_row"]
+        if self.activation in ELEMENTWISE:
+            apply_activation(self.activation, out2, inplace=True)
+        full = acc[:n * hq * rowlen].reshape(n, hq, wq, c)
+        y = np.empty((n, oh, ow, c), F32)
+        np.copyto(y, full[:, :oh, :ow, :])
+        if self.activation == "softmax":
+            y = softmax(y)
+        return y
+
+    def _scratch(self, n: int, src_len: int, acc_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # reused between calls: fresh large arrays cost page faults on every prediction
+        key = (n, src_len, acc_len)
+        buf = self._buffers.get(key)
+        if buf is None:
+            self._buffers.clear()
+            buf = (np.empty(src_len, F32), np.empty(acc_len, F32), np.empty(acc_len, F32))
+            self._buffers[key] = buf
+        return buf
+
+
+def _phase_range(size: int, pad: int, stride: int, phase: int, qmax: int) -> tuple[int, int, int]:
+    """Input indices ``r0:r1:stride`` that land in phase ``phase``, starting at plane index ``q0``."""
+    # padded p = stride*q + phase, input i = p - pad >= 0 -> q >= (pad - phase)/stride
+    q0 = max(0, -(-(pad - phase) // stride))
+    r0 = stride * q0 + phase - pad
+    q_end = min(qmax, (size - 1 + pad - phase) // stride + 1) if size - 1 + pad - phase >= 0 else q0
+    r1 = stride * (q_end - 1) + phase - pad + 1 if q_end > q0 else r0
+    return r0, r1, q0
+
+
+def _zero_border(planes: np.ndarray, q0: int, q1: int, k0: int, k1: int) -> None:
+    planes[:, :q0] = 0
+    planes[:, q1:] = 0
+    planes[:, q0:q1, :k0] = 0
+    planes[:, q0:q1, k1:] = 0
+
+
+def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Sequence[int] = (1, 1),
+           padding: str = "valid", dilations: Sequence[int] = (1, 1), activation: str = "linear") -> np.ndarray:
+    """One-off 2-D convolution, NHWC input, (kh, kw, cin, cout) kernel."""
+    return Conv2D(kernel, bias, strides, padding, dilations, activation)(np.asarray(x, F32))
+
+
+def depthwise_conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None,
+                     strides: Sequence[int] = (1, 1), padding: str = "valid", dilations: Sequence[int] = (1, 1),
+                     activation: str = "linear") -> np.ndarray:
+    """One-off depthwise convolution, (kh, kw, c, multiplier) kernel."""
+    return DepthwiseConv2D(kernel, bias, strides, padding, dilations, activation)(np.asarray(x, F32))
+
+
+def dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None, activation: str = "linear") -> np.ndarray:
+    """Dense layer over the last axis."""
+    y = np.matmul(x, kernel.astype(F32, copy=False))
+    if bias is not None:
+        y += bias
+    return softmax(y) if activation == "softmax" else apply_activation(activation, y, inplace=True)
+
+
+def matmul(a: np.ndarray, b: np.ndarray, transpose_a: bool = False, transpose_b: bool = False) -> np.ndarray:
+    if transpose_a:
+        a = np.swapaxes(a, -1, -2)
+    if transpose_b:
+        b = np.swapaxes(b, -1, -2)
+    return np.matmul(a, b)
+
+
+# ---------------------------------------------------------------------------- pooling and shapes
+def pool2d(x: np.ndarray, pool: Sequence[int], strides: Sequence[int], padding: str, mode: str) -> np.ndarray:
+    """Average or max pooling with TF semantics: 'same' averages only over real elements."""
+    n, h, w, c = x.shape
+    kh, kw = int(pool[0]), int(pool[1])
+    sh, sw = int(strides[0]), int(strides[1])
+    (pt, pb), (pl, pr) = axis_pads(h, kh, sh, 1, padding), axis_pads(w, kw, sw, 1, padding)
+    oh = padded_output_size(h, kh, sh, 1, (pt, pb))
+    ow = padded_output_size(w, kw, sw, 1, (pl, pr))
+    fill = -np.inf if mode == "max" else 0.0
+    xp = np.full((n, h + pt + pb, w + pl + pr, c), fill, F32)
+    xp[:, pt:pt + h, pl:pl + w] = x
+    out = None
+    for i in range(kh):
+        for j in range(kw):
+            s = xp[:, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw]
+            if out is None:
+                out = s.copy()
+            elif mode == "max":
+                np.maximum(out, s, out=out)
+            else:
+                out += s
+    if mode == "max":
+        return out
+    ones = np.zeros((h + pt + pb, w + pl + pr), F32)
+    ones[pt:pt + h, pl:pl + w] = 1
+    count = np.zeros((oh, ow), F32)
+    for i in range(kh):
+        for j in range(kw):
+            count += ones[i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw]
+    out /= count[None, :, :, None]
+    return out
+
+
+def pool_output_shape(shape: Sequence[int], pool: Sequence[int], strides: Sequence[int], padding: str) -> tuple[int, int, int]:
+    h, w, c = shape
+    oh = conv_output_size(h, int(pool[0]), int(strides[0]), 1, padding)
+    ow = conv_output_size(w, int(pool[1]), int(strides[1]), 1, padding)
+    return oh, ow, c
+
+
+def avg_pool(x: np.ndarray, pool: Sequence[int], strides: Sequence[int], padding: str = "valid") -> np.ndarray:
+    return pool2d(x, pool, strides, padding, "avg")
+
+
+def max_pool(x: np.ndarray, pool: Sequence[int], strides: Sequence[int], padding: str = "valid") -> np.ndarray:
+    return pool2d(x, pool, strides, padding, "max")
+
+
+def global_avg_pool(x: np.ndarray, keepdims: bool = False) -> np.ndarray:
+    return x.mean(axis=(1, 2), keepdims=keepdims, dtype=F32)
+
+
+def reshape(x: np.ndarray, target: Sequence[int]) -> np.ndarray:
+    """Reshape keeping the batch axis (Keras's Reshape ``target_shape``; -1 allowed once)."""
+    return x.reshape((x.shape[0],) + tuple(int(t) for t in target))
+
+
+def flatten(x: np.ndarray) -> np.ndarray:
+    return x.reshape(x.shape[0], -1)
+
+
+def concat(xs: Sequence[np.ndarray], axis: int = -1) -> np.ndarray:
+    return np.concatenate(xs, axis=axis)
+
+
+def add(xs: Sequence[np.ndarray]) -> np.ndarray:
+    out = np.add(xs[0], xs[1])
+    for x in xs[2:]:
+        out += x
+    return out
+
+
+def reshape_target(shape: Sequence[int], target: Sequence[int]) -> tuple[int, ...] | None:
+    """The static shape after a reshape, or None if the element counts cannot match."""
+    size = math.prod(shape)
+    target = [int(t) for t in target]
+    if target.count(-1) > 1:
+        return None
+    known = math.prod(t for t in target if t != -1)
+    if -1 in target:
+        if known == 0 or size % known:
+            return None
+        target[target.index(-1)] = size // known
+    elif known != size:
+        return None
+    return tuple(target)

@@ -1,0 +1,165 @@
+"""The WeChat plugin's ``fileStorageIO(prefix)``: raw binary files, no base64.
+
+Files: ``<folder>/tensorflowjs_models/<prefix>_info.json``, ``<prefix>_model_without_weight.json``
+and ``<prefix>_weight_data`` (raw bytes), as the plugin writes them under
+``wx.env.USER_DATA_PATH``. Each file is written to a temporary name and moved into place,
+info last, so a reader never sees a half-written file; the cache's SHA-256 record catches a
+weight file whose info is from another save.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError
+from ..format.artifacts import ModelArtifacts, ModelArtifactsInfo
+from ..format.jsjson import js_dumps
+from .cache_metadata import METADATA_FIELD, CacheMetadata
+from .handler import SaveResult
+
+MODELS_DIR = "tensorflowjs_models"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class FileStorageIO:
+    """Save and load one model as three files in a folder (the plugin's file storage)."""
+
+    can_save = True
+
+    def __init__(self, folder: str | os.PathLike[str], prefix: str):
+        if not isinstance(prefix, str) or not prefix or "/" in prefix or "\\" in prefix or prefix in (".", ".."):
+            raise ModelLoadError("a file storage prefix must be a non-empty name without path separators.")
+        self.folder = Path(folder)
+        self.prefix = prefix
+        base = self.folder / MODELS_DIR
+        self.info_path = base / f"{prefix}_info.json"
+        self.model_path = base / f"{prefix}_model_without_weight.json"
+        self.weight_path = base / f"{prefix}_weight_data"
+
+    @property
+    def key(self) -> str:
+        return self.prefix
+
+    def __repr__(self) -> str:
+        return f"file_storage_io({str(self.folder)!r}, {self.prefix!r})"
+
+    def save(self, artifacts: ModelArtifacts, *, metadata: CacheMetadata | None = None) -> SaveResult:
+        info = artifacts.info()
+        info_doc: dict[str, Any] = info.to_json()
+        if metadata is not None:
+            info_doc[METADATA_FIELD] = metadata.to_json()
+        try:
+            self.info_path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.weight_path, artifacts.weight_data)
+            _atomic_write(self.model_path, js_dumps(artifacts.without_weights_json()).encode("utf-8"))
+            _atomic_write(self.info_path, js_dumps(info_doc).encode("utf-8"))
+        except OSError as exc:
+            raise StorageError(f"could not save model '{self.prefix}' to {self.folder}: {exc.strerror or exc}.") from None
+        return SaveResult(model_artifacts_info=info)
+
+    def write_metadata(self, metadata: CacheMetadata) -> None:
+        info_doc = self.read_info()
+        if info_doc is None:
+            raise ModelLoadError(f"there is no model named '{self.prefix}' in file storage {self.folder}.")
+        info_doc[METADATA_FIELD] = metadata.to_json()
+        try:
+            _atomic_write(self.info_path, js_dumps(info_doc).encode("utf-8"))
+        except OSError as exc:
+            raise StorageError(f"could not update model '{self.prefix}' in {self.folder}: {exc.strerror or exc}.") from None
+
+    def exists(self) -> bool:
+        return self.info_path.is_file()
+
+    def read_info(self) -> dict[str, Any] | None:
+        try:
+            text = self.info_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"could not read {self.info_path}: {exc.strerror or exc}.") from None
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise CacheIntegrityError(f"the info file of model '{self.prefix}' is not valid JSON.") from None
+        if not isinstance(doc, dict):
+            raise CacheIntegrityError(f"the info file of model '{self.prefix}' is not an object.")
+        return doc
+
+    def read_metadata(self) -> CacheMetadata | None:
+        info = self.read_info()
+        return None if info is None else CacheMetadata.from_json(info.get(METADATA_FIELD))
+
+    def artifacts_info(self) -> ModelArtifactsInfo | None:
+        info = self.read_info()
+        return None if info is None else ModelArtifactsInfo.from_json(info)
+
+    def load(self, *, verify: bool = True) -> ModelArtifacts:
+        info = self.read_info()
+        if info is None:
+            raise ModelLoadError(f"there is no model named '{self.prefix}' in file storage {self.folder}.")
+        try:
+            doc = json.loads(self.model_path.read_text(encoding="utf-8"))
+            data = self.weight_path.read_bytes()
+        except FileNotFoundError as exc:
+            raise CacheIntegrityError(f"cached model '{self.prefix}' is missing {Path(exc.filename).name}.") from None
+        except ValueError:
+            raise CacheIntegrityError(f"the topology file of model '{self.prefix}' is not valid JSON.") from None
+        except OSError as exc:
+            raise StorageError(f"could not read model '{self.prefix}': {exc.strerror or exc}.") from None
+        if verify:
+            expected = info.get("weightDataBytes")
+            if isinstance(expected, int) and expected != len(data):
+                raise CacheIntegrityError(
+                    f"cached model '{self.prefix}' holds {len(data)} weight bytes but its info says {expected}.")
+            meta = CacheMetadata.from_json(info.get(METADATA_FIELD))
+            if meta is not None and hashlib.sha256(data).hexdigest() != meta.sha256:
+                raise CacheIntegrityError(f"the weights of cached model '{self.prefix}' fail their SHA-256 check.")
+        try:
+            return ModelArtifacts.from_artifacts_json(doc, data)
+        except ModelFormatError as exc:
+            raise CacheIntegrityError(f"cached model '{self.prefix}' is damaged: {exc}") from None
+
+    def stored_bytes(self) -> int:
+        return sum(p.stat().st_size for p in (self.info_path, self.model_path, self.weight_path) if p.is_file())
+
+    def remove(self) -> bool:
+        found = False
+        for path in (self.info_path, self.model_path, self.weight_path):
+            try:
+                path.unlink()
+                found = True
+            except FileNotFoundError:
+                pass
+        return found
+
+
+def file_storage_io(folder: str | os.PathLike[str], prefix: str) -> FileStorageIO:
+    """The plugin's ``fileStorageIO(prefix)`` with ``folder`` as ``wx.env.USER_DATA_PATH``."""
+    return FileStorageIO(folder, prefix)
+
+
+def list_file_models(folder: str | os.PathLike[str]) -> list[str]:
+    """The prefixes of every model saved in a file storage folder."""
+    base = Path(folder) / MODELS_DIR
+    suffix = "_info.json"
+    if not base.is_dir():
+        return []
+    return sorted(p.name[: -len(suffix)] for p in base.iterdir() if p.name.endswith(suffix))

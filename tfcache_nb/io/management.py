@@ -1,0 +1,73 @@
+"""Model management over a storage: list, remove, copy, move (TensorFlow.js's ``tf.io.*Model``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ModelLoadError
+from ..format.artifacts import ModelArtifactsInfo
+from ..storage.base import KeyValueStorage
+from .local_storage_io import KEY_PREFIX, LocalStorageIO, local_storage_io, model_key_from_info_key
+from .router import io_for
+
+
+def list_models(store: KeyValueStorage) -> dict[str, ModelArtifactsInfo]:
+    """Every model saved in ``store`` under the plugin's key scheme, by key."""
+    models: dict[str, ModelArtifactsInfo] = {}
+    for storage_key in store.keys():
+        if not storage_key.startswith(KEY_PREFIX + "/"):
+            continue
+        key = model_key_from_info_key(storage_key)
+        if key is None:
+            continue
+        try:
+            info = local_storage_io(store, key).artifacts_info()
+        except Exception:  # a damaged info entry still names a model; show it empty
+            info = None
+        models[key] = info or ModelArtifactsInfo.from_json({})
+    return dict(sorted(models.items()))
+
+
+def remove_model(store: KeyValueStorage, key: str) -> ModelArtifactsInfo:
+    """Remove every key of model ``key``; a model that is not there is an error."""
+    handler = local_storage_io(store, key)
+    info = handler.artifacts_info() if handler.exists() else None
+    if not handler.remove():
+        raise ModelLoadError(f"there is no model named '{key}' in this storage.")
+    return info or ModelArtifactsInfo.from_json({})
+
+
+def _handler(ref: Any, store: KeyValueStorage | None) -> Any:
+    if hasattr(ref, "load"):
+        return ref
+    return io_for(ref, store=store) if isinstance(ref, str) else io_for(ref)
+
+
+def copy_model(source: Any, dest: Any, *, store: KeyValueStorage | None = None) -> ModelArtifactsInfo:
+    """Copy a model between IO handlers, URLs or paths, as ``tf.io.copyModel`` does.
+
+    ``copy_model(local_storage_io(a, "m"), local_storage_io(b, "m"))``,
+    ``copy_model("wxstorage://a", "wxstorage://b", store=s)`` (keys in ``store``) or
+    ``copy_model("https://.../model.json", "wxstorage://m", store=s)``.
+    """
+    src, dst = _handler(source, store), _handler(dest, store)
+    if not getattr(dst, "can_save", False):
+        raise ModelLoadError(f"cannot copy a model to {dest!r}: that destination is load-only.")
+    artifacts = src.load()
+    if isinstance(src, LocalStorageIO) and isinstance(dst, LocalStorageIO):
+        meta = src.read_metadata()
+        return dst.save(artifacts, metadata=meta).model_artifacts_info
+    return dst.save(artifacts).model_artifacts_info
+
+
+def move_model(source: Any, dest: Any, *, store: KeyValueStorage | None = None) -> ModelArtifactsInfo:
+    """Copy, then remove the source once the copy is saved (the source must be removable)."""
+    src, dst = _handler(source, store), _handler(dest, store)
+    if not hasattr(src, "remove"):
+        raise ModelLoadError(f"cannot move a model from {source!r}: that source cannot be removed.")
+    if isinstance(src, LocalStorageIO) and isinstance(dst, LocalStorageIO) and \
+            src.store is dst.store and src.key == dst.key:
+        return src.artifacts_info() or ModelArtifactsInfo.from_json({})
+    info = copy_model(src, dst)
+    src.remove()
+    return info

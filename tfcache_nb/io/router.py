@@ -1,0 +1,50 @@
+"""``io_for``: pick the IO handler from a URL or path, as TensorFlow.js's IORouterRegistry does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ..errors import ModelLoadError
+from .file_storage_io import file_storage_io
+from .folder_io import folder_io
+from .http_io import http_io
+from .local_storage_io import local_storage_io
+
+#: URL schemes for the WeChat-style storages (``wxstorage://<key>`` needs ``store=``).
+LOCAL_STORAGE_SCHEMES = ("wxstorage://", "localstorage://")
+FILE_STORAGE_SCHEME = "wxfile://"
+
+
+def io_for(url_or_path: str | os.PathLike[str], **options: Any) -> Any:
+    """The IO handler for ``http(s)://``, ``file://``, a local folder or model.json path.
+
+    Also ``wxstorage://<key>`` (with ``store=`` a WxStorage) and ``wxfile://<prefix>`` (with
+    ``folder=``), so model management can name storages by URL as TensorFlow.js does.
+    HTTP options (timeout, session, ...) are passed on to :func:`http_io`.
+    """
+    if isinstance(url_or_path, os.PathLike):
+        return folder_io(url_or_path)
+    if not isinstance(url_or_path, str) or not url_or_path:
+        raise ModelLoadError(f"cannot load a model from {url_or_path!r}: expected a URL or a path.")
+    lowered = url_or_path.lower()
+    if lowered.startswith(("http://", "https://")):
+        return http_io(url_or_path, **options)
+    if lowered.startswith("file://"):
+        return folder_io(Path(unquote(urlsplit(url_or_path).path)))
+    for scheme in LOCAL_STORAGE_SCHEMES:
+        if lowered.startswith(scheme):
+            store = options.get("store")
+            if store is None:
+                raise ModelLoadError(f"{url_or_path} names a storage key: pass store= a WxStorage.")
+            return local_storage_io(store, url_or_path[len(scheme):])
+    if lowered.startswith(FILE_STORAGE_SCHEME):
+        folder = options.get("folder")
+        if folder is None:
+            raise ModelLoadError(f"{url_or_path} names a file storage model: pass folder=.")
+        return file_storage_io(folder, url_or_path[len(FILE_STORAGE_SCHEME):])
+    if "://" in url_or_path:
+        raise ModelLoadError(f"cannot load a model from {url_or_path}: unsupported URL scheme.")
+    return folder_io(url_or_path)
