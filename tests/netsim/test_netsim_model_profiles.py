@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import FrozenInstanceError
 
@@ -28,12 +27,20 @@ def test_small_shards_pay_a_round_trip_per_wave():
     assert est.model_json_s == pytest.approx(0.1)
 
 
-def test_large_shards_overlap_round_trips_with_transfer():
-    p = tc.Profile(rtt_ms=100, down_kbps=8000, max_connections=2)
+def test_equal_large_shards_go_in_waves():
+    p = tc.Profile(rtt_ms=100, down_kbps=8000, max_connections=2)  # 1 MB/s
     est = tc.expected_load_time([0, [1_000_000] * 4], p)
-    # the link stays busy after the first round trip: rtt + 4 MB / 1 MB/s
-    assert est.shards_s == pytest.approx(0.1 + 4.0)
+    # two waves of two: each waits its round trip with the link idle
+    assert est.shards_s == pytest.approx(2 * 0.1 + 4.0)
     assert est.transfer_s == pytest.approx(4.0)
+    assert est.round_trip_s == pytest.approx(0.1 + 0.2)  # model.json's round trip too
+
+
+def test_round_trips_overlap_a_large_transfer():
+    p = tc.Profile(rtt_ms=100, down_kbps=8000, max_connections=2)
+    est = tc.expected_load_time([0, [1_000_000, 10_000, 10_000]], p)
+    # the small shards' round trips hide behind the big one: one round trip shows
+    assert est.shards_s == pytest.approx(0.1 + 1.02)
 
 
 def test_folder_and_sizes_agree(make_model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import sqlite3
 import subprocess
 import sys
 import time
@@ -64,7 +65,7 @@ def test_file_locked_by_another_process(tmp_path, snapshot):
 def test_opening_a_file_locked_before_wal(tmp_path):
     # a rollback-journal database held exclusively: even reading must wait, then fail clearly
     path = tmp_path / "plain.sqlite3"
-    raw = sqlite3_connect(path)
+    raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("CREATE TABLE entries(app_id, user_id, key, value, size)")
     raw.execute("CREATE TABLE namespaces(app_id, user_id, used)")
     raw.close()
@@ -74,11 +75,6 @@ def test_opening_a_file_locked_before_wal(tmp_path):
             tc.WxStorage(path, timeout=0.2)
     finally:
         assert proc.wait(timeout=10) == 0
-
-
-def sqlite3_connect(path: Path):
-    import sqlite3
-    return sqlite3.connect(path, isolation_level=None)
 
 
 def _worker(args: tuple[str, int, float]) -> dict:
@@ -126,3 +122,28 @@ def test_concurrent_processes_respect_the_quota(tmp_path):
         assert store.used_bytes == store.recount() <= LIMIT
         assert store.used_bytes == sum(store.entry_sizes().values())
         store.check()
+
+
+def _write_from_child(store, conn) -> None:
+    try:
+        store.set("child", [1, 2])
+        conn.send(store.get("parent"))
+    except Exception as exc:  # reported to the parent
+        conn.send(f"{type(exc).__name__}: {exc}")
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_store_inherited_through_fork_reopens_its_file(tmp_path):
+    store = tc.WxStorage(tmp_path / "s.sqlite3")
+    store.set("parent", "p")
+    ctx = multiprocessing.get_context("fork")
+    ours, theirs = ctx.Pipe()
+    child = ctx.Process(target=_write_from_child, args=(store, theirs))
+    child.start()
+    assert ours.recv() == "p"
+    child.join(10)
+    assert child.exitcode == 0
+    assert store.get("child") == [1, 2] and store.used_bytes == store.recount()
+    store.set("after", 1)               # the parent's own connection is unharmed
+    store.check()
+    store.close()

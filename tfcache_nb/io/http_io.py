@@ -200,7 +200,7 @@ class HttpIOHandler:
         for g, group in enumerate(groups):
             joined = b"".join(body for (jg, _), body in zip(jobs, bodies) if jg == g)
             if sizes[g] is not None and len(joined) != sizes[g]:
-                first = next(u for jg, u in jobs if jg == g)
+                first = next((u for jg, u in jobs if jg == g), self.url)
                 cause = f"{len(joined)} bytes but the manifest says {sizes[g]}"
                 raise ModelLoadError(f"The shards of weight group {g + 1} (from {first}) hold {cause}.",
                                      url=first, cause=cause)
@@ -209,29 +209,27 @@ class HttpIOHandler:
         return b"".join(data)
 
     def _run_parallel(self, job: Callable[[int], bytes], count: int, abort: threading.Event) -> list[bytes]:
+        """Run ``job(i)`` for every shard; on the first failure raise it at once.
+
+        Shards still downloading then stop at their next chunk (or their read timeout) in the
+        background instead of holding up the error.
+        """
         if count == 0:
             return []
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, count),
-                                thread_name_prefix="tfcache-http") as pool:
-            futures = [pool.submit(job, i) for i in range(count)]
-            try:
-                finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            except BaseException:  # e.g. KeyboardInterrupt in a notebook: stop the downloads
-                abort.set()
-                for f in futures:
-                    f.cancel()
-                raise
-            first = [f.exception() for f in futures if f in finished and f.exception() is not None]
-            if first:
-                abort.set()
-                for f in futures:
-                    f.cancel()
-                wait(futures)
-                # The earliest failures are the cause; the _Aborted ones only follow from them.
-                later = [f.exception() for f in futures
-                         if f.done() and not f.cancelled() and f.exception() is not None]
-                raise next(e for e in first + later if not isinstance(e, _Aborted))
-        return [f.result() for f in futures]
+        pool = ThreadPoolExecutor(max_workers=min(self.max_workers, count),
+                                  thread_name_prefix="tfcache-http")
+        futures = [pool.submit(job, i) for i in range(count)]
+        try:
+            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            errors = [f.exception() for f in futures if f in finished and f.exception() is not None]
+            if errors:
+                raise next((e for e in errors if not isinstance(e, _Aborted)), errors[0])
+            return [f.result() for f in futures]
+        except BaseException:  # a failed shard, or KeyboardInterrupt in a notebook
+            abort.set()
+            raise
+        finally:
+            pool.shutdown(wait=not abort.is_set(), cancel_futures=True)
 
     # ------------------------------------------------------------------ IOHandler
     def load(self) -> ModelArtifacts:

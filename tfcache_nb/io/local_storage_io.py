@@ -19,7 +19,9 @@ import binascii
 import dataclasses
 import hashlib
 import json
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError
@@ -30,6 +32,17 @@ from .cache_metadata import METADATA_FIELD, CacheMetadata
 from .handler import SaveResult
 
 KEY_PREFIX = "tensorflowjs_models"
+_HASHER: ThreadPoolExecutor | None = None
+_HASHER_LOCK = threading.Lock()
+
+
+def _hash_worker() -> ThreadPoolExecutor:
+    """One shared background thread for hashing chunks while the next one decodes."""
+    global _HASHER
+    with _HASHER_LOCK:
+        if _HASHER is None:
+            _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tfcache-hash")
+        return _HASHER
 CHUNK_CHARS = 800 * 1024
 
 
@@ -173,41 +186,57 @@ class LocalStorageIO:
         count = self.store.get(self.keys.weight_data_size)
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise CacheIntegrityError(f"cached model '{self.key}' has no valid weight_data_size entry.")
-        parts = []
+        t0_chunks = time.perf_counter()
+        meta = CacheMetadata.from_json(info.get(METADATA_FIELD)) if verify else None
+        hasher = hashlib.sha256() if meta is not None else None
+        pieces: list[bytes] = []
+        hashing: Future[None] | None = None
+        read_s = decode_s = 0.0
         for i in range(count):
+            t0 = time.perf_counter()
             text = self.store.get_text(self.keys.chunk(i))
+            t1 = time.perf_counter()
+            read_s += t1 - t0
             if text is None:
                 raise CacheIntegrityError(f"cached model '{self.key}' is missing weight chunk {i} of {count}.")
             try:
-                parts.append(_chunk_text(text))
-            except ValueError:
-                raise CacheIntegrityError(f"weight chunk {i} of cached model '{self.key}' is not a string.") from None
-        read_done = time.perf_counter()
-        try:
-            data = binascii.a2b_base64("".join(parts), strict_mode=True)
-        except (binascii.Error, ValueError):
-            raise CacheIntegrityError(f"the weights of cached model '{self.key}' are not valid base64.") from None
-        del parts
-        decode_done = time.perf_counter()
+                piece = binascii.a2b_base64(_chunk_text(text), strict_mode=True)
+            except (binascii.Error, ValueError):
+                raise CacheIntegrityError(
+                    f"weight chunk {i} of cached model '{self.key}' is not valid base64.") from None
+            decode_s += time.perf_counter() - t1
+            if hasher is not None:
+                # SHA-256 releases the GIL: hash this chunk on the other core while the next decodes
+                if hashing is not None:
+                    hashing.result()
+                hashing = _hash_worker().submit(hasher.update, piece)
+            pieces.append(piece)
+        t2 = time.perf_counter()
+        if hashing is not None:
+            hashing.result()
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        del pieces
         if verify:
-            self._verify(info, data)
-        verify_done = time.perf_counter()
+            self._verify(info, data, hasher)
+        verify_s = time.perf_counter() - t2
+        t3 = time.perf_counter()
         try:
             artifacts = ModelArtifacts.from_artifacts_json(doc, data)
         except ModelFormatError as exc:
             raise CacheIntegrityError(f"cached model '{self.key}' is damaged: {exc}") from None
-        self.last_timings = {"storage_read": read_done - started,
-                             "decode": decode_done - read_done + time.perf_counter() - verify_done,
-                             "verify": verify_done - decode_done}
+        self.last_timings = {"storage_read": read_s + (t0_chunks - started),
+                             "decode": decode_s + time.perf_counter() - t3,
+                             "verify": verify_s}
         return artifacts
 
-    def _verify(self, info: dict[str, Any], data: bytes) -> None:
+    def _verify(self, info: dict[str, Any], data: bytes, hasher: Any = None) -> None:
         expected = info.get("weightDataBytes")
         if isinstance(expected, int) and expected != len(data):
             raise CacheIntegrityError(
                 f"cached model '{self.key}' holds {len(data)} weight bytes but its info says {expected}.")
         meta = CacheMetadata.from_json(info.get(METADATA_FIELD))
-        if meta is not None and hashlib.sha256(data).hexdigest() != meta.sha256:
+        digest = hasher.hexdigest() if hasher is not None else hashlib.sha256(data).hexdigest()
+        if meta is not None and digest != meta.sha256:
             raise CacheIntegrityError(f"the weights of cached model '{self.key}' fail their SHA-256 check.")
 
     # ----------------------------------------------------------------- removing

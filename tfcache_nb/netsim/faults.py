@@ -19,7 +19,7 @@ Kinds (build them with the class methods):
 - ``wrong_length``: send the full body under a Content-Length of ``content_length`` (or
   the true length plus ``length_delta``), then close the connection.
 - ``slow_first_byte``: wait ``seconds`` more before the headers, then answer normally.
-- ``body``: answer with ``body`` bytes of ``content_type`` (and ``status_code``) instead of
+- ``body``: answer with ``content`` bytes of ``content_type`` (and ``status_code``) instead of
   the file: an HTML error page where JSON was expected, invalid JSON, ...
 """
 
@@ -45,7 +45,7 @@ class Fault:
     then: str = "continue"
     content_length: int | None = None
     length_delta: int = 0
-    body: bytes | None = None
+    content: bytes | None = None
     content_type: str = "text/plain; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
 
@@ -71,7 +71,7 @@ class Fault:
                nth: int | None = None, body: bytes | str | None = None,
                headers: dict[str, str] | None = None) -> "Fault":
         """Answer matching requests with HTTP ``code`` (e.g. 404, 500, 503)."""
-        return cls("status", path, times, nth, status_code=code, body=_b(body),
+        return cls("status", path, times, nth, status_code=code, content=_b(body),
                    headers=tuple((headers or {}).items()))
 
     @classmethod
@@ -112,7 +112,7 @@ class Fault:
              status: int = 200, path: str = "*", times: int | None = None,
              nth: int | None = None) -> "Fault":
         """Replace the body (e.g. an HTML error page or invalid JSON) with ``content``."""
-        return cls("body", path, times, nth, status_code=status, body=_b(content),
+        return cls("body", path, times, nth, status_code=status, content=_b(content),
                    content_type=content_type)
 
     @classmethod

@@ -7,15 +7,16 @@ trip before its first byte, and bodies share one link of ``down_kbps``. This mod
 exactly those rules as a small deterministic event simulation, so a measured load can be
 compared to its expectation.
 
-Closed form, for intuition: with ``n`` shards of similar size and ``B`` bytes per second,
+Closed form, for intuition: with ``n`` shards, ``c`` connections and ``B`` bytes per second,
 
-    total ~= (rtt + json_bytes / B) + ceil(n / c) * rtt + shard_bytes / B   (small shards)
-    total ~= (rtt + json_bytes / B) + rtt + shard_bytes / B                  (large shards)
+    total = (rtt + json_bytes / B) + ceil(n / c) * rtt + shard_bytes / B
 
-i.e. round trips that nothing overlaps plus all bytes over the bandwidth. Large shards keep
-the link busy while later requests wait their round trips, so only the first round trip of
-the shard phase is paid; the simulation gives the exact figure in between. Jitter counts
-with its mean (the round trip itself for symmetric jitter smaller than it).
+when the shards are of equal size: they go in waves of ``c`` that start, share the link and
+finish together, so every wave pays a round trip with the link idle. Shards of different
+sizes let a round trip overlap another body's transfer, down to a single visible round trip
+(``rtt + shard_bytes / B``) when one large shard keeps the link busy; the simulation gives
+the exact figure in between. Jitter counts with its mean (the round trip itself for
+symmetric jitter smaller than it).
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ import email.utils
 import hashlib
 import http.server
 import itertools
-import mimetypes  # noqa: F401  (kept simple: only .json is special)
 import os
 import posixpath
 import socket
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .faults import Fault
-from .profiles import PROFILES, JitterSource, Profile
+from .profiles import JitterSource, Profile
 
 _MAX_CHUNK = 16 * 1024
 _MIN_CHUNK = 512
@@ -192,6 +191,32 @@ class _Response:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+
+
+class _Exchange:
+    """One request's bookkeeping, logged exactly once."""
+
+    def __init__(self, owner: "ModelServer", h: _Handler) -> None:
+        self.owner, self.h = owner, h
+        self.start = time.monotonic()
+        self.abort = h.server.abort
+        self.path = urllib.parse.urlsplit(h.path).path
+        self.status = 0
+        self.sent = 0
+        self.rtt = 0.0
+        self.queued = 0.0
+        self.fault: str | None = None
+        self.logged = False
+
+    def log(self, more_bytes: int = 0) -> None:
+        """Record the request (counting ``more_bytes`` about to be written), once."""
+        if self.logged:
+            return
+        self.logged = True
+        self.sent += more_bytes
+        self.owner._record(RequestRecord(self.h.command, self.path, self.status, self.sent,
+                                         self.start, time.monotonic(), self.h.conn_id,
+                                         self.rtt, self.queued, self.fault))
 
 
 class ModelServer:
@@ -402,42 +427,40 @@ class ModelServer:
 
     # -- request handling ----------------------------------------------------------------------
     def _serve(self, h: _Handler, head: bool) -> None:
-        start = time.monotonic()
-        abort = h.server.abort
-        raw_path = urllib.parse.urlsplit(h.path).path
-        state = {"sent": 0, "status": 0, "rtt": 0.0, "queued": 0.0, "fault": None}
+        ex = _Exchange(self, h)
         with self._lock:
             profile, jitter = self._profile, self._jitter
         try:
-            self._slots.acquire(abort)
+            self._slots.acquire(ex.abort)
             try:
-                state["queued"] = time.monotonic() - start
+                ex.queued = time.monotonic() - ex.start
                 if jitter is not None:
                     with self._lock:
-                        state["rtt"] = jitter.next()
-                    _sleep(state["rtt"], abort)
-                self._respond(h, head, raw_path, profile, abort, state)
+                        ex.rtt = jitter.next()
+                    _sleep(ex.rtt, ex.abort)
+                self._respond(h, head, profile, ex)
             finally:
                 self._slots.release()
         finally:
-            self._record(RequestRecord(h.command, raw_path, state["status"], state["sent"],
-                                       start, time.monotonic(), h.conn_id, state["rtt"],
-                                       state["queued"], state["fault"]))
+            ex.log()
 
-    def _respond(self, h: _Handler, head: bool, raw_path: str, profile: Profile | None,
-                 abort: threading.Event, state: dict) -> None:
-        resp = self._resolve(h, raw_path)
-        fault = self._pick_fault(_display_path(raw_path)) if resp.status != 403 else None
+    def _respond(self, h: _Handler, head: bool, profile: Profile | None, ex: "_Exchange") -> None:
+        # The log entry is written just before the write (or close) that ends the exchange
+        # for the client, so a client that has its answer also finds it in request_log.
+        resp = self._resolve(h, ex.path)
+        fault = self._pick_fault(_display_path(ex.path)) if resp.status != 403 else None
+        kind = fault.kind if fault is not None else None
+        ex.fault = kind
         if fault is not None:
-            state["fault"] = fault.kind
             resp = _apply_body_fault(fault, resp)
-            if fault.kind == "slow_first_byte":
-                _sleep(fault.seconds, abort)
-            if fault.kind == "reset" and fault.after_bytes is None:
+            if kind == "slow_first_byte":
+                _sleep(fault.seconds, ex.abort)
+            if kind == "reset" and fault.after_bytes is None:
+                ex.log()
                 _reset(h)
         body = b"" if head or resp.status in (204, 304) else resp.body
         length = len(resp.body)
-        if fault is not None and fault.kind == "wrong_length":
+        if kind == "wrong_length":
             length = (fault.content_length if fault.content_length is not None
                       else max(0, length + fault.length_delta))
         h.send_response(resp.status)
@@ -448,51 +471,56 @@ class ModelServer:
             h.send_header("Access-Control-Expose-Headers", "ETag, Last-Modified, Content-Length")
         if resp.status != 304:
             h.send_header("Content-Length", str(length))
-        if fault is not None and fault.kind in ("short_body", "wrong_length", "reset") \
-                or fault is not None and fault.kind == "stall" and fault.then == "close":
+        closing = kind in ("short_body", "wrong_length", "reset") or (
+            kind == "stall" and fault.then == "close")
+        if closing:
             h.send_header("Connection", "close")
             h.close_connection = True
-        h.end_headers()
-        state["status"] = resp.status
-
+        ex.status = resp.status
         cut = None  # send body[:cut], then act
-        if fault is not None and fault.kind in ("reset", "stall", "short_body") and body:
+        if kind in ("reset", "stall", "short_body") and body:
             after = fault.after_bytes
-            if fault.kind == "short_body" and after is None:
+            if kind == "short_body" and after is None:
                 after = len(body) // 2
             cut = min(after or 0, len(body))
+        if not body or kind == "wrong_length":
+            ex.log(len(body))  # the client may be done as soon as the headers/length arrive
+        h.end_headers()
         if cut is None:
-            self._send(h, body, profile, abort, state)
+            self._send(h, body, profile, ex, final=True)
             return
-        self._send(h, body[:cut], profile, abort, state)
-        if fault.kind == "reset":
-            _reset(h)
-        elif fault.kind == "short_body":
-            h.close_connection = True
-        elif fault.kind == "stall":
-            _sleep(fault.seconds, abort)
+        self._send(h, body[:cut], profile, ex, final=False)
+        if kind == "stall":
+            _sleep(fault.seconds, ex.abort)
             if fault.then == "continue":
-                self._send(h, body[cut:], profile, abort, state)
-            h.close_connection = True
+                self._send(h, body[cut:], profile, ex, final=True)
+        ex.log()
+        if kind == "reset":
+            _reset(h)
 
-    def _send(self, h: _Handler, data: bytes, profile: Profile | None,
-              abort: threading.Event, state: dict) -> None:
+    def _send(self, h: _Handler, data: bytes, profile: Profile | None, ex: "_Exchange",
+              final: bool) -> None:
         if not data:
             return
         if profile is None:
-            h.wfile.write(data)
-            state["sent"] += len(data)
-            return
-        rate = profile.bytes_per_s
-        chunk = int(min(_MAX_CHUNK, max(_MIN_CHUNK, rate * _CHUNK_S)))
+            pieces: Iterable[memoryview] = [memoryview(data)]
+            rate = chunk = 0.0
+        else:
+            rate = profile.bytes_per_s
+            chunk = int(min(_MAX_CHUNK, max(_MIN_CHUNK, rate * _CHUNK_S)))
+            view = memoryview(data)
+            pieces = [view[i:i + chunk] for i in range(0, len(data), chunk)]
         prev_end = None
-        view = memoryview(data)
-        for i in range(0, len(data), chunk):
-            piece = view[i:i + chunk]
-            prev_end = self._link.reserve(len(piece), rate, prev_end)
-            _sleep_until(prev_end, abort)
+        last = len(pieces) - 1
+        for i, piece in enumerate(pieces):
+            if profile is not None:
+                prev_end = self._link.reserve(len(piece), rate, prev_end)
+                _sleep_until(prev_end, ex.abort)
+            if final and i == last:
+                ex.log(len(piece))
             h.wfile.write(piece)
-            state["sent"] += len(piece)
+            if not ex.logged:
+                ex.sent += len(piece)
 
     def _resolve(self, h: _Handler, raw_path: str) -> _Response:
         """The file response (200/304/403/404) for a URL path, before faults."""
@@ -589,13 +617,13 @@ def _text(status: int, message: str) -> _Response:
 
 def _apply_body_fault(fault: Fault, resp: _Response) -> _Response:
     if fault.kind == "status":
-        body = fault.body if fault.body is not None else \
+        body = fault.content if fault.content is not None else \
             f"Simulated HTTP {fault.status_code} error.\n".encode()
         r = _Response(fault.status_code, [("Content-Type", fault.content_type)], body)
         r.headers.extend(fault.headers)
         return r
     if fault.kind == "body":
-        body = fault.body or b""
+        body = fault.content or b""
         tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         return _Response(fault.status_code, [("Content-Type", fault.content_type),
                                              ("ETag", tag)], body)
