@@ -346,7 +346,7 @@ class DepthwiseConv2D:
         buf = self._buffers.get(key)
         if buf is None:
             self._buffers.clear()
-            buf = (np.empty(src_len, F32), np.empty(acc_len, F32), np.empty(acc_len, F32))
+            buf = (np.zeros(src_len, F32), np.empty(acc_len, F32), np.empty(acc_len, F32))
             self._buffers[key] = buf
         return buf
 
