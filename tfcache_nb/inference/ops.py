@@ -317,22 +317,24 @@ class DepthwiseConv2D:
         rowlen = wq * c
         nrows = (n - 1) * hq + oh
         length = nrows * rowlen
-        out2 = acc[:length].reshape(nrows, rowlen)
-        tmp2 = tmp[:length].reshape(nrows, rowlen)
-        first = True
-        for (a, b, oi, oj, _, _), wrow in zip(p["taps"], p["weights"]):
-            start = (a * sw + b) * plane + oi * rowlen + oj * c
-            s2 = src[start:start + length].reshape(nrows, rowlen)
-            if first:
-                np.multiply(s2, wrow, out=out2)
-                first = False
-            else:
-                np.multiply(s2, wrow, out=tmp2)
-                out2 += tmp2
-        if p["bias_row"] is not None:
-            out2 += p["bias_row"]
-        if self.activation in ELEMENTWISE:
-            apply_activation(self.activation, out2, inplace=True)
+        starts = [(a * sw + b) * plane + oi * rowlen + oj * c for (a, b, oi, oj, _, _) in p["taps"]]
+
+        def rows(r0: int, r1: int) -> None:
+            out2 = acc[r0 * rowlen:r1 * rowlen].reshape(r1 - r0, rowlen)
+            tmp2 = tmp[r0 * rowlen:r1 * rowlen].reshape(r1 - r0, rowlen)
+            for t, (start, wrow) in enumerate(zip(starts, p["weights"])):
+                s2 = src[start + r0 * rowlen:start + r1 * rowlen].reshape(r1 - r0, rowlen)
+                if t == 0:
+                    np.multiply(s2, wrow, out=out2)
+                else:
+                    np.multiply(s2, wrow, out=tmp2)
+                    out2 += tmp2
+            if p["bias_row"] is not None:
+                out2 += p["bias_row"]
+            if self.activation in ELEMENTWISE:
+                apply_activation(self.activation, out2, inplace=True)
+
+        rows(0, nrows)
         full = acc[:n * hq * rowlen].reshape(n, hq, wq, c)
         y = np.empty((n, oh, ow, c), F32)
         np.copyto(y, full[:, :oh, :ow, :])

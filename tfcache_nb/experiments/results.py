@@ -1,0 +1,259 @@
+"""The results of a latency experiment: one plain dict per load, a summary, CSV, a plot.
+
+Records are plain dicts (``pandas.DataFrame(results.records)`` works) so the toolkit does not
+need pandas. Times are seconds; bytes are bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from .._html import esc, human_bytes
+from .stats import describe
+
+GROUP = ("model", "profile", "storage")
+_STAT_KEYS = ("median", "p5", "p95", "mean", "ci_low", "ci_high")
+
+
+class ExperimentResults:
+    """Records of cold and warm loads, with ``summary()``, ``to_csv()`` and ``plot()``.
+
+    ``records``: one dict per load (model, source_url, profile, storage, trial, kind
+    ``"cold"``/``"warm"``, total_s, ``phase_<name>_s``, bytes_network, bytes_storage,
+    requests, source, expected_s, ...). ``warnings``: things the reader must know (a warm
+    load that did not come from the cache, URL sources the profiles could not throttle).
+    """
+
+    def __init__(self, records: list[dict] | None = None, *, warnings: list[str] | None = None,
+                 meta: dict | None = None) -> None:
+        self.records: list[dict] = list(records or [])
+        self.warnings: list[str] = list(warnings or [])
+        self.meta: dict = dict(meta or {})
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __repr__(self) -> str:
+        groups = len({tuple(r[k] for k in GROUP) for r in self.records})
+        return f"<ExperimentResults {len(self.records)} loads in {groups} groups>"
+
+    def normalize(self) -> None:
+        """Give every record every phase column (0.0 where a load had no such phase)."""
+        phases = []
+        for r in self.records:
+            phases += [k for k in r if k.startswith("phase_") and k not in phases]
+        for r in self.records:
+            for k in phases:
+                r.setdefault(k, 0.0)
+
+    # -- summary -----------------------------------------------------------------------------
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per (model, profile, storage): n, cold and warm median / p5 / p95 / mean
+        with its 95% interval, the speed-up (cold median / warm median), the latency model's
+        expected cold time and measured cold median / expected."""
+        groups: dict[tuple, list[dict]] = {}
+        for r in self.records:
+            groups.setdefault(tuple(r[k] for k in GROUP), []).append(r)
+        rows = []
+        for key, recs in groups.items():
+            cold = [r for r in recs if r["kind"] == "cold"]
+            warm = [r for r in recs if r["kind"] == "warm"]
+            c, w = describe(r["total_s"] for r in cold), describe(r["total_s"] for r in warm)
+            row: dict[str, Any] = dict(zip(GROUP, key))
+            row["n"] = min(c.n, w.n)
+            for name, d in (("cold", c), ("warm", w)):
+                row.update({f"{name}_{k}_s": getattr(d, k) for k in _STAT_KEYS})
+            row["speedup"] = (c.median / w.median) if w.median > 0 else math.nan
+            expected = next((r.get("expected_s") for r in cold if r.get("expected_s") is not None), None)
+            row["expected_s"] = expected if expected is not None else math.nan
+            row["measured_over_expected"] = (c.median / expected) if expected else math.nan
+            row["bytes_network"] = _median_int(r["bytes_network"] for r in cold)
+            row["bytes_storage"] = _median_int(r["bytes_storage"] for r in warm)
+            row["warm_from_cache"] = sum(1 for r in warm if r.get("source") == "cache")
+            rows.append(row)
+        return rows
+
+    def _table_rows(self) -> tuple[list[str], list[list[str]]]:
+        header = ["model", "profile", "storage", "n", "cold median", "cold p5-p95",
+                  "cold mean ±95% CI", "warm median", "warm p5-p95", "warm mean ±95% CI",
+                  "speed-up", "expected cold", "measured/expected", "network", "in storage"]
+        rows = []
+        for s in self.summary():
+            warm_flag = "" if s["warm_from_cache"] == s["n"] else f" ({s['n'] - s['warm_from_cache']} not cached!)"
+            rows.append([
+                str(s["model"]), str(s["profile"]), str(s["storage"]), str(s["n"]),
+                _t(s["cold_median_s"]), f"{_t(s['cold_p5_s'])} - {_t(s['cold_p95_s'])}",
+                _mean_ci(s, "cold"),
+                _t(s["warm_median_s"]) + warm_flag, f"{_t(s['warm_p5_s'])} - {_t(s['warm_p95_s'])}",
+                _mean_ci(s, "warm"),
+                _x(s["speedup"]), _t(s["expected_s"]), _ratio(s["measured_over_expected"]),
+                human_bytes(s["bytes_network"]), human_bytes(s["bytes_storage"]),
+            ])
+        return header, rows
+
+    def summary_table(self) -> str:
+        """The summary as aligned text, with any warnings below it."""
+        header, rows = self._table_rows()
+        widths = [max(len(x) for x in col) for col in zip(header, *rows)]
+        numeric = set(range(3, len(header)))
+
+        def fmt(cells: list[str]) -> str:
+            return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+        lines = [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary_table()
+
+    def _repr_html_(self) -> str:
+        header, rows = self._table_rows()
+        parts = ["<div style='font-family:sans-serif;font-weight:bold;margin:4px 0'>"
+                 "Cold (network) against warm (cache) loads</div>",
+                 "<table style='border-collapse:collapse;font-family:sans-serif;font-size:13px'>",
+                 "<tr>" + "".join(f"<th style='padding:2px 8px;border-bottom:1px solid #999'>{esc(h)}</th>"
+                                  for h in header) + "</tr>"]
+        for row in rows:
+            parts.append("<tr>" + "".join(
+                f"<td style='padding:2px 8px;border-bottom:1px solid #ddd;"
+                f"text-align:{'left' if i < 3 else 'right'}'>{esc(c)}</td>"
+                for i, c in enumerate(row)) + "</tr>")
+        parts.append("</table>")
+        for w in self.warnings:
+            parts.append(f"<div style='color:#b71c1c;font-family:sans-serif'>warning: {esc(w)}</div>")
+        return "".join(parts)
+
+    # -- CSV -----------------------------------------------------------------------------------
+    def columns(self) -> list[str]:
+        """Every record key, in first-seen order."""
+        cols: list[str] = []
+        seen: set[str] = set()
+        for r in self.records:
+            for k in r:
+                if k not in seen:
+                    seen.add(k)
+                    cols.append(k)
+        return cols
+
+    def to_csv(self, path: str | os.PathLike | None = None) -> str | Path:
+        """One row per load. Returns the CSV text when ``path`` is None, else writes it there
+        (atomically) and returns the path."""
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=self.columns(), lineterminator="\n")
+        writer.writeheader()
+        for r in self.records:
+            writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
+        text = buf.getvalue()
+        if path is None:
+            return text
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, path)
+        return path
+
+    # -- plot ----------------------------------------------------------------------------------
+    def plot(self, ax: Any = None) -> Any:
+        """Cold against warm load time per profile (median, p5-p95 error bars, log time axis),
+        with the latency model's expected cold time marked. Returns the matplotlib Figure."""
+        from matplotlib.figure import Figure
+
+        if ax is None:
+            fig = Figure(figsize=(8.5, 5.2), layout="constrained")
+            ax = fig.add_subplot()
+        else:
+            fig = ax.figure
+        summary = self.summary()
+        profiles = list(dict.fromkeys(s["profile"] for s in summary))
+        combos = list(dict.fromkeys((s["model"], s["storage"]) for s in summary))
+        single = len(combos) == 1
+        n_series = len(combos) * 2
+        step = 0.8 / n_series
+        palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+        expected_labelled = False
+        for ci, combo in enumerate(combos):
+            for ki, kind in enumerate(("cold", "warm")):
+                offset = -0.4 + step * (ci * 2 + ki + 0.5)
+                xs, med, lo, hi = [], [], [], []
+                for s in summary:
+                    if (s["model"], s["storage"]) != combo:
+                        continue
+                    x = profiles.index(s["profile"]) + offset
+                    xs.append(x)
+                    m = s[f"{kind}_median_s"]
+                    med.append(m)
+                    lo.append(max(0.0, m - s[f"{kind}_p5_s"]))
+                    hi.append(max(0.0, s[f"{kind}_p95_s"] - m))
+                    if kind == "cold" and not math.isnan(s["expected_s"]):
+                        ax.plot([x], [s["expected_s"]], linestyle="none", marker="_", markersize=22,
+                                markeredgewidth=2.5, color="black", zorder=4,
+                                label=None if expected_labelled else "expected cold (latency model)")
+                        expected_labelled = True
+                    if kind == "warm" and not math.isnan(s["speedup"]):
+                        ax.annotate(f"{s['speedup']:,.0f}x faster" if s["speedup"] >= 10
+                                    else f"{s['speedup']:.1f}x faster",
+                                    (x, s["warm_p95_s"]), textcoords="offset points", xytext=(0, 8),
+                                    ha="center", fontsize=8, color="#333333")
+                if single:
+                    color = "#d62728" if kind == "cold" else "#2ca02c"
+                    label = ("cold: network, then saved" if kind == "cold" else "warm: from the cache")
+                else:
+                    color = palette[ci % len(palette)]
+                    label = f"{kind} · {combo[0]} / {combo[1]}"
+                ax.errorbar(xs, med, yerr=[lo, hi], fmt="o" if kind == "cold" else "s", color=color,
+                            ecolor=color, elinewidth=1.5, capsize=4, markersize=7, label=label,
+                            zorder=3)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(profiles)))
+        info = self.meta.get("profile_info", {})
+        ax.set_xticklabels([f"{p}\n{info[p]}" if p in info else p for p in profiles])
+        ax.set_xlim(-0.6, len(profiles) - 0.4)
+        ax.set_xlabel("network profile (simulated)")
+        ax.set_ylabel("load time, seconds (log scale)")
+        ax.grid(True, which="both", axis="y", alpha=0.3)
+        models = list(dict.fromkeys(s["model"] for s in summary))
+        storages = list(dict.fromkeys(s["storage"] for s in summary))
+        n = max((s["n"] for s in summary), default=0)
+        ax.set_title(f"Cold (network) vs warm (cache) load time: {', '.join(models)}\n"
+                     f"storage {', '.join(storages)}; median of {n} trials, bars 5th-95th percentile",
+                     fontsize=11)
+        ax.legend(loc="best", fontsize=9, framealpha=0.9)
+        return fig
+
+
+def _median_int(values) -> int:
+    xs = sorted(int(v) for v in values)
+    return xs[len(xs) // 2] if xs else 0
+
+
+def _t(s: float | None) -> str:
+    if s is None or math.isnan(s):
+        return "-"
+    if s < 1:
+        return f"{s * 1000:.1f} ms"
+    return f"{s:.2f} s"
+
+
+def _mean_ci(row: dict, kind: str) -> str:
+    mean, high = row[f"{kind}_mean_s"], row[f"{kind}_ci_high_s"]
+    if math.isnan(high):
+        return _t(mean)
+    return f"{_t(mean)} ± {_t(high - mean)}"
+
+
+def _x(v: float) -> str:
+    return "-" if math.isnan(v) else (f"{v:,.0f}x" if v >= 10 else f"{v:.1f}x")
+
+
+def _ratio(v: float) -> str:
+    return "-" if math.isnan(v) else f"{v:.2f}"
+
+
+__all__ = ["ExperimentResults"]

@@ -1,0 +1,299 @@
+"""Cold-network against warm-cache load timing, over simulated networks, reproducibly.
+
+For every (model source, network profile, storage) and every trial, :func:`run_experiment`
+removes the model from the cache, loads it cold (over the network, saving it), then loads it
+warm (from the cache) and records both load reports. Model folders are served by a
+:class:`~tfcache_nb.netsim.server.ModelServer` paced by the profile, its jitter seeded from
+``seed`` and the trial, so a rerun with the same seed waits the same round trips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
+from urllib.parse import urlsplit
+
+from ..cache.loader import load_artifacts
+from ..io.file_storage_io import file_storage_io
+from ..io.local_storage_io import local_storage_io
+from ..netsim.latency_model import expected_load_time
+from ..netsim.profiles import Profile
+from ..netsim.server import ModelServer
+from ..storage.wx_storage import WxStorage
+from .results import ExperimentResults
+
+STORAGE_KINDS = ("wx", "memory", "file")
+#: the profile name recorded for URL sources, which are loaded over the real network
+DIRECT = "direct"
+
+TrialCallback = Callable[[int, int, dict], Any]
+
+
+def run_experiment(sources: str | os.PathLike | Sequence[str | os.PathLike],
+                   profiles: Sequence[Profile | str] | Profile | str = ("4g",), *,
+                   storages: Sequence[str] | str = ("wx",), trials: int = 5, seed: int = 0,
+                   quantize: str | None = None, on_trial: TrialCallback | None = None,
+                   progress: bool = False, workdir: str | os.PathLike | None = None,
+                   progress_stream: TextIO | None = None) -> ExperimentResults:
+    """Time ``trials`` cold loads (network, then saved) against warm loads (cache).
+
+    ``sources``: model folders (served locally, throttled by each profile) or http(s) URLs
+    (loaded directly: no profile can be applied, so they run once under profile ``"direct"``).
+    ``profiles``: preset names or :class:`Profile` objects. ``storages``: ``"wx"`` (a
+    WxStorage SQLite file in ``workdir``), ``"memory"`` (``WxStorage(":memory:")``),
+    ``"file"`` (the plugin's file storage, a folder in ``workdir``). ``on_trial(done, total,
+    trial)`` is called after each trial (``done`` counts from 1; ``trial`` holds the
+    ``cold`` and ``warm`` records); ``progress=True`` redraws one line on stderr.
+    """
+    src_list = _as_list(sources)
+    prof_list = [_profile(p) for p in _as_list(profiles)]
+    kinds = [_storage_kind(s) for s in _as_list(storages)]
+    if not src_list:
+        raise ValueError("run_experiment needs at least one model source (a folder or a URL)")
+    if not prof_list:
+        raise ValueError("run_experiment needs at least one network profile")
+    if not kinds:
+        raise ValueError("run_experiment needs at least one storage kind")
+    if int(trials) < 1:
+        raise ValueError("trials must be at least 1")
+    trials = int(trials)
+    models = [_model_source(s) for s in src_list]
+
+    n_combos = sum(len(prof_list) if m["folder"] is not None else 1 for m in models) * len(kinds)
+    total = n_combos * trials
+    line = _ProgressLine(progress_stream or sys.stderr) if progress else None
+    results = ExperimentResults(meta={"seed": seed, "trials": trials, "quantize": quantize,
+                                      "storages": kinds, "profiles": [_profile_label(p) for p in prof_list],
+                                      "profile_info": {_profile_label(p): _profile_figures(p)
+                                                       for p in prof_list}})
+    if any(m["folder"] is None for m in models):
+        results.warnings.append("URL sources are loaded directly over the real network: the "
+                                "network profiles cannot be applied to them (profile 'direct').")
+    done = 0
+    with _workdir(workdir) as wd:
+        for model in models:
+            for profile in (prof_list if model["folder"] is not None else [None]):
+                with _served(model, profile) as (url, server):
+                    expected = (expected_load_time(model["folder"], profile).total_s
+                                if server is not None else None)
+                    for kind in kinds:
+                        with _storage(kind, wd) as cache:
+                            for trial in range(trials):
+                                trial_seed = derive_seed(seed, trial)
+                                if server is not None:
+                                    server.set_profile(profile.with_(seed=trial_seed))
+                                ctx = {"model": model["name"], "source_url": url,
+                                       "profile": _profile_label(profile), "storage": kind,
+                                       "trial": trial, "expected_s": expected,
+                                       "jitter_seed": trial_seed if server is not None else None,
+                                       "profile_applied": server is not None}
+                                cold, warm = _one_trial(url, model["key"], cache, server,
+                                                        quantize, ctx)
+                                results.records += [cold, warm]
+                                if not warm["warm_from_cache"]:
+                                    results.warnings.append(
+                                        f"{model['name']} on {ctx['profile']} / {kind}, trial "
+                                        f"{trial}: the warm load came from {warm['source']}, not "
+                                        f"the cache ({warm['note']}); its time is not a warm time.")
+                                done += 1
+                                if line is not None:
+                                    line.draw(done, total, ctx, cold, warm)
+                                if on_trial is not None:
+                                    on_trial(done, total, {**ctx, "cold": cold, "warm": warm})
+    if line is not None:
+        line.close()
+    results.normalize()
+    return results
+
+
+def derive_seed(seed: int, trial: int) -> int:
+    """The jitter seed of one trial: stable across runs and Python processes."""
+    digest = hashlib.sha256(f"tfcache_nb/{int(seed)}/{int(trial)}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def _one_trial(url: str, key: str, cache: Any, server: ModelServer | None, quantize: str | None,
+               ctx: dict) -> tuple[dict, dict]:
+    _entry(cache, key).remove()  # so the cold load really comes over the network
+    if server is not None:
+        server.reset_log()
+    _, cold_report = _load(url, cache, key, quantize)
+    server_log = server.request_log if server is not None else []
+    cold = _record(ctx, "cold", cold_report)
+    cold["server_requests"] = len(server_log) if server is not None else None
+    cold["server_rtt_total_s"] = sum(r.rtt_s for r in server_log) if server is not None else None
+    if not cold_report.saved:
+        _add_note(cold, f"not saved to the cache: {cold_report.save_error or 'unknown reason'}")
+    if cold_report.source != "network":
+        _add_note(cold, f"the cold load came from {cold_report.source}, not the network")
+
+    if server is not None:
+        server.reset_log()
+    _, warm_report = _load(url, cache, key, quantize)
+    warm = _record(ctx, "warm", warm_report)
+    warm["server_requests"] = len(server.request_log) if server is not None else None
+    warm["server_rtt_total_s"] = 0.0 if server is not None else None
+    if not warm["warm_from_cache"]:
+        _add_note(warm, "NOT WARM: " + (warm_report.cache_miss_reason or cold_report.save_error
+                                        or "the model was not in the cache"))
+    return cold, warm
+
+
+def _load(url: str, cache: Any, key: str, quantize: str | None):
+    return load_artifacts(url, cache=cache, cache_key=key, quantize=quantize)
+
+
+def _add_note(rec: dict, note: str) -> None:
+    rec["note"] = f"{rec['note']}; {note}" if rec["note"] else note
+
+
+def _record(ctx: dict, kind: str, report: Any) -> dict:
+    rec = {k: ctx[k] for k in ("model", "source_url", "profile", "storage", "trial")}
+    rec.update(kind=kind, total_s=float(report.total_s))
+    for name, seconds in report.phases.items():
+        rec[f"phase_{name}_s"] = float(seconds)
+    rec.update(bytes_network=int(report.bytes_network), bytes_storage=int(report.bytes_storage),
+               requests=int(report.requests), source=report.source,
+               expected_s=ctx["expected_s"] if kind == "cold" else None,
+               saved=bool(report.saved), quantization=report.quantization,
+               warm_from_cache=(report.source == "cache") if kind == "warm" else None,
+               jitter_seed=ctx["jitter_seed"], profile_applied=ctx["profile_applied"],
+               note="" if ctx["profile_applied"] else
+               "URL source loaded directly: no network profile applied")
+    return rec
+
+
+# -- sources, profiles, storages ---------------------------------------------------------------
+def _as_list(value: Any) -> list:
+    if isinstance(value, (str, os.PathLike, Profile)):
+        return [value]
+    return list(value)
+
+
+def _profile(p: Profile | str) -> Profile:
+    if isinstance(p, Profile):
+        return p
+    if isinstance(p, str):
+        return Profile.from_name(p)
+    raise TypeError(f"a profile must be a preset name or a tfcache_nb.Profile, not {type(p).__name__}")
+
+
+def _profile_label(profile: Profile | None) -> str:
+    if profile is None:
+        return DIRECT
+    return profile.name or f"custom {profile.rtt_ms:g} ms / {profile.down_kbps:g} kbit/s"
+
+
+def _profile_figures(profile: Profile) -> str:
+    rate = (f"{profile.down_kbps / 1000:g} Mbit/s" if profile.down_kbps >= 1000
+            else f"{profile.down_kbps:g} kbit/s")
+    return f"{profile.rtt_ms:g} ms RTT, {rate}"
+
+
+def _storage_kind(kind: str) -> str:
+    if kind not in STORAGE_KINDS:
+        raise ValueError(f"unknown storage kind {kind!r}; choose one of {', '.join(STORAGE_KINDS)}")
+    return kind
+
+
+def _model_source(src: str | os.PathLike) -> dict:
+    """``{"name", "folder" (None for URLs), "url" (None for folders), "key"}``."""
+    text = os.fspath(src)
+    if text.lower().startswith(("http://", "https://")):
+        parts = [p for p in urlsplit(text).path.split("/") if p and p != "model.json"]
+        name = parts[-1] if parts else urlsplit(text).netloc
+        return {"name": name, "folder": None, "url": text, "key": _key(name, text)}
+    if "://" in text:
+        raise ValueError(f"model source {text!r}: use a local folder or an http(s) URL")
+    folder = Path(text).expanduser()
+    if folder.suffix == ".json":
+        folder = folder.parent
+    if not (folder / "model.json").is_file():
+        raise ValueError(f"model source {text!r}: there is no model.json in {folder}")
+    folder = folder.resolve()
+    return {"name": folder.name, "folder": folder, "url": None, "key": _key(folder.name, str(folder))}
+
+
+def _key(name: str, ident: str) -> str:
+    # stable whatever port the server picks, so every trial hits the same cache entry
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:48] or "model"
+    return f"bench-{safe}-{hashlib.sha256(ident.encode()).hexdigest()[:8]}"
+
+
+@contextlib.contextmanager
+def _served(model: dict, profile: Profile | None) -> Iterator[tuple[str, ModelServer | None]]:
+    if model["folder"] is None:
+        yield model["url"], None
+        return
+    with ModelServer(model["folder"], profile=profile) as server:
+        yield server.url + "/model.json", server
+
+
+@contextlib.contextmanager
+def _workdir(workdir: str | os.PathLike | None) -> Iterator[Path]:
+    if workdir is not None:
+        path = Path(workdir)
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="tfcache_nb_experiment_") as tmp:
+        yield Path(tmp)
+
+
+@contextlib.contextmanager
+def _storage(kind: str, workdir: Path) -> Iterator[Any]:
+    if kind == "file":
+        folder = workdir / "file_storage"
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+        return
+    path = ":memory:" if kind == "memory" else workdir / "experiment.sqlite3"
+    store = WxStorage(path, app_id="tfcache-nb-experiment", user_id="bench")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _entry(cache: Any, key: str) -> Any:
+    return file_storage_io(cache, key) if isinstance(cache, Path) else local_storage_io(cache, key)
+
+
+# -- progress ------------------------------------------------------------------------------------
+class _ProgressLine:
+    """``trial 3/12  4g  wx  cold 2.71 s  warm 14.2 ms``, redrawn in place on one line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.width = 0
+        self.started = time.monotonic()
+
+    def draw(self, done: int, total: int, ctx: dict, cold: dict, warm: dict) -> None:
+        text = (f"trial {done}/{total}  {ctx['model']}  {ctx['profile']}  {ctx['storage']}  "
+                f"cold {_secs(cold['total_s'])}  warm {_secs(warm['total_s'])}  "
+                f"elapsed {_secs(time.monotonic() - self.started)}")
+        pad = max(0, self.width - len(text))
+        self.width = len(text)
+        self.stream.write("\r" + text + " " * pad)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.width:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _secs(s: float) -> str:
+    if s is None or (isinstance(s, float) and math.isnan(s)):
+        return "-"
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+__all__ = ["run_experiment", "derive_seed", "STORAGE_KINDS"]
