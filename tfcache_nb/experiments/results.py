@@ -17,6 +17,7 @@ from .._html import esc, human_bytes
 from .stats import describe
 
 GROUP = ("model", "profile", "storage")
+_HEAD = ("model", "source_url", "profile", "storage", "trial", "kind", "total_s")
 _STAT_KEYS = ("median", "p5", "p95", "mean", "ci_low", "ci_high")
 
 
@@ -43,19 +44,22 @@ class ExperimentResults:
         return f"<ExperimentResults {len(self.records)} loads in {groups} groups>"
 
     def normalize(self) -> None:
-        """Give every record every phase column (0.0 where a load had no such phase)."""
-        phases = []
+        """Give every record every phase column (0.0 where a load had no such phase), with
+        the columns in one order: identity, total_s, the phases, then the rest."""
+        phases: list[str] = []
         for r in self.records:
             phases += [k for k in r if k.startswith("phase_") and k not in phases]
-        for r in self.records:
-            for k in phases:
-                r.setdefault(k, 0.0)
+        for i, r in enumerate(self.records):
+            head = {k: r[k] for k in _HEAD if k in r}
+            rest = {k: v for k, v in r.items() if k not in head and not k.startswith("phase_")}
+            self.records[i] = {**head, **{k: r.get(k, 0.0) for k in phases}, **rest}
 
     # -- summary -----------------------------------------------------------------------------
     def summary(self) -> list[dict[str, Any]]:
         """One row per (model, profile, storage): n, cold and warm median / p5 / p95 / mean
         with its 95% interval, the speed-up (cold median / warm median), the latency model's
-        expected cold time and measured cold median / expected."""
+        expected cold time, and the measured network time of cold loads (their ``network``
+        phase: the part the latency model predicts, without saving) over that expectation."""
         groups: dict[tuple, list[dict]] = {}
         for r in self.records:
             groups.setdefault(tuple(r[k] for k in GROUP), []).append(r)
@@ -71,7 +75,9 @@ class ExperimentResults:
             row["speedup"] = (c.median / w.median) if w.median > 0 else math.nan
             expected = next((r.get("expected_s") for r in cold if r.get("expected_s") is not None), None)
             row["expected_s"] = expected if expected is not None else math.nan
-            row["measured_over_expected"] = (c.median / expected) if expected else math.nan
+            network = describe(r.get("phase_network_s", math.nan) for r in cold).median
+            row["cold_network_median_s"] = network
+            row["measured_over_expected"] = (network / expected) if expected else math.nan
             row["bytes_network"] = _median_int(r["bytes_network"] for r in cold)
             row["bytes_storage"] = _median_int(r["bytes_storage"] for r in warm)
             row["warm_from_cache"] = sum(1 for r in warm if r.get("source") == "cache")
@@ -81,15 +87,15 @@ class ExperimentResults:
     def _table_rows(self) -> tuple[list[str], list[list[str]]]:
         header = ["model", "profile", "storage", "n", "cold median", "cold p5-p95",
                   "cold mean ±95% CI", "warm median", "warm p5-p95", "warm mean ±95% CI",
-                  "speed-up", "expected cold", "measured/expected", "network", "in storage"]
+                  "speed-up", "expected cold", "network/expected", "network", "in storage"]
         rows = []
         for s in self.summary():
             warm_flag = "" if s["warm_from_cache"] == s["n"] else f" ({s['n'] - s['warm_from_cache']} not cached!)"
             rows.append([
                 str(s["model"]), str(s["profile"]), str(s["storage"]), str(s["n"]),
-                _t(s["cold_median_s"]), f"{_t(s['cold_p5_s'])} - {_t(s['cold_p95_s'])}",
+                _t(s["cold_median_s"]), _range(s["cold_p5_s"], s["cold_p95_s"]),
                 _mean_ci(s, "cold"),
-                _t(s["warm_median_s"]) + warm_flag, f"{_t(s['warm_p5_s'])} - {_t(s['warm_p95_s'])}",
+                _t(s["warm_median_s"]) + warm_flag, _range(s["warm_p5_s"], s["warm_p95_s"]),
                 _mean_ci(s, "warm"),
                 _x(s["speedup"]), _t(s["expected_s"]), _ratio(s["measured_over_expected"]),
                 human_bytes(s["bytes_network"]), human_bytes(s["bytes_storage"]),
@@ -174,6 +180,8 @@ class ExperimentResults:
         profiles = list(dict.fromkeys(s["profile"] for s in summary))
         combos = list(dict.fromkeys((s["model"], s["storage"]) for s in summary))
         single = len(combos) == 1
+        models = list(dict.fromkeys(s["model"] for s in summary))
+        storages = list(dict.fromkeys(s["storage"] for s in summary))
         n_series = len(combos) * 2
         step = 0.8 / n_series
         palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
@@ -206,7 +214,8 @@ class ExperimentResults:
                     label = ("cold: network, then saved" if kind == "cold" else "warm: from the cache")
                 else:
                     color = palette[ci % len(palette)]
-                    label = f"{kind} · {combo[0]} / {combo[1]}"
+                    names = [x for x, many in zip(combo, (len(models) > 1, len(storages) > 1)) if many]
+                    label = f"{kind} · {' / '.join(names)}"
                 ax.errorbar(xs, med, yerr=[lo, hi], fmt="o" if kind == "cold" else "s", color=color,
                             ecolor=color, elinewidth=1.5, capsize=4, markersize=7, label=label,
                             zorder=3)
@@ -218,13 +227,14 @@ class ExperimentResults:
         ax.set_xlabel("network profile (simulated)")
         ax.set_ylabel("load time, seconds (log scale)")
         ax.grid(True, which="both", axis="y", alpha=0.3)
-        models = list(dict.fromkeys(s["model"] for s in summary))
-        storages = list(dict.fromkeys(s["storage"] for s in summary))
         n = max((s["n"] for s in summary), default=0)
         ax.set_title(f"Cold (network) vs warm (cache) load time: {', '.join(models)}\n"
                      f"storage {', '.join(storages)}; median of {n} trials, bars 5th-95th percentile",
                      fontsize=11)
-        ax.legend(loc="best", fontsize=9, framealpha=0.9)
+        if single:
+            ax.legend(loc="best", fontsize=9, framealpha=0.9)
+        else:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, framealpha=0.9)
         return fig
 
 
@@ -239,6 +249,16 @@ def _t(s: float | None) -> str:
     if s < 1:
         return f"{s * 1000:.1f} ms"
     return f"{s:.2f} s"
+
+
+def _range(lo: float, hi: float) -> str:
+    if math.isnan(lo) or math.isnan(hi):
+        return "-"
+    if lo >= 1 and hi >= 1:
+        return f"{lo:.2f}-{hi:.2f} s"
+    if lo < 1 and hi < 1:
+        return f"{lo * 1000:.1f}-{hi * 1000:.1f} ms"
+    return f"{_t(lo)}-{_t(hi)}"
 
 
 def _mean_ci(row: dict, kind: str) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 F32 = np.float32
+_BLOCK_ELEMENTS = 1 << 15  # float32 elements per depthwise row block
 
 
 # ---------------------------------------------------------------------------- padding rules
@@ -334,7 +335,10 @@ class DepthwiseConv2D:
             if self.activation in ELEMENTWISE:
                 apply_activation(self.activation, out2, inplace=True)
 
-        rows(0, nrows)
+        # row blocks small enough that a block's input, sum and product stay in the L2 cache
+        step = max(1, _BLOCK_ELEMENTS // rowlen)
+        for r0 in range(0, nrows, step):
+            rows(r0, min(nrows, r0 + step))
         full = acc[:n * hq * rowlen].reshape(n, hq, wq, c)
         y = np.empty((n, oh, ow, c), F32)
         np.copyto(y, full[:, :oh, :ow, :])

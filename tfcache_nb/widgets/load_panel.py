@@ -1,0 +1,148 @@
+"""The load panel: pick a model source, a user and a network; Load, Remove model, Clear storage."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from .._html import esc
+from ..cache.keys import default_cache_key
+from ..cache.loader import load_artifacts
+from ..cache.policy import items_size
+from ..io.local_storage_io import local_storage_io
+from ..io.management import remove_model
+from ..viz.storage_usage import PendingModel
+from .sources import ModelSource
+
+if TYPE_CHECKING:
+    from .dashboard import Dashboard
+
+TYPED = "(the URL typed below)"
+NO_PROFILE = "none (full speed)"
+
+
+class LoadPanel:
+    def __init__(self, d: "Dashboard", sources: list[ModelSource], profiles: dict[str, Any],
+                 app_id: str, user_id: str) -> None:
+        self.d = d
+        self.sources = {s.label: s for s in sources}
+        self.profiles = profiles
+        self.source = w.Dropdown(options=list(self.sources) + [TYPED], description="model",
+                                 layout=w.Layout(width="520px"))
+        self.url = w.Text(placeholder="https://.../model.json", description="URL",
+                          layout=w.Layout(width="520px"))
+        self.app_id = w.Text(value=app_id, description="app_id")
+        self.user_id = w.Text(value=user_id, description="user_id")
+        self.profile = w.Dropdown(options=[NO_PROFILE] + list(profiles), value=NO_PROFILE,
+                                  description="network")
+        self.load = w.Button(description="Load", button_style="primary", icon="download")
+        self.remove = w.Button(description="Remove model", icon="trash")
+        self.clear = w.Button(description="Clear storage", button_style="warning", icon="eraser")
+        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="weights",
+                                        bar_style="info")
+        self.report = w.HTML()
+        self.note = w.HTML()
+        for widget, css in ((self.source, "tfcache-source"), (self.url, "tfcache-url"),
+                            (self.app_id, "tfcache-app-id"), (self.user_id, "tfcache-user-id"),
+                            (self.profile, "tfcache-profile"), (self.load, "tfcache-load"),
+                            (self.remove, "tfcache-remove"), (self.clear, "tfcache-clear"),
+                            (self.progress, "tfcache-progress"), (self.report, "tfcache-report")):
+            widget.add_class(css)
+        self.source.observe(self._on_source, names="value")
+        self.url.observe(self._on_url, names="value")
+        self.load.on_click(lambda _b: d.jobs.run("loading", self.do_load))
+        self.remove.on_click(lambda _b: d.guard(self.do_remove))
+        self.clear.on_click(lambda _b: d.guard(self.do_clear))
+        self._on_source({"new": self.source.value})
+        self.widget = w.VBox([self.source, self.url, w.HBox([self.app_id, self.user_id]), self.profile,
+                              w.HBox([self.load, self.remove, self.clear]), self.progress, self.note,
+                              self.report])
+        self.last_artifacts: Any = None
+        self.last_report: Any = None
+        self.last_source: ModelSource | None = None
+
+    @property
+    def buttons(self) -> list[w.Button]:
+        return [self.load, self.remove, self.clear]
+
+    # -- what is selected ------------------------------------------------------------------------
+    def _on_source(self, change: dict) -> None:
+        src = self.sources.get(change["new"])
+        self.note.value = f"<small style='color:#b26a00'>{esc(src.note)}</small>" if src and src.note else ""
+
+    def _on_url(self, change: dict) -> None:
+        if change["new"].strip() and self.source.value != TYPED:
+            self.source.value = TYPED
+
+    def selected(self) -> tuple[ModelSource, str, str]:
+        """(the source, the URL to load now, its cache key)."""
+        if self.source.value == TYPED:
+            url = self.url.value.strip()
+            if not url:
+                raise ValueError("type a model.json URL first, or pick a model from the list.")
+            src = ModelSource(url, url=url)
+            return src, url, default_cache_key(url)
+        src = self.sources[self.source.value]
+        if src.url:
+            return src, src.url, default_cache_key(src.url)
+        folder = self.d.servers.folder_of(src)
+        assert folder is not None
+        profile = self.profiles.get(self.profile.value)
+        return src, self.d.servers.url_for(folder, profile), self.d.servers.cache_key(folder)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def _progress(self, fraction: float, *_: Any) -> None:
+        self.progress.value = max(0.0, min(1.0, float(fraction)))
+
+    def do_load(self) -> None:
+        store = self.d.store()
+        src, url, key = self.selected()
+        self.progress.value = 0.0
+        self.progress.bar_style = "info"
+        artifacts, report = load_artifacts(url, cache=store, cache_key=key, on_progress=self._progress,
+                                           **self.d.load_options)
+        self.progress.value = self.progress.max
+        self.progress.bar_style = "success"
+        self.last_artifacts, self.last_report, self.last_source = artifacts, report, src
+        ns = (store.app_id, store.user_id)
+        pending = [p for p in self.d.pending.get(ns, []) if p.name != key]
+        if report.source == "network" and not report.saved:
+            needed = items_size(local_storage_io(store, key).planned_items(artifacts))
+            pending.append(PendingModel(key, needed, len(artifacts.weight_data), report.save_error))
+        self.d.pending[ns] = pending
+        note = f"<div style='color:#b26a00'>{esc(src.note)}</div>" if src.note else ""
+        self.report.value = report._repr_html_() + note
+        self.d.model_changed()
+        self.d.redraw_storage()
+
+    def do_remove(self) -> None:
+        store = self.d.store()
+        _src, _url, key = self.selected_without_server()
+        remove_model(store, key)
+        ns = (store.app_id, store.user_id)
+        self.d.pending[ns] = [p for p in self.d.pending.get(ns, []) if p.name != key]
+        self.report.value = f"<div style='font-family:sans-serif'>Removed model <b>{esc(key)}</b>.</div>"
+        self.d.redraw_storage()
+
+    def do_clear(self) -> None:
+        store = self.d.store()
+        store.clear()
+        self.d.pending.pop((store.app_id, store.user_id), None)
+        self.report.value = (f"<div style='font-family:sans-serif'>Cleared the storage of app "
+                             f"<b>{esc(store.app_id)}</b>, user <b>{esc(store.user_id)}</b>.</div>")
+        self.d.redraw_storage()
+
+    def selected_without_server(self) -> tuple[ModelSource | None, str, str]:
+        """The cache key of the selection, without starting a server for it."""
+        if self.source.value == TYPED:
+            url = self.url.value.strip()
+            if not url:
+                raise ValueError("type a model.json URL first, or pick a model from the list.")
+            return None, url, default_cache_key(url)
+        src = self.sources[self.source.value]
+        if src.url:
+            return src, src.url, default_cache_key(src.url)
+        folder = self.d.servers.folder_of(src)
+        assert folder is not None
+        return src, str(folder), self.d.servers.cache_key(folder)
