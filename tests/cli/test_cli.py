@@ -108,3 +108,16 @@ def test_serve_serves_a_folder_with_cors(synthetic_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_demo_falls_back_to_the_synthetic_model_when_offline(monkeypatch, capsys):
+    import tfcache_nb.cli.sources as sources
+
+    # a .invalid host never resolves: the demo sees "no internet" without any traffic leaving
+    monkeypatch.setattr(sources, "DEFAULT_MODEL_URL", "http://tfcache-nb-test.invalid/model.json")
+    monkeypatch.delenv("TFCACHE_NB_MODEL_DIR", raising=False)
+    assert main(["demo", "--no-classify"]) == 0
+    out = capsys.readouterr().out
+    assert "cannot reach http://tfcache-nb-test.invalid/model.json" in out
+    assert "synthetic" in out and "mean nothing" in out
+    assert "cold  network" in out and "warm  cache" in out
