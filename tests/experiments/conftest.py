@@ -20,6 +20,11 @@ FAST_PROFILES = (
 
 
 @pytest.fixture(scope="session")
+def fast_profiles() -> tuple[Profile, ...]:
+    return FAST_PROFILES
+
+
+@pytest.fixture(scope="session")
 def model_folder(request, synthetic_dir) -> Path:
     """The real mobilenet_v1_0.25_224 when ../shared/models is there, else the synthetic one."""
     try:

@@ -201,7 +201,7 @@ class ExperimentResults:
                     hi.append(max(0.0, s[f"{kind}_p95_s"] - m))
                     if kind == "cold" and not math.isnan(s["expected_s"]):
                         ax.plot([x], [s["expected_s"]], linestyle="none", marker="_", markersize=22,
-                                markeredgewidth=2.5, color="black", zorder=4,
+                                markeredgewidth=2.5, color="black", zorder=4, gid="expected-cold",
                                 label=None if expected_labelled else "expected cold (latency model)")
                         expected_labelled = True
                     if kind == "warm" and not math.isnan(s["speedup"]):

@@ -70,6 +70,14 @@ class ModelArtifactsInfo:
     def total_bytes(self) -> int:
         return self.model_topology_bytes + self.weight_specs_bytes + self.weight_data_bytes
 
+    def _repr_html_(self) -> str:
+        from .._html import human_bytes, table
+
+        return table([("date saved", _iso(self.date_saved)), ("topology type", self.model_topology_type),
+                      ("topology", human_bytes(self.model_topology_bytes)),
+                      ("weight specs", human_bytes(self.weight_specs_bytes)),
+                      ("weight data", human_bytes(self.weight_data_bytes))], title="Model artifacts info")
+
 
 def _iso(when: _dt.datetime) -> str:
     """``Date.prototype.toJSON``: UTC with milliseconds and a Z."""

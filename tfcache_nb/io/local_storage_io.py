@@ -153,9 +153,19 @@ class LocalStorageIO:
     def exists(self) -> bool:
         return self.keys.info in self.store
 
+    def _get(self, key: str, what: str) -> Any:
+        """A stored value; text that is not JSON is a damaged entry, not a crash."""
+        text = self.store.get_text(key)
+        if text is None:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise CacheIntegrityError(f"the stored {what} of model '{self.key}' is not valid JSON.") from None
+
     def read_info(self) -> dict[str, Any] | None:
         """The parsed info entry, or None when the model is not there."""
-        raw = self.store.get(self.keys.info)
+        raw = self._get(self.keys.info, "info")
         if raw is None:
             return None
         doc = _parse_json_text(raw, f"info of model '{self.key}'")
@@ -179,11 +189,11 @@ class LocalStorageIO:
             raise ModelLoadError(f"there is no model named '{self.key}' in local storage.")
         if info.get("modelTopologyType", "JSON") != "JSON":
             raise ModelFormatError(f"model '{self.key}' in local storage has a non-JSON topology.")
-        doc = _parse_json_text(self.store.get(self.keys.model_without_weight),
+        doc = _parse_json_text(self._get(self.keys.model_without_weight, "topology"),
                                f"topology of model '{self.key}'")
         if doc is None:
             raise CacheIntegrityError(f"cached model '{self.key}' has no model_without_weight entry.")
-        count = self.store.get(self.keys.weight_data_size)
+        count = self._get(self.keys.weight_data_size, "chunk count")
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise CacheIntegrityError(f"cached model '{self.key}' has no valid weight_data_size entry.")
         t0_chunks = time.perf_counter()

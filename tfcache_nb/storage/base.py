@@ -273,7 +273,12 @@ class KeyValueStorage(ABC):
     def get(self, key: str, default: Any = None) -> Any:
         """The value stored under ``key`` (a fresh object each call), or ``default``."""
         text = self.get_text(key)
-        return default if text is None else json.loads(text)
+        if text is None:
+            return default
+        try:
+            return json.loads(text)
+        except ValueError:  # damaged behind the API's back: never a raw JSONDecodeError
+            raise StorageError(f"The stored value of {short_key(key)} is damaged (not valid JSON).") from None
 
     def get_text(self, key: str) -> str | None:
         """The raw JSON text stored under ``key``, or None (no decoding, for large values)."""

@@ -1,1 +1,1 @@
-"""viz layer."""
+"""viz layer: matplotlib charts (charts.py) and HTML views (html.py) for notebooks."""

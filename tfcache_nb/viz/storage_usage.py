@@ -300,9 +300,10 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
                    edgecolor="none")
             ax.text(x, ghost_bottom + h, "\u26a0", ha="center", va="bottom", fontsize=20, color=WARN,
                     gid="warning")
-            raw = f" ({fmt_mb(p.raw_weight_bytes)} of weights)" if p.raw_weight_bytes else ""
+            need = (f"weights {fmt_mb(p.raw_weight_bytes)} raw \u2192 needs {fmt_mb(p.bytes_needed)} as base64"
+                    if p.raw_weight_bytes else f"needs {fmt_mb(p.bytes_needed)}")
             text = (f"\u26a0 {label(p.name, 30)} did NOT fit\n"
-                    f"needs {fmt_mb(p.bytes_needed)}{raw},\nonly {fmt_mb(u.free_bytes)} free: not saved")
+                    f"{need},\nonly {fmt_mb(u.free_bytes)} free: not saved")
             notes.append((ghost_bottom + h * 0.8, text, WARN))
             ghost_bottom += h
         if u.pending:

@@ -1,1 +1,1 @@
-"""widgets layer."""
+"""widgets layer: the ipywidgets dashboard (dashboard.py), one module per panel."""

@@ -27,11 +27,13 @@ class Jobs:
     """Runs long work in one background thread (or inline), disabling buttons meanwhile."""
 
     def __init__(self, background: bool, buttons: Callable[[], Iterable[Any]],
-                 on_error: Callable[[BaseException], None], status: Any) -> None:
+                 on_error: Callable[[BaseException], None], status: Any,
+                 on_start: Callable[[], None] = lambda: None) -> None:
         self.background = background
         self._buttons = buttons
         self._on_error = on_error
         self._status = status
+        self._on_start = on_start
         self._thread: threading.Thread | None = None
 
     @property
@@ -42,6 +44,7 @@ class Jobs:
         if self.busy:
             self._on_error(RuntimeError(f"still busy; {what} was not started"))
             return
+        self._on_start()
         buttons = list(self._buttons())
         for b in buttons:
             b.disabled = True

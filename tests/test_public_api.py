@@ -1,0 +1,46 @@
+"""The public API contract (docs/API.md): every name is there, and importing stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import tfcache_nb as tc
+
+CONTRACT = [
+    "WxStorage", "ModelArtifacts", "ModelArtifactsInfo", "http_io", "local_storage_io", "file_storage_io",
+    "io_for", "list_models", "remove_model", "copy_model", "move_model", "load_artifacts", "load_model",
+    "MobileNet", "ModelServer", "PROFILES", "Profile", "run_experiment", "TfcacheError", "StorageError",
+    "StorageQuotaError", "StorageValueTooLargeError", "ModelFormatError", "ModelLoadError", "ImageError",
+]
+
+
+@pytest.mark.parametrize("name", sorted(set(CONTRACT) | set(tc.__all__)))
+def test_every_public_name_resolves(name):
+    assert getattr(tc, name) is not None
+
+
+def test_errors_share_one_base():
+    for name in ("StorageError", "StorageQuotaError", "StorageValueTooLargeError", "ModelFormatError",
+                 "ModelLoadError", "ImageError", "CacheIntegrityError"):
+        assert issubclass(getattr(tc, name), tc.TfcacheError)
+    assert issubclass(tc.StorageQuotaError, tc.StorageError)
+    assert issubclass(tc.StorageValueTooLargeError, tc.StorageError)
+
+
+def test_profiles_have_the_promised_presets():
+    assert {"slow-3g", "fast-3g", "4g", "wifi", "distant"} <= set(tc.PROFILES)
+
+
+def test_import_is_light():
+    code = ("import sys, tfcache_nb as tc; tc.WxStorage; tc.load_artifacts; "
+            "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'PIL') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_unknown_names_raise_attribute_error():
+    with pytest.raises(AttributeError):
+        tc.not_a_name  # noqa: B018

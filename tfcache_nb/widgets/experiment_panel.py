@@ -1,0 +1,65 @@
+"""The experiment panel: cold against warm loads over simulated networks, plot, summary, CSV."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from .._html import esc
+from ..viz._common import to_png
+
+if TYPE_CHECKING:
+    from .dashboard import Dashboard
+
+
+class ExperimentPanel:
+    def __init__(self, d: "Dashboard", profiles: dict[str, Any]) -> None:
+        self.d = d
+        self.profiles = profiles
+        names = list(profiles)
+        self.trials = w.IntSlider(value=3, min=1, max=20, description="trials")
+        self.chosen = w.SelectMultiple(options=names, value=tuple(n for n in ("4g", "wifi") if n in names)
+                                       or tuple(names[:1]), description="profiles", rows=min(8, len(names)))
+        self.run = w.Button(description="Run experiment", button_style="primary", icon="play")
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="trials")
+        self.plot = w.Image(format="png", layout=w.Layout(max_width="850px"))
+        self.summary = w.HTML()
+        self.csv = w.HTML()
+        for widget, css in ((self.trials, "tfcache-exp-trials"), (self.chosen, "tfcache-exp-profiles"),
+                            (self.run, "tfcache-exp-run"), (self.plot, "tfcache-exp-plot"),
+                            (self.summary, "tfcache-exp-summary"), (self.csv, "tfcache-exp-csv")):
+            widget.add_class(css)
+        self.run.on_click(lambda _b: d.jobs.run("running the experiment", self.do_run))
+        self.results: Any = None
+        self.widget = w.VBox([
+            w.HTML("<b>Cold (network) against warm (cache)</b>: each trial removes the model, "
+                   "loads it over the simulated network, then loads it again from a fresh storage."),
+            w.HBox([self.trials, self.chosen]), self.run, self.progress, self.plot, self.summary, self.csv])
+
+    def do_run(self) -> None:
+        from ..experiments.runner import run_experiment
+
+        if not self.chosen.value:
+            raise ValueError("pick at least one network profile.")
+        src, url, _key = self.d.load_panel.selected_without_server()
+        source = str(self.d.servers.folder_of(src)) if src is not None and not src.url else url
+        self.progress.max = int(self.trials.value) * len(self.chosen.value)
+        self.progress.value = 0
+
+        def on_trial(done: int, total: int, _trial: dict) -> None:
+            self.progress.max = total
+            self.progress.value = done
+
+        results = run_experiment(source, [self.profiles[n] for n in self.chosen.value],
+                                 storages=("memory",), trials=int(self.trials.value), on_trial=on_trial)
+        self.results = results
+        self.plot.value = to_png(results.plot(), dpi=80)
+        self.summary.value = results._repr_html_()
+        text = results.to_csv()
+        if not isinstance(text, str):  # a path was returned
+            text = open(text, encoding="utf-8").read()
+        data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        self.csv.value = (f"<a download='tfcache_experiment.csv' href='data:text/csv;base64,{data}'>"
+                          f"Download the {esc(len(results.records))} records as CSV</a>")
