@@ -520,7 +520,158 @@ some images. `quantize="auto"` picks the most accurate form that fits.
     ]
 
 
-NOTEBOOKS = {NB01: nb01, NB02: nb02}
+
+NB03 = "03_latency_experiments"
+
+
+def nb03() -> list:
+    return [
+        md("""
+# Latency experiments: cold network against warm cache
+
+The point of caching a model is time. A mini-program that loads MobileNet from the network
+waits for every byte, on every launch; one that loads it from storage does not. How much
+that saves depends on the network (round trips and bandwidth) and on the model's size.
+
+To measure it without a phone, `tc.ModelServer` serves a model folder on this machine and
+**paces its responses like a real network**: each request waits one round trip before its
+first byte, the bodies share the download bandwidth, and only a few requests are served at
+once, as browsers do. `tc.expected_load_time` computes what such a load *should* take, and
+`tc.run_experiment` measures cold loads (cache emptied first) against warm loads (from the
+cache) over several trials.
+"""),
+        *setup(["mobilenet_v1_0.25_224", "mobilenet_v1_0.75_224"]),
+        md("""
+The experiments need model **folders** (the simulated server serves them). With local or
+synthetic models we already have them; on the internet we download each model once into a
+temporary folder, in the layout the TensorFlow.js converter writes.
+"""),
+        code("""
+def folder_of(name):
+    if MODE != "internet":
+        return MODELS / name
+    folder = Path(tempfile.gettempdir()) / "tfcache_nb_models" / name
+    if not (folder / "model.json").is_file():
+        artifacts, _ = tc.load_artifacts(url_of(name))
+        tc.io_for(folder).save(artifacts)
+    return folder
+
+
+SMALL, LARGE = folder_of("mobilenet_v1_0.25_224"), folder_of("mobilenet_v1_0.75_224")
+for folder in (SMALL, LARGE):
+    shards = [p for p in folder.iterdir() if p.name != "model.json"]
+    print(f"{folder.name}: model.json + {len(shards)} shards, {sum(p.stat().st_size for p in shards) / 1e6:.2f} MB")
+"""),
+        md("""
+## The networks
+
+`tc.PROFILES` holds presets named after what users know, each with its figures and their
+public source: Chrome DevTools' and Lighthouse's throttling presets, WebPageTest's
+connectivity profiles, and `distant`, a user in China reaching a model hosted abroad.
+"""),
+        code("""
+for name, p in tc.PROFILES.items():
+    print(f"{name:18s} {p.rtt_ms:7.1f} ms round trip  {p.down_kbps / 1000:6.2f} Mbit/s"
+          f"  jitter {p.jitter_ms:4.0f} ms  {p.max_connections} connections")
+"""),
+        md("""
+## What the latency model expects
+
+A TensorFlow.js load fetches model.json (one request), then every weight shard in
+parallel, a few at a time. With `n` equal shards, `c` connections, round trip `rtt` and
+bandwidth `B`, a cold load takes about
+
+    rtt + json / B  +  ceil(n / c) x rtt  +  shards / B
+
+MobileNet v1 has 55 small shards, so round trips matter as much as bytes: on slow 3G, with
+2 s round trips, the waves of requests alone take 20 s. A warm load does none of it.
+"""),
+        code("""
+print(f"{'profile':18s} {'0.25 (1.9 MB)':>14s} {'0.75 (10.4 MB)':>15s}   where the time goes (0.25)")
+for name in tc.PROFILES:
+    small, large = tc.expected_load_time(SMALL, name), tc.expected_load_time(LARGE, name)
+    print(f"{name:18s} {small.total_s:12.1f} s {large.total_s:13.1f} s   "
+          f"{small.round_trip_s:5.1f} s round trips + {small.transfer_s:5.1f} s transfer")
+"""),
+        md("""
+## Measuring it: cold against warm
+
+Real presets take seconds to minutes per load, too slow for a tutorial that runs in a test
+suite. So the run below uses three **fast** custom profiles (`tc.Profile(rtt_ms,
+down_kbps)`), a few trials each. Everything else is exactly what a long run does: the cache
+entry is removed, the model comes over the paced server and is saved into a `WxStorage`
+SQLite file, then it is loaded again from the cache. Jitter and everything random are
+seeded, so a rerun with the same `seed` waits the same round trips.
+"""),
+        code("""
+FAST = [
+    tc.Profile(rtt_ms=2, down_kbps=500_000, name="lan"),
+    tc.Profile(rtt_ms=10, down_kbps=100_000, name="fast wifi"),
+    tc.Profile(rtt_ms=25, down_kbps=40_000, jitter_ms=5, name="fast 4g"),
+]
+results = tc.run_experiment(SMALL, FAST, storages="wx", trials=3, seed=0)
+results
+"""),
+        md("""
+The chart: medians with 5th-95th percentile bars on a log time axis, the latency model's
+expected cold time marked. Cold loads grow with the round trips; warm loads do not move,
+because they never touch the network.
+"""),
+        code("""
+results.plot()
+"""),
+        md("""
+`measured_over_expected` compares the measured network phase of the cold loads with the
+latency model; the rest of a cold load is saving to storage. Every record is a plain dict,
+so pandas users can write `pd.DataFrame(results.records)`, and `to_csv` writes one row per
+load.
+"""),
+        code("""
+for row in results.summary():
+    print(f"{row['profile']:10s} cold {row['cold_median_s'] * 1000:7.1f} ms, warm {row['warm_median_s'] * 1000:6.1f} ms, "
+          f"{row['speedup']:5.1f}x faster warm; network {row['cold_network_median_s'] * 1000:6.1f} ms "
+          f"vs {row['expected_s'] * 1000:6.1f} ms expected ({row['measured_over_expected']:.2f}x)")
+csv_path = results.to_csv(Path(tempfile.mkdtemp()) / "cold_vs_warm.csv")
+print(f"\\n{len(results.records)} loads written to {csv_path}")
+print({k: results.records[0][k] for k in ("model", "profile", "kind", "total_s", "source", "bytes_network")})
+"""),
+        md("""
+## Model size: 0.25 against 0.75
+
+The 0.75 MobileNet is 5.5 times larger. It does not fit in WeChat's 10 MB local storage as
+float32 (see notebook 02), so here both models are cached with the plugin's **file
+storage** (`storages="file"`: the weights as one raw binary file, without base64), which is
+the plugin's answer for bigger models.
+"""),
+        code("""
+sizes = tc.run_experiment([SMALL, LARGE], FAST[1], storages="file", trials=2, seed=0)
+print(sizes)
+tc.plot_load_times(sizes)
+"""),
+        md("""
+## Running the real presets
+
+For numbers to put in a report, run the real presets with more trials. It takes a while
+(slow 3G alone is minutes per trial for the larger model), so it is off here: set
+`RUN_REAL_PRESETS = True` and run the cell. `progress=True` prints a progress line. The same
+run from a terminal: `tfcache-nb bench --model-dir DIR --profile slow-3g --profile 4g
+--trials 10 --csv results.csv --plot results.png`.
+"""),
+        code("""
+RUN_REAL_PRESETS = False
+presets = ["slow-3g", "fast-3g", "4g", "wifi", "distant"]
+estimate = sum(tc.expected_load_time(SMALL, p).total_s for p in presets) * 10
+print(f"10 trials of the 0.25 model on {', '.join(presets)}: about {estimate / 60:.0f} minutes of cold loads")
+if RUN_REAL_PRESETS:
+    real = tc.run_experiment(SMALL, presets, trials=10, seed=0, progress=True)
+    display(real)
+    display(real.plot())
+"""),
+        code(CLEANUP_CODE),
+    ]
+
+
+NOTEBOOKS = {NB01: nb01, NB02: nb02, NB03: nb03}
 
 if __name__ == "__main__":
     for nb_name, make in NOTEBOOKS.items():

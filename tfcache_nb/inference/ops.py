@@ -264,7 +264,7 @@ class DepthwiseConv2D:
         self.bias = None if bias is None else np.ascontiguousarray(bias, dtype=F32).reshape(c * m)
         self.activation = activation
         self._plans: dict[tuple[int, int], dict] = {}
-        self._buffers: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     geometry = Conv2D.geometry
     _pad_spec = Conv2D._pad_spec
@@ -300,10 +300,23 @@ class DepthwiseConv2D:
             x = np.repeat(x, self.mult, axis=3)  # output channel c*m + j reads input channel c
         p = self._plan(h, w)
         oh, ow, hq, wq, c = p["oh"], p["ow"], p["hq"], p["wq"], self.cout
-        sh, sw = self.sh, self.sw
-        plane = n * hq * wq * c
-        src, acc, tmp = self._scratch(n, sh * sw * plane + p["slack"], n * hq * wq * c)
-        # fill the phase planes (zeros where padding or nothing lands)
+        rowlen = wq * c
+        nrows = (n - 1) * hq + oh
+        step = min(nrows, max(1, _BLOCK_ELEMENTS // rowlen))
+        plane = n * hq * rowlen
+        src, acc, products = self._scratch(n, self.sh * self.sw * plane + p["slack"], plane, step, wq, p["bias_row"])
+        self._fill_planes(x, src, p, plane)
+        starts = [(a * self.sw + b) * plane + oi * rowlen + oj * c for (a, b, oi, oj, _, _) in p["taps"]]
+        terms = len(starts) + (p["bias_row"] is not None)  # the bias is a constant last term
+        for r0 in range(0, nrows, step):
+            r1 = min(nrows, r0 + step)
+            self._rows(src, acc, products, starts, p["weights"], r0, r1, rowlen, terms)
+        return self._finish(acc[:plane].reshape(n, hq, wq, c)[:, :oh, :ow, :])
+
+    def _fill_planes(self, x: np.ndarray, src: np.ndarray, p: dict, plane: int) -> None:
+        """Copy the input into its phase planes, zeros where the padding or nothing lands."""
+        n, sh, sw = x.shape[0], self.sh, self.sw
+        hq, wq, c = p["hq"], p["wq"], self.cout
         for a in range(sh):
             r0, r1, q0 = p["rows"][a]
             for b in range(sw):
@@ -315,44 +328,47 @@ class DepthwiseConv2D:
                 _zero_border(planes, q0, q0 + nr, k0, k0 + nc)
                 if nr and nc:
                     planes[:, q0:q0 + nr, k0:k0 + nc, :] = x[:, r0:r1:sh, c0:c1:sw, :]
-        rowlen = wq * c
-        nrows = (n - 1) * hq + oh
-        length = nrows * rowlen
-        starts = [(a * sw + b) * plane + oi * rowlen + oj * c for (a, b, oi, oj, _, _) in p["taps"]]
 
-        def rows(r0: int, r1: int) -> None:
-            out2 = acc[r0 * rowlen:r1 * rowlen].reshape(r1 - r0, rowlen)
-            tmp2 = tmp[r0 * rowlen:r1 * rowlen].reshape(r1 - r0, rowlen)
-            for t, (start, wrow) in enumerate(zip(starts, p["weights"])):
-                s2 = src[start + r0 * rowlen:start + r1 * rowlen].reshape(r1 - r0, rowlen)
-                if t == 0:
-                    np.multiply(s2, wrow, out=out2)
-                else:
-                    np.multiply(s2, wrow, out=tmp2)
-                    out2 += tmp2
-            if p["bias_row"] is not None:
-                out2 += p["bias_row"]
-            if self.activation in ELEMENTWISE:
-                apply_activation(self.activation, out2, inplace=True)
+    @staticmethod
+    def _rows(src: np.ndarray, acc: np.ndarray, products: np.ndarray, starts: list[int], weights: list[np.ndarray],
+              r0: int, r1: int, rowlen: int, terms: int) -> None:
+        """Output rows r0:r1: every tap's product into its own slot, then one sum over the slots.
 
-        # row blocks small enough that a block's input, sum and product stay in the L2 cache
-        step = max(1, _BLOCK_ELEMENTS // rowlen)
-        for r0 in range(0, nrows, step):
-            rows(r0, min(nrows, r0 + step))
-        full = acc[:n * hq * rowlen].reshape(n, hq, wq, c)
-        y = np.empty((n, oh, ow, c), F32)
-        np.copyto(y, full[:, :oh, :ow, :])
-        if self.activation == "softmax":
-            y = softmax(y)
+        One reduction replaces eight in-place additions, and the bias waits in the last slot
+        (written once, when the scratch was made), so it costs no extra pass over the rows.
+        """
+        k = (r1 - r0) * rowlen
+        lo, hi = r0 * rowlen, r1 * rowlen
+        for t, (start, wrow) in enumerate(zip(starts, weights)):
+            np.multiply(src[start + lo:start + hi].reshape(r1 - r0, rowlen), wrow,
+                        out=products[t, :k].reshape(r1 - r0, rowlen))
+        np.add.reduce(products[:terms, :k], axis=0, out=acc[lo:hi])
+
+    def _finish(self, valid: np.ndarray) -> np.ndarray:
+        """The valid pixels, compacted and activated in the same pass."""
+        y = np.empty(valid.shape, F32)
+        if self.activation == "relu6":
+            np.clip(valid, 0, 6, out=y)
+        else:
+            np.copyto(y, valid)
+            if self.activation == "softmax":
+                y = softmax(y)
+            elif self.activation != "linear":
+                apply_activation(self.activation, y, inplace=True)
         return y
 
-    def _scratch(self, n: int, src_len: int, acc_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _scratch(self, n: int, src_len: int, acc_len: int, step: int, wq: int,
+                 bias_row: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # reused between calls: fresh large arrays cost page faults on every prediction
-        key = (n, src_len, acc_len)
+        key = (n, src_len, acc_len, step)
         buf = self._buffers.get(key)
         if buf is None:
             self._buffers.clear()
-            buf = (np.zeros(src_len, F32), np.empty(acc_len, F32), np.empty(acc_len, F32))
+            slots = len(self.taps.reshape(-1, self.cout)) + 1
+            products = np.empty((slots, step * wq * self.cout), F32)
+            if bias_row is not None:
+                products[-1].reshape(step, -1)[:] = bias_row
+            buf = (np.zeros(src_len, F32), np.empty(acc_len, F32), products)
             self._buffers[key] = buf
         return buf
 
