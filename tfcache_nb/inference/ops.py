@@ -16,6 +16,10 @@ from numpy.lib.stride_tricks import as_strided
 
 F32 = np.float32
 _BLOCK_ELEMENTS = 1 << 15  # float32 elements per depthwise row block
+import os
+from concurrent.futures import ThreadPoolExecutor
+_POOL = ThreadPoolExecutor(1) if os.environ.get("DWT") else None
+_THREAD_MIN = int(os.environ.get("DWT_MIN", 1 << 16))
 
 
 # ---------------------------------------------------------------------------- padding rules
@@ -304,13 +308,19 @@ class DepthwiseConv2D:
         nrows = (n - 1) * hq + oh
         step = min(nrows, max(1, _BLOCK_ELEMENTS // rowlen))
         plane = n * hq * rowlen
-        src, acc, products = self._scratch(n, self.sh * self.sw * plane + p["slack"], plane, step, wq, p["bias_row"])
+        src, acc, tmp = self._scratch(n, self.sh * self.sw * plane + p["slack"], plane)
         self._fill_planes(x, src, p, plane)
         starts = [(a * self.sw + b) * plane + oi * rowlen + oj * c for (a, b, oi, oj, _, _) in p["taps"]]
-        terms = len(starts) + (p["bias_row"] is not None)  # the bias is a constant last term
-        for r0 in range(0, nrows, step):
-            r1 = min(nrows, r0 + step)
-            self._rows(src, acc, products, starts, p["weights"], r0, r1, rowlen, terms)
+        bands = [(r0, min(nrows, r0 + step)) for r0 in range(0, nrows, step)]
+        half = len(bands) // 2 if _POOL is not None and nrows * rowlen >= _THREAD_MIN else 0
+        work = lambda part: [self._rows(src, acc, tmp, starts, p["weights"], p["bias_row"], r0, r1, rowlen)
+                             for r0, r1 in part]
+        if half:
+            other = _POOL.submit(work, bands[half:])
+            work(bands[:half])
+            other.result()
+        else:
+            work(bands)
         return self._finish(acc[:plane].reshape(n, hq, wq, c)[:, :oh, :ow, :])
 
     def _fill_planes(self, x: np.ndarray, src: np.ndarray, p: dict, plane: int) -> None:
@@ -330,19 +340,21 @@ class DepthwiseConv2D:
                     planes[:, q0:q0 + nr, k0:k0 + nc, :] = x[:, r0:r1:sh, c0:c1:sw, :]
 
     @staticmethod
-    def _rows(src: np.ndarray, acc: np.ndarray, products: np.ndarray, starts: list[int], weights: list[np.ndarray],
-              r0: int, r1: int, rowlen: int, terms: int) -> None:
-        """Output rows r0:r1: every tap's product into its own slot, then one sum over the slots.
-
-        One reduction replaces eight in-place additions, and the bias waits in the last slot
-        (written once, when the scratch was made), so it costs no extra pass over the rows.
-        """
-        k = (r1 - r0) * rowlen
+    def _rows(src: np.ndarray, acc: np.ndarray, tmp: np.ndarray, starts: list[int], weights: list[np.ndarray],
+              bias_row: np.ndarray | None, r0: int, r1: int, rowlen: int) -> None:
+        """Output rows r0:r1 (a block small enough to stay in cache): tap by tap, then the bias."""
         lo, hi = r0 * rowlen, r1 * rowlen
+        out2 = acc[lo:hi].reshape(r1 - r0, rowlen)
+        tmp2 = tmp[lo:hi].reshape(r1 - r0, rowlen)
         for t, (start, wrow) in enumerate(zip(starts, weights)):
-            np.multiply(src[start + lo:start + hi].reshape(r1 - r0, rowlen), wrow,
-                        out=products[t, :k].reshape(r1 - r0, rowlen))
-        np.add.reduce(products[:terms, :k], axis=0, out=acc[lo:hi])
+            s2 = src[start + lo:start + hi].reshape(r1 - r0, rowlen)
+            if t == 0:
+                np.multiply(s2, wrow, out=out2)
+            else:
+                np.multiply(s2, wrow, out=tmp2)
+                out2 += tmp2
+        if bias_row is not None:
+            out2 += bias_row
 
     def _finish(self, valid: np.ndarray) -> np.ndarray:
         """The valid pixels, compacted and activated in the same pass."""
@@ -357,18 +369,13 @@ class DepthwiseConv2D:
                 apply_activation(self.activation, y, inplace=True)
         return y
 
-    def _scratch(self, n: int, src_len: int, acc_len: int, step: int, wq: int,
-                 bias_row: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _scratch(self, n: int, src_len: int, acc_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # reused between calls: fresh large arrays cost page faults on every prediction
-        key = (n, src_len, acc_len, step)
+        key = (n, src_len, acc_len)
         buf = self._buffers.get(key)
         if buf is None:
             self._buffers.clear()
-            slots = len(self.taps.reshape(-1, self.cout)) + 1
-            products = np.empty((slots, step * wq * self.cout), F32)
-            if bias_row is not None:
-                products[-1].reshape(step, -1)[:] = bias_row
-            buf = (np.zeros(src_len, F32), np.empty(acc_len, F32), products)
+            buf = (np.zeros(src_len, F32), np.empty(acc_len, F32), np.empty(acc_len, F32))
             self._buffers[key] = buf
         return buf
 

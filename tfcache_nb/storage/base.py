@@ -13,6 +13,7 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -375,6 +376,16 @@ class KeyValueStorage(ABC):
         if not self._closed:
             self._closed = True
             self._close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside the block see one consistent state, even while other writers work.
+
+        A model spans several keys; reading them in one snapshot means a save or a remove
+        by another thread or process cannot make a whole entry look damaged.
+        """
+        self._check_open()
+        yield
 
     def __enter__(self) -> KeyValueStorage:
         return self

@@ -103,6 +103,13 @@ class DictStorage(KeyValueStorage):
         return DictStorage(app_id=app_id, user_id=user_id, limit_bytes=self.limit_bytes,
                            max_value_bytes=self.max_value_bytes, _space=self._space)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Hold the shared lock: no other thread writes until the block ends."""
+        self._check_open()
+        with self._space.lock:
+            yield
+
     # ----------------------------------------------------------------- integrity
     def recount(self) -> int:
         """Bytes in use recounted from the stored keys and texts (not the running total)."""

@@ -325,6 +325,23 @@ class WxStorage(KeyValueStorage):
                          max_value_bytes=self.max_value_bytes, timeout=self.timeout,
                          _shared=self._db)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: reads inside see one state of the file (WAL snapshot)."""
+        with self._sql("read") as conn:
+            if conn.in_transaction:  # already inside a snapshot or transaction
+                yield
+                return
+            conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("COMMIT")
+                    except sqlite3.Error:
+                        pass
+
     # ----------------------------------------------------------------- integrity
     def recount(self) -> int:
         """Bytes in use recounted from the stored keys and texts (not the running total)."""
