@@ -36,17 +36,8 @@ from pathlib import Path
 from typing import Iterable
 
 from .faults import Fault
+from .pacing import CHUNK_S, MAX_CHUNK, MIN_CHUNK, Aborted, Link, Slots
 from .profiles import JitterSource, Profile
-
-_MAX_CHUNK = 16 * 1024
-_MIN_CHUNK = 512
-_CHUNK_S = 0.002  # each chunk is about 2 ms of link time, so concurrent bodies interleave finely
-_CATCH_UP_S = 0.05  # how far a stream may catch up on its own schedule after oversleeping
-
-
-class _Aborted(Exception):
-    """The server is stopping or going offline: drop this connection."""
-
 
 @dataclass(frozen=True)
 class RequestRecord:
@@ -66,53 +57,6 @@ class RequestRecord:
     @property
     def duration_s(self) -> float:
         return self.end - self.start
-
-
-class _Link:
-    """The shared download link: chunks are reserved in turn on one schedule."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._next_free = 0.0
-
-    def reserve(self, nbytes: int, bytes_per_s: float, stream_prev_end: float | None) -> float:
-        """Reserve ``nbytes`` and return when they are through the link (monotonic time)."""
-        now = time.monotonic()
-        with self._lock:
-            start = max(self._next_free, now)
-            if stream_prev_end is not None and stream_prev_end >= now - _CATCH_UP_S:
-                # this stream was sending back to back: do not count its oversleep as idle
-                start = max(self._next_free, stream_prev_end)
-            end = start + nbytes / bytes_per_s
-            self._next_free = end
-            return end
-
-
-class _Slots:
-    """At most ``limit`` requests served at once (None: unlimited); the limit can change."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._active = 0
-        self.limit: int | None = None
-
-    def acquire(self, abort: threading.Event) -> None:
-        with self._cond:
-            while self.limit is not None and self._active >= self.limit:
-                if abort.is_set():
-                    raise _Aborted
-                self._cond.wait(0.05)
-            self._active += 1
-
-    def release(self) -> None:
-        with self._cond:
-            self._active -= 1
-            self._cond.notify_all()
-
-    def set_limit(self, limit: int | None) -> None:
-        with self._cond:
-            self.limit = limit
-            self._cond.notify_all()
 
 
 class _HTTPServer(http.server.ThreadingHTTPServer):
@@ -164,7 +108,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def handle(self) -> None:
         try:
             super().handle()
-        except (_Aborted, OSError):
+        except (Aborted, OSError):
             self.close_connection = True
 
     def log_message(self, format: str, *args) -> None:  # quiet: no per-request stderr lines
@@ -244,8 +188,8 @@ class ModelServer:
         self._conn_ids = itertools.count(1)
         self._faults: list[list] = [[f, 0] for f in faults]
         self._profile_faults: list[list] = []
-        self._link = _Link()
-        self._slots = _Slots()
+        self._link = Link()
+        self._slots = Slots()
         self._jitter: JitterSource | None = None
         self._profile: Profile | None = None
         self._httpd: _HTTPServer | None = None
@@ -507,7 +451,7 @@ class ModelServer:
             rate = chunk = 0.0
         else:
             rate = profile.bytes_per_s
-            chunk = int(min(_MAX_CHUNK, max(_MIN_CHUNK, rate * _CHUNK_S)))
+            chunk = int(min(MAX_CHUNK, max(MIN_CHUNK, rate * CHUNK_S)))
             view = memoryview(data)
             pieces = [view[i:i + chunk] for i in range(0, len(data), chunk)]
         prev_end = None
@@ -654,12 +598,12 @@ def _reset(h: _Handler) -> None:
         h.connection.close()
     except OSError:
         pass
-    raise _Aborted
+    raise Aborted
 
 
 def _sleep(seconds: float, abort: threading.Event) -> None:
     if seconds > 0 and abort.wait(seconds):
-        raise _Aborted
+        raise Aborted
 
 
 def _sleep_until(deadline: float, abort: threading.Event) -> None:
