@@ -583,8 +583,9 @@ bandwidth `B`, a cold load takes about
 
     rtt + json / B  +  ceil(n / c) x rtt  +  shards / B
 
-MobileNet v1 has 55 small shards, so round trips matter as much as bytes: on slow 3G, with
-2 s round trips, the waves of requests alone take 20 s. A warm load does none of it.
+The tfjs-models MobileNet v1 files come in 55 small shards, so round trips matter as well as
+bytes: six at a time, that is ten waves of requests, each waiting a round trip (2 s on slow
+3G). A warm load does none of it.
 """),
         code("""
 print(f"{'profile':18s} {'0.25 (1.9 MB)':>14s} {'0.75 (10.4 MB)':>15s}   where the time goes (0.25)")
@@ -622,7 +623,9 @@ results.plot()
 """),
         md("""
 `measured_over_expected` compares the measured network phase of the cold loads with the
-latency model; the rest of a cold load is saving to storage. Every record is a plain dict,
+latency model; the rest of a cold load is saving to storage. The slower the network, the
+closer it comes to 1: on the fastest profile, the fixed cost of each HTTP request on this
+machine (which the model does not count) weighs most. Every record is a plain dict,
 so pandas users can write `pd.DataFrame(results.records)`, and `to_csv` writes one row per
 load.
 """),
@@ -671,7 +674,196 @@ if RUN_REAL_PRESETS:
     ]
 
 
-NOTEBOOKS = {NB01: nb01, NB02: nb02, NB03: nb03}
+
+NB04 = "04_mobilenet_predictions"
+TFHUB_GRAPH = "https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/classification/1"
+
+
+def nb04() -> list:
+    return [
+        md("""
+# What MobileNet sees: predictions in pure numpy
+
+The model the cache brings back is only useful if it runs. `tfcache_nb` runs TensorFlow.js
+models with **numpy alone**: no TensorFlow, no PyTorch. Batch normalisation is folded into
+the convolutions when the model is built, pointwise convolutions are matrix products, and
+the numbers agree with what TensorFlow.js computes in a browser or a mini-program.
+
+This notebook classifies pictures with MobileNet v1, shows the prediction chart, runs a
+batch, and compares the two kinds of TensorFlow.js model: the **layers** model
+(a Keras topology, inputs scaled to [-1, 1], 1000 classes) and the **graph** model from TF
+Hub that `@tensorflow-models/mobilenet` loads (a GraphDef, inputs in [0, 1], 1001 outputs
+whose first is "background").
+"""),
+        *setup(["mobilenet_v1_0.25_224", "mobilenet_v1_025_224_graph"]),
+        md("""
+## Load and classify
+
+`tc.MobileNet.load` goes through the cache-aware loader (here into a throw-away in-memory
+storage) and builds the numpy model. `classify` takes a path, bytes, a Pillow image or a
+uint8 array, resizes it to 224 x 224 and scales it as the model kind needs.
+"""),
+        code("""
+from matplotlib import cbook
+
+store = tc.WxStorage(":memory:", app_id="wx_predict", user_id="demo")
+net = tc.MobileNet.load(url_of("mobilenet_v1_0.25_224"), cache=store)
+print(net, "|", net.model, "| loaded from", net.model.report.source)
+
+GRACE = cbook.get_sample_data("grace_hopper.jpg")
+predictions = net.classify(GRACE, topk=5)
+for p in predictions:
+    print(f"{p.probability:6.1%}  #{p.index:<4d} {p.class_name}")
+"""),
+        md("""
+The prediction chart puts the picture beside its classes. (With the synthetic model the
+bars are random: the chart says so.)
+"""),
+        code("""
+NOTE = "synthetic model with random weights: these predictions mean nothing" if MODE == "synthetic" else None
+tc.plot_predictions(GRACE, predictions, note=NOTE, title="MobileNet v1 0.25 (layers model)")
+"""),
+        md("""
+### Does it match TensorFlow.js?
+
+When the reference outputs are on this machine, we feed the very pixels TensorFlow.js was
+given and compare the probabilities.
+"""),
+        code("""
+import json
+
+import numpy as np
+
+refs = MODELS.parent / "refs" if MODE == "local" else None
+if refs is not None and (refs / "grace_hopper_tfjs_outputs.json").is_file():
+    pixels = np.load(refs / "grace_hopper_224_uint8.npy")
+    tfjs = json.loads((refs / "grace_hopper_tfjs_outputs.json").read_text())
+    ref = next(v for k, v in tfjs.items() if "0.25" in k and isinstance(v, dict) and "probs" in v)
+    ours = net.predict_probs(pixels)[0]
+    print(f"largest difference from TensorFlow.js's probabilities: {np.max(np.abs(ours - np.array(ref['probs']))):.1e}")
+    print("TensorFlow.js top 5:", [t["index"] if isinstance(t, dict) else t[0] for t in ref["top5"]])
+    print("numpy top 5:        ", [int(i) for i in np.argsort(-ours)[:5]])
+else:
+    print("TensorFlow.js's reference outputs are not on this machine; skipped.")
+"""),
+        md("""
+## Any kind of image
+
+Grayscale, RGBA, palette and CMYK images are converted to RGB, and a photo's EXIF
+orientation is applied, as a browser would show it. Here: matplotlib's sample images, the
+photo as a Pillow image turned upside down, a grayscale copy, and a raw uint8 array.
+"""),
+        code("""
+from PIL import Image, ImageOps
+
+photo = Image.open(GRACE)
+samples = {
+    "grace_hopper.jpg (path)": GRACE,
+    "Minduka_Present_Blue_Pack.png (RGBA)": cbook.get_sample_data("Minduka_Present_Blue_Pack.png"),
+    "logo2.png": cbook.get_sample_data("logo2.png"),
+    "upside down (PIL image)": photo.rotate(180),
+    "grayscale (PIL image)": ImageOps.grayscale(photo),
+    "mirrored (numpy array)": np.asarray(ImageOps.mirror(photo)),
+}
+for name, image in samples.items():
+    top = net.classify(image, topk=3)
+    print(f"{name:38s} " + ", ".join(f"{p.class_name.split(',')[0]} {p.probability:.0%}" for p in top))
+"""),
+        md("""
+## A batch
+
+`classify_batch` runs all the images through the model at once: one call, one pass per
+layer over a batch, the same answers as one at a time.
+"""),
+        code("""
+import time
+
+images = list(samples.values())
+start = time.perf_counter()
+batch = net.classify_batch(images, topk=1)
+batch_s = time.perf_counter() - start
+start = time.perf_counter()
+single = [net.classify(image, topk=1) for image in images]
+single_s = time.perf_counter() - start
+print(f"{len(images)} images: batch {batch_s * 1000:.0f} ms, one by one {single_s * 1000:.0f} ms")
+print("same answers:", [b[0].index for b in batch] == [s[0].index for s in single])
+"""),
+        md("""
+## Layers model against graph model
+
+The two MobileNet v1 0.25 files hold nearly the same network in two forms. The **layers**
+model (the older tfjs-models file) expects pixels in [-1, 1] and ends in a softmax over
+1000 classes. The **graph** model (TF Hub's, converted by the TensorFlow.js converter)
+expects pixels in [0, 1], rescales them itself, and returns 1001 logits whose index 0 is
+"background"; `MobileNet` drops it and applies the softmax, as `@tensorflow-models/mobilenet`
+does. `tc.load_model` gives the raw model, whatever its kind.
+"""),
+        code(f"""
+if MODE == "local":
+    GRAPH_URL, graph_options = url_of("mobilenet_v1_025_224_graph"), {{}}
+elif MODE == "internet":
+    GRAPH_URL, graph_options = "{TFHUB_GRAPH}", {{"tfhub": True}}
+else:
+    GRAPH_URL = None
+    print("No graph model here (the synthetic model is a layers model only): this part is skipped.")
+
+if GRAPH_URL is not None:
+    graph_net = tc.MobileNet.load(GRAPH_URL, cache=store, **graph_options)
+    for kind, m in (("layers", net.model), ("graph", graph_net.model)):
+        x = np.zeros((1, *m.input_shape[1:]), np.float32)
+        print(f"{{kind:6s}} model: kind={{m.kind!r}}, input {{m.input_shape}}, raw output {{m.predict(x).shape}}")
+    graph_predictions = graph_net.classify(GRACE, topk=5)
+    print()
+    print(f"{{'layers model':34s}} graph model")
+    for a, b in zip(predictions, graph_predictions):
+        print(f"{{a.class_name[:26]:26s}} {{a.probability:6.1%}}  {{b.class_name[:26]:26s}} {{b.probability:6.1%}}")
+"""),
+        code("""
+if GRAPH_URL is not None:
+    display(tc.plot_predictions(GRACE, graph_predictions, title="MobileNet v1 0.25 (TF Hub graph model)"))
+"""),
+        md("""
+Both see a uniform and a suit; they were trained separately, so their probabilities differ.
+Next: `05_dashboard` does all of this with buttons, including your own uploaded pictures.
+"""),
+        code(CLEANUP_CODE),
+    ]
+
+
+NB05 = "05_dashboard"
+
+
+def nb05() -> list:
+    return [
+        md("""
+# The dashboard
+
+Everything in the other notebooks, behind buttons. `tc.Dashboard()` shows three tabs:
+
+- **Load & storage**: choose a model source (the real MobileNet files on this machine,
+  served on 127.0.0.1; the synthetic model; or Google's URLs when you have the internet),
+  the WeChat `app_id` and `user_id`, and a simulated network. **Load** decides cold or warm
+  as the loader does: the first load comes over the network, the next from the cache. The
+  progress bar moves while shards download, the load report says where the time went, and
+  the storage chart, redrawn after every change, shows how full the 10 MB are. Try another
+  `user_id`: its storage is empty. Try the 0.75 model: it does not fit.
+- **Experiment**: cold against warm over simulated networks, with a plot, a summary table
+  and a CSV download.
+- **Predict**: upload a picture, or pick one of matplotlib's samples, and see MobileNet's
+  top classes.
+
+Errors appear as one red line at the top, never as a traceback that hides the controls.
+The widgets need a live kernel: run the cell (or open this notebook with Voilà).
+"""),
+        code("""
+import tfcache_nb as tc
+
+tc.Dashboard()
+"""),
+    ]
+
+
+NOTEBOOKS = {NB01: nb01, NB02: nb02, NB03: nb03, NB04: nb04, NB05: nb05}
 
 if __name__ == "__main__":
     for nb_name, make in NOTEBOOKS.items():

@@ -34,7 +34,8 @@ def main() -> None:
         expected[url] = {art.weights_sha256(), art.quantize("uint8").weights_sha256()}
     counts = {"operations": 0, "loads": 0, "from_cache": 0, "from_network": 0, "saved": 0,
               "evicted": 0, "not_saved": 0, "damaged_reads": 0, "direct_saves": 0, "removes": 0,
-              "already_gone": 0, "user_writes": 0, "quota_refusals": 0, "errors": []}
+              "already_gone": 0, "user_writes": 0, "quota_refusals": 0, "errors": [],
+              "damaged_reasons": []}
     deadline = time.monotonic() + cfg["seconds"]
     while time.monotonic() < deadline:
         counts["operations"] += 1
@@ -51,7 +52,9 @@ def main() -> None:
                 counts["saved"] += report.saved
                 counts["evicted"] += len(report.evicted)
                 counts["not_saved"] += report.source == "network" and not report.saved
-                counts["damaged_reads"] += bool(report.cache_miss_reason and "damaged" in report.cache_miss_reason)
+                if report.cache_miss_reason and "damaged" in report.cache_miss_reason:
+                    counts["damaged_reads"] += 1
+                    counts["damaged_reasons"].append(report.cache_miss_reason)
             elif roll < 0.65:
                 art = make_artifacts(rng.choice([2_000, 15_000]), rng.randrange(100))
                 try:

@@ -9,6 +9,7 @@ and the report says where the model came from and where the time went.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -111,12 +112,15 @@ def _read_cache(entry: LocalStorageIO | FileStorageIO,
                 report: LoadReport) -> tuple[ModelArtifacts | None, CacheMetadata | None]:
     """A valid cached copy, or None with the reason a miss happened."""
     t0 = time.perf_counter()
+    # one snapshot: the record and the entry it describes are read as one consistent state
+    snapshot = entry.store.snapshot() if isinstance(entry, LocalStorageIO) else contextlib.nullcontext()
     try:
-        if not entry.exists():
-            report.cache_miss_reason = "not in the cache"
-            return None, None
-        meta = entry.read_metadata()
-        artifacts = entry.load(verify=True)
+        with snapshot:
+            if not entry.exists():
+                report.cache_miss_reason = "not in the cache"
+                return None, None
+            meta = entry.read_metadata()
+            artifacts = entry.load(verify=True)
     except CacheIntegrityError as exc:
         report.cache_miss_reason = f"damaged entry, fetched again: {exc}"
         try:

@@ -38,14 +38,14 @@ def validate_weight_spec(spec: Any, where: str = "weight spec") -> dict[str, Any
     if math.prod(shape) > MAX_ELEMENTS:
         raise ModelFormatError(f"{where} has a shape {list(shape)} too large to be real.")
     dtype = spec.get("dtype")
-    if dtype not in DTYPE_BYTES and dtype != STRING_DTYPE:
+    if not isinstance(dtype, str) or (dtype not in DTYPE_BYTES and dtype != STRING_DTYPE):
         raise ModelFormatError(f"{where} has an unsupported dtype {dtype!r}.")
     quant = spec.get("quantization")
     if quant is not None:
         if not isinstance(quant, Mapping):
             raise ModelFormatError(f"{where} has a 'quantization' that is not an object.")
         qdtype = quant.get("dtype")
-        if qdtype not in QUANTIZED_BYTES:
+        if not isinstance(qdtype, str) or qdtype not in QUANTIZED_BYTES:
             raise ModelFormatError(f"{where} has an unsupported quantization dtype {qdtype!r}.")
         if dtype not in ("float32", "int32"):
             raise ModelFormatError(f"{where} is quantized but its dtype is {dtype!r}.")

@@ -15,11 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 F32 = np.float32
-_BLOCK_ELEMENTS = 1 << 15  # float32 elements per depthwise row block
-import os
-from concurrent.futures import ThreadPoolExecutor
-_POOL = ThreadPoolExecutor(1) if os.environ.get("DWT") else None
-_THREAD_MIN = int(os.environ.get("DWT_MIN", 1 << 16))
+_BLOCK_ELEMENTS = 1 << 16  # float32 elements per depthwise row block (256 KB: in L2)
 
 
 # ---------------------------------------------------------------------------- padding rules
@@ -187,6 +183,28 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None,
 
 
 # ---------------------------------------------------------------------------- convolutions
+_BIAS_RUN = 4096  # float32 elements per row of a tiled bias
+
+
+def tile_bias(bias: np.ndarray) -> np.ndarray:
+    """The bias repeated along one long row, for :func:`add_channel_bias`."""
+    return np.tile(bias.astype(F32, copy=False), max(1, _BIAS_RUN // bias.size))
+
+
+def add_channel_bias(y: np.ndarray, tiled: np.ndarray) -> None:
+    """``y += bias`` over the last axis of a C-contiguous ``y``.
+
+    Broadcasting a bias of a few dozen channels runs numpy's inner loop over those few
+    elements; adding the tiled row over long rows is about twice as fast.
+    """
+    flat = y.reshape(-1)
+    whole = flat.size - flat.size % tiled.size
+    np.add(flat[:whole].reshape(-1, tiled.size), tiled, out=flat[:whole].reshape(-1, tiled.size))
+    if whole < flat.size:
+        rest = flat[whole:].reshape(-1, y.shape[-1])
+        np.add(rest, tiled[:y.shape[-1]], out=rest)
+
+
 class Conv2D:
     """A 2-D convolution with bias and an element-wise activation, weights fixed at build time.
 
@@ -204,6 +222,7 @@ class Conv2D:
         self.kernel = np.ascontiguousarray(kernel, dtype=F32)
         self.matrix = self.kernel.reshape(self.kh * self.kw * self.cin, self.cout)
         self.bias = None if bias is None else np.ascontiguousarray(bias, dtype=F32)
+        self.bias_rows = None if bias is None else tile_bias(self.bias)
         self.activation = activation
 
     def geometry(self, h: int, w: int) -> tuple[tuple[int, int], tuple[int, int], int, int]:
@@ -239,7 +258,7 @@ class Conv2D:
             cols = view.reshape(n * oh * ow, self.kh * self.kw * self.cin)
         y = cols @ self.matrix
         if self.bias is not None:
-            y += self.bias
+            add_channel_bias(y, self.bias_rows)
         y = apply_activation(self.activation, y, inplace=True) if self.activation != "softmax" else softmax(y)
         return y.reshape(n, oh, ow, self.cout)
 
@@ -251,8 +270,10 @@ class DepthwiseConv2D:
     padded image), laid out so that every tap reads one contiguous run of memory: output row
     ``r`` of tap (i, j) is row ``r + i*d//s`` of its phase plane, shifted by ``j*d//s`` pixels.
     Each output row therefore comes out ``wq`` pixels wide; the extra columns on the right
-    are discarded when the result is copied out. The per-channel weights are tiled along a
-    whole row once, at build time, so numpy's inner loops run over long rows, not over C.
+    are dropped by the pass that applies the activation. The per-channel weights are tiled
+    along a whole row once, at build time, so numpy's inner loops run over long rows, not C.
+    Rows go in blocks of about 256 KB with one block-sized scratch, so the nine passes of a
+    block hit the L2 cache instead of streaming the whole tensor nine times.
     """
 
     def __init__(self, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Sequence[int] = (1, 1),
@@ -308,19 +329,11 @@ class DepthwiseConv2D:
         nrows = (n - 1) * hq + oh
         step = min(nrows, max(1, _BLOCK_ELEMENTS // rowlen))
         plane = n * hq * rowlen
-        src, acc, tmp = self._scratch(n, self.sh * self.sw * plane + p["slack"], plane)
+        src, acc, tmp = self._scratch(n, self.sh * self.sw * plane + p["slack"], plane, step * rowlen)
         self._fill_planes(x, src, p, plane)
         starts = [(a * self.sw + b) * plane + oi * rowlen + oj * c for (a, b, oi, oj, _, _) in p["taps"]]
-        bands = [(r0, min(nrows, r0 + step)) for r0 in range(0, nrows, step)]
-        half = len(bands) // 2 if _POOL is not None and nrows * rowlen >= _THREAD_MIN else 0
-        work = lambda part: [self._rows(src, acc, tmp, starts, p["weights"], p["bias_row"], r0, r1, rowlen)
-                             for r0, r1 in part]
-        if half:
-            other = _POOL.submit(work, bands[half:])
-            work(bands[:half])
-            other.result()
-        else:
-            work(bands)
+        for r0 in range(0, nrows, step):
+            self._rows(src, acc, tmp, starts, p["weights"], p["bias_row"], r0, min(nrows, r0 + step), rowlen)
         return self._finish(acc[:plane].reshape(n, hq, wq, c)[:, :oh, :ow, :])
 
     def _fill_planes(self, x: np.ndarray, src: np.ndarray, p: dict, plane: int) -> None:
@@ -345,7 +358,7 @@ class DepthwiseConv2D:
         """Output rows r0:r1 (a block small enough to stay in cache): tap by tap, then the bias."""
         lo, hi = r0 * rowlen, r1 * rowlen
         out2 = acc[lo:hi].reshape(r1 - r0, rowlen)
-        tmp2 = tmp[lo:hi].reshape(r1 - r0, rowlen)
+        tmp2 = tmp[:hi - lo].reshape(r1 - r0, rowlen)  # the same block for every band: stays in cache
         for t, (start, wrow) in enumerate(zip(starts, weights)):
             s2 = src[start + lo:start + hi].reshape(r1 - r0, rowlen)
             if t == 0:
@@ -369,13 +382,13 @@ class DepthwiseConv2D:
                 apply_activation(self.activation, y, inplace=True)
         return y
 
-    def _scratch(self, n: int, src_len: int, acc_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _scratch(self, n: int, src_len: int, acc_len: int, tmp_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # reused between calls: fresh large arrays cost page faults on every prediction
-        key = (n, src_len, acc_len)
+        key = (n, src_len, acc_len, tmp_len)
         buf = self._buffers.get(key)
         if buf is None:
             self._buffers.clear()
-            buf = (np.zeros(src_len, F32), np.empty(acc_len, F32), np.empty(acc_len, F32))
+            buf = (np.zeros(src_len, F32), np.empty(acc_len, F32), np.empty(tmp_len, F32))
             self._buffers[key] = buf
         return buf
 

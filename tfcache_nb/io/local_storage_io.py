@@ -142,12 +142,21 @@ class LocalStorageIO:
             json.loads(items[self.keys.info])))
 
     def write_metadata(self, metadata: CacheMetadata) -> None:
-        """Rewrite only the info entry's record (e.g. the last-used time)."""
-        info_doc = self.read_info()
-        if info_doc is None:
-            raise ModelLoadError(f"there is no model named '{self.key}' in local storage.")
-        info_doc[METADATA_FIELD] = metadata.to_json()
-        self.store.set(self.keys.info, js_dumps(info_doc))
+        """Rewrite only the info entry's record (e.g. the last-used time).
+
+        Read and write are one atomic step, and the record is written only over the same
+        version of the model, so a model another process just replaced or removed is
+        never given a stale record (or an info entry without its weights).
+        """
+        with self.store.snapshot(write=True):
+            info_doc = self.read_info()
+            if info_doc is None:
+                raise ModelLoadError(f"there is no model named '{self.key}' in local storage.")
+            current = CacheMetadata.from_json(info_doc.get(METADATA_FIELD))
+            if current is not None and current.sha256 != metadata.sha256:
+                return  # another process replaced the model meanwhile: its own record stands
+            info_doc[METADATA_FIELD] = metadata.to_json()
+            self.store.set(self.keys.info, js_dumps(info_doc))
 
     # ----------------------------------------------------------------- reading
     def exists(self) -> bool:
@@ -182,7 +191,15 @@ class LocalStorageIO:
         return None if info is None else ModelArtifactsInfo.from_json(info)
 
     def load(self, *, verify: bool = True) -> ModelArtifacts:
-        """The model's artifacts; a damaged entry raises :class:`CacheIntegrityError`."""
+        """The model's artifacts; a damaged entry raises :class:`CacheIntegrityError`.
+
+        All keys are read in one storage snapshot, so a save or remove by another process
+        at the same moment cannot make a sound entry look damaged.
+        """
+        with self.store.snapshot():
+            return self._load(verify)
+
+    def _load(self, verify: bool) -> ModelArtifacts:
         started = time.perf_counter()
         info = self.read_info()
         if info is None:

@@ -164,6 +164,12 @@ class KeyValueStorage(ABC):
         for name, v in (("app_id", app_id), ("user_id", user_id)):
             if not isinstance(v, str) or not v:
                 raise StorageError(f"The storage {name} must be a non-empty str, not {v!r}.")
+            if not v.isascii():
+                try:
+                    v.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise StorageError(f"The storage {name} {short_key(v)} is not valid Unicode "
+                                       "(it has a lone surrogate).") from None
         for name, v in (("limit_bytes", limit_bytes), ("max_value_bytes", max_value_bytes)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise StorageError(f"The storage {name} must be a positive whole number of bytes, not {v!r}.")
@@ -378,11 +384,12 @@ class KeyValueStorage(ABC):
             self._close()
 
     @contextmanager
-    def snapshot(self) -> Iterator[None]:
+    def snapshot(self, write: bool = False) -> Iterator[None]:
         """Reads inside the block see one consistent state, even while other writers work.
 
         A model spans several keys; reading them in one snapshot means a save or a remove
-        by another thread or process cannot make a whole entry look damaged.
+        by another thread or process cannot make a whole entry look damaged. ``write=True``
+        also makes a read and the write that depends on it one atomic step.
         """
         self._check_open()
         yield

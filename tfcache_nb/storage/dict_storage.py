@@ -7,6 +7,8 @@ shared test suite holds to the same behaviour as the SQLite one.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ..errors import StorageError
 from .base import DEFAULT_LIMIT_BYTES, DEFAULT_MAX_VALUE_BYTES, KeyValueStorage, utf8_len
@@ -104,7 +106,7 @@ class DictStorage(KeyValueStorage):
                            max_value_bytes=self.max_value_bytes, _space=self._space)
 
     @contextmanager
-    def snapshot(self) -> Iterator[None]:
+    def snapshot(self, write: bool = False) -> Iterator[None]:
         """Hold the shared lock: no other thread writes until the block ends."""
         self._check_open()
         with self._space.lock:

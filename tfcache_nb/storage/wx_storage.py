@@ -234,6 +234,9 @@ class WxStorage(KeyValueStorage):
     def _transaction(self, action: str, write: bool = True) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` (or a read snapshot) ... ``COMMIT``; rolled back on any error."""
         with self._sql(action) as conn:
+            if conn.in_transaction:  # inside snapshot(): the outer block commits or rolls back
+                yield conn
+                return
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield conn
@@ -326,21 +329,29 @@ class WxStorage(KeyValueStorage):
                          _shared=self._db)
 
     @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        """One read transaction: reads inside see one state of the file (WAL snapshot)."""
-        with self._sql("read") as conn:
+    def snapshot(self, write: bool = False) -> Iterator[None]:
+        """One transaction around the block: reads see one state of the file (WAL snapshot).
+
+        ``write=True`` takes the write lock first (``BEGIN IMMEDIATE``), so a read and the
+        write that depends on it are one atomic step; the block's writes commit together,
+        or not at all if it raises.
+        """
+        with self._sql("read" if not write else "write to") as conn:
             if conn.in_transaction:  # already inside a snapshot or transaction
                 yield
                 return
-            conn.execute("BEGIN")
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield
-            finally:
+            except BaseException:
                 if conn.in_transaction:
                     try:
-                        conn.execute("COMMIT")
+                        conn.execute("ROLLBACK")
                     except sqlite3.Error:
                         pass
+                raise
+            if conn.in_transaction:
+                conn.execute("COMMIT")
 
     # ----------------------------------------------------------------- integrity
     def recount(self) -> int:
