@@ -87,6 +87,7 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each keep-alive response waits ~40 ms for a delayed ACK
     server_version = "tfcache-nb-ModelServer/0.1"
     timeout = 60  # idle keep-alive connections are closed after this
     server: _HTTPServer
