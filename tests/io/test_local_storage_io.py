@@ -161,3 +161,15 @@ def test_stored_bytes_is_the_quota_the_model_takes(store, synthetic_artifacts):
     assert handler.stored_bytes() == store.info().current_size
     # base64 makes the weights about a third larger
     assert handler.stored_bytes() > len(synthetic_artifacts.weight_data) * 4 / 3
+
+
+def test_a_damaged_copy_is_dropped_only_if_nobody_replaced_it(store, synthetic_artifacts):
+    handler = _saved(store, synthetic_artifacts)
+    seen = handler.info_text()
+    # another process saves a fresh copy between our damaged read and our clean-up
+    fresh = synthetic_artifacts.quantize("float16")
+    handler.save(fresh, metadata=CacheMetadata(sha256=fresh.weights_sha256()))
+    assert handler.remove(only_if_info=seen) is False
+    assert handler.load().weight_data == fresh.weight_data
+    assert handler.remove(only_if_info=handler.info_text()) is True
+    assert store.keys() == []

@@ -215,3 +215,25 @@ def test_repr_names_path_and_namespace(tmp_path):
         store.set("<k>", 1)
         assert "&lt;k&gt;" in store._repr_html_() and "a&lt;b&gt;" in store._repr_html_()
     assert "closed" in repr(store)
+
+
+def test_repair_fixes_totals_after_edits_behind_the_api(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "wx.sqlite3"
+    store = tc.WxStorage(path, app_id="a", user_id="u")
+    store.set("one", "x" * 1000)
+    store.set("two", "y" * 500)
+    other = store.for_namespace("b", "v")
+    other.set("kept", 1)
+    raw = sqlite3.connect(path)
+    raw.execute("DELETE FROM entries WHERE key='one'")
+    raw.commit()
+    raw.close()
+    with pytest.raises(tc.StorageError, match="records"):
+        store.check()
+    assert store.repair() == 1
+    store.check()
+    assert store.used_bytes == store.recount() == len("two") + len('"' + "y" * 500 + '"')
+    assert other.get("kept") == 1 and other.used_bytes == other.recount()
+    store.close()

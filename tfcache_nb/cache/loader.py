@@ -114,17 +114,19 @@ def _read_cache(entry: LocalStorageIO | FileStorageIO,
     t0 = time.perf_counter()
     # one snapshot: the record and the entry it describes are read as one consistent state
     snapshot = entry.store.snapshot() if isinstance(entry, LocalStorageIO) else contextlib.nullcontext()
+    seen_info: str | None = None
     try:
         with snapshot:
-            if not entry.exists():
+            seen_info = entry.info_text()
+            if seen_info is None:
                 report.cache_miss_reason = "not in the cache"
                 return None, None
             meta = entry.read_metadata()
             artifacts = entry.load(verify=True)
     except CacheIntegrityError as exc:
         report.cache_miss_reason = f"damaged entry, fetched again: {exc}"
-        try:
-            entry.remove()
+        try:  # drop the damaged copy, unless another process has saved a fresh one meanwhile
+            entry.remove(only_if_info=seen_info)
         except TfcacheError:
             pass
         return None, None

@@ -83,9 +83,10 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == np.uint8:
         data = arr.astype(np.float32)
     elif arr.dtype.kind in "fiu" and arr.dtype != np.bool_:
-        data = arr.astype(np.float32)
-        if not np.all(np.isfinite(data)):
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             raise ImageError("the image array holds NaN or infinite values.")
+        # values past float32's range are out of any pixel range: clip before the cast
+        data = np.clip(arr, -1e30, 1e30).astype(np.float32) if arr.dtype.kind == "f" else arr.astype(np.float32)
         if arr.dtype.kind == "f" and data.size and data.max() <= 1.0:
             data = data * 255.0
         data = np.clip(data, 0, 255)

@@ -9,7 +9,6 @@ weight file whose info is from another save.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -17,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError
-from ..format.artifacts import ModelArtifacts, ModelArtifactsInfo
+from ..format.artifacts import ModelArtifacts
 from ..format.jsjson import js_dumps
 from .cache_metadata import METADATA_FIELD, CacheMetadata
 from .handler import SaveResult
+from .stored_model import StoredModel
 
 MODELS_DIR = "tensorflowjs_models"
 
@@ -39,10 +39,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-class FileStorageIO:
+class FileStorageIO(StoredModel):
     """Save and load one model as three files in a folder (the plugin's file storage)."""
 
-    can_save = True
 
     def __init__(self, folder: str | os.PathLike[str], prefix: str):
         if not isinstance(prefix, str) or not prefix or "/" in prefix or "\\" in prefix or prefix in (".", ".."):
@@ -103,13 +102,13 @@ class FileStorageIO:
             raise CacheIntegrityError(f"the info file of model '{self.prefix}' is not an object.")
         return doc
 
-    def read_metadata(self) -> CacheMetadata | None:
-        info = self.read_info()
-        return None if info is None else CacheMetadata.from_json(info.get(METADATA_FIELD))
-
-    def artifacts_info(self) -> ModelArtifactsInfo | None:
-        info = self.read_info()
-        return None if info is None else ModelArtifactsInfo.from_json(info)
+    def info_text(self) -> str | None:
+        try:
+            return self.info_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StorageError(f"could not read {self.info_path}: {exc}.") from None
 
     def load(self, *, verify: bool = True) -> ModelArtifacts:
         info = self.read_info()
@@ -125,13 +124,7 @@ class FileStorageIO:
         except OSError as exc:
             raise StorageError(f"could not read model '{self.prefix}': {exc.strerror or exc}.") from None
         if verify:
-            expected = info.get("weightDataBytes")
-            if isinstance(expected, int) and expected != len(data):
-                raise CacheIntegrityError(
-                    f"cached model '{self.prefix}' holds {len(data)} weight bytes but its info says {expected}.")
-            meta = CacheMetadata.from_json(info.get(METADATA_FIELD))
-            if meta is not None and hashlib.sha256(data).hexdigest() != meta.sha256:
-                raise CacheIntegrityError(f"the weights of cached model '{self.prefix}' fail their SHA-256 check.")
+            self.verify_weights(info, data)
         try:
             return ModelArtifacts.from_artifacts_json(doc, data)
         except ModelFormatError as exc:
@@ -140,7 +133,9 @@ class FileStorageIO:
     def stored_bytes(self) -> int:
         return sum(p.stat().st_size for p in (self.info_path, self.model_path, self.weight_path) if p.is_file())
 
-    def remove(self) -> bool:
+    def remove(self, *, only_if_info: str | None = None) -> bool:
+        if only_if_info is not None and self.info_text() != only_if_info:
+            return False
         found = False
         for path in (self.info_path, self.model_path, self.weight_path):
             try:

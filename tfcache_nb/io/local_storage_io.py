@@ -30,6 +30,7 @@ from ..format.jsjson import js_dumps
 from ..storage.base import KeyValueStorage
 from .cache_metadata import METADATA_FIELD, CacheMetadata
 from .handler import SaveResult
+from .stored_model import StoredModel
 
 KEY_PREFIX = "tensorflowjs_models"
 _HASHER: ThreadPoolExecutor | None = None
@@ -99,10 +100,9 @@ def _chunk_text(json_text: str) -> str:
     return value
 
 
-class LocalStorageIO:
+class LocalStorageIO(StoredModel):
     """Save and load one model under ``key`` in a WeChat-style storage."""
 
-    can_save = True
 
     def __init__(self, store: KeyValueStorage, key: str):
         self.store = store
@@ -182,13 +182,8 @@ class LocalStorageIO:
             raise CacheIntegrityError(f"the stored info of model '{self.key}' is not an object.")
         return doc
 
-    def read_metadata(self) -> CacheMetadata | None:
-        info = self.read_info()
-        return None if info is None else CacheMetadata.from_json(info.get(METADATA_FIELD))
-
-    def artifacts_info(self) -> ModelArtifactsInfo | None:
-        info = self.read_info()
-        return None if info is None else ModelArtifactsInfo.from_json(info)
+    def info_text(self) -> str | None:
+        return self.store.get_text(self.keys.info)
 
     def load(self, *, verify: bool = True) -> ModelArtifacts:
         """The model's artifacts; a damaged entry raises :class:`CacheIntegrityError`.
@@ -244,7 +239,7 @@ class LocalStorageIO:
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         del pieces
         if verify:
-            self._verify(info, data, hasher)
+            self.verify_weights(info, data, hasher)
         verify_s = time.perf_counter() - t2
         t3 = time.perf_counter()
         try:
@@ -255,16 +250,6 @@ class LocalStorageIO:
                              "decode": decode_s + time.perf_counter() - t3,
                              "verify": verify_s}
         return artifacts
-
-    def _verify(self, info: dict[str, Any], data: bytes, hasher: Any = None) -> None:
-        expected = info.get("weightDataBytes")
-        if isinstance(expected, int) and expected != len(data):
-            raise CacheIntegrityError(
-                f"cached model '{self.key}' holds {len(data)} weight bytes but its info says {expected}.")
-        meta = CacheMetadata.from_json(info.get(METADATA_FIELD))
-        digest = hasher.hexdigest() if hasher is not None else hashlib.sha256(data).hexdigest()
-        if meta is not None and digest != meta.sha256:
-            raise CacheIntegrityError(f"the weights of cached model '{self.key}' fail their SHA-256 check.")
 
     # ----------------------------------------------------------------- removing
     def _chunk_keys_present(self) -> list[str]:
@@ -282,13 +267,16 @@ class LocalStorageIO:
         own = set(self.all_keys())
         return sum(size for key, size in sizes.items() if key in own)
 
-    def remove(self) -> bool:
+    def remove(self, *, only_if_info: str | None = None) -> bool:
         """Remove every key of the model in one step; False when it was not there."""
-        keys = self.all_keys()
-        if not keys:
-            return False
-        self.store.update({}, keys)
-        return True
+        with self.store.snapshot(write=True):
+            if only_if_info is not None and self.info_text() != only_if_info:
+                return False
+            keys = self.all_keys()
+            if not keys:
+                return False
+            self.store.update({}, keys)
+            return True
 
 
 def local_storage_io(store: KeyValueStorage, key: str) -> LocalStorageIO:

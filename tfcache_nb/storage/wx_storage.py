@@ -59,6 +59,11 @@ _SQL_DROP_NS = "DELETE FROM namespaces WHERE app_id=? AND user_id=?"
 _SQL_CLEAR = "DELETE FROM entries WHERE app_id=? AND user_id=?"
 _SQL_RECOUNT = ("SELECT coalesce(sum(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0) "
                 "FROM entries WHERE app_id=? AND user_id=?")
+_SQL_REPAIR_SIZES = "UPDATE entries SET size = length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))"
+_SQL_REPAIR_TOTALS = ("INSERT OR REPLACE INTO namespaces (app_id, user_id, used) "
+                      "SELECT app_id, user_id, sum(size) FROM entries GROUP BY app_id, user_id")
+_SQL_REPAIR_EMPTY = ("DELETE FROM namespaces WHERE NOT EXISTS (SELECT 1 FROM entries e "
+                     "WHERE e.app_id = namespaces.app_id AND e.user_id = namespaces.user_id)")
 _SQL_NAMESPACES = "SELECT app_id, user_id FROM namespaces WHERE used > 0 ORDER BY app_id, user_id"
 _SQL_CHECK = """
 SELECT app_id, user_id, sum(used), sum(total), sum(counted) FROM (
@@ -372,6 +377,19 @@ class WxStorage(KeyValueStorage):
                 f"Storage namespace (app_id={app!r}, user_id={user!r}) records {recorded} bytes "
                 f"in use but its entries hold {counted} bytes (sizes recorded: {total})."
             )
+
+    def repair(self) -> int:
+        """Make every recorded size and running total match the stored texts again.
+
+        For a file edited behind the API's back (a row deleted by hand, say): :meth:`check`
+        reports the mismatch, this fixes it. Returns how many namespaces were corrected.
+        """
+        with self._transaction("repair", write=True) as conn:
+            fixed = len(conn.execute(_SQL_CHECK).fetchall())
+            conn.execute(_SQL_REPAIR_SIZES)
+            conn.execute(_SQL_REPAIR_TOTALS)
+            conn.execute(_SQL_REPAIR_EMPTY)
+        return fixed
 
     def journal_mode(self) -> str:
         """SQLite's journal mode for this file (``wal`` for files, ``memory`` in memory)."""
