@@ -10,6 +10,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI must be reproducible: property tests explore the same cases on every run unless asked
+# otherwise (TFCACHE_NB_HYPOTHESIS_RANDOM=1 explores new ones, as a soak run should).
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("explore" if os.environ.get("TFCACHE_NB_HYPOTHESIS_RANDOM") == "1" else "repeatable")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

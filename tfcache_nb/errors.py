@@ -44,6 +44,15 @@ class ImageError(TfcacheError):
     """An image cannot be read, or is too large to decode safely."""
 
 
+def quoted(text: object, limit: int = 80) -> str:
+    """A name from a model or a user, quoted for a one-line message: control characters
+    escaped, very long names cut, so a hostile name cannot break or flood the message."""
+    value = str(text)
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in value) + "'"
+
+
 __all__ = [
     "TfcacheError",
     "StorageError",

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import tfcache_nb as tc
 from rel_helpers import FIGURES, SOAK, make_artifacts, one_sentence, raw_rows
 
-FAST = settings(max_examples=400 * SOAK, deadline=None, derandomize=False,
+FAST = settings(max_examples=400 * SOAK, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 SLOW = settings(FAST, max_examples=100 * SOAK)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping, Sequence
 
-from ..errors import ModelFormatError
+from ..errors import ModelFormatError, quoted
 
 #: Bytes per element of each dtype TensorFlow.js writes (strings have no fixed size).
 DTYPE_BYTES: dict[str, int] = {"float32": 4, "int32": 4, "bool": 1, "complex64": 8}
@@ -28,7 +28,7 @@ def validate_weight_spec(spec: Any, where: str = "weight spec") -> dict[str, Any
     name = spec.get("name")
     if not isinstance(name, str) or not name:
         raise ModelFormatError(f"{where} has no 'name' string.")
-    where = f"weight '{name}'"
+    where = f"weight {quoted(name)}"
     shape = spec.get("shape")
     if not isinstance(shape, Sequence) or isinstance(shape, (str, bytes)):
         raise ModelFormatError(f"{where} has no 'shape' list.")
@@ -95,7 +95,7 @@ def validate_manifest(manifest: Any) -> list[dict[str, Any]]:
     names = [w["name"] for g in groups for w in g["weights"]]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
-        raise ModelFormatError(f"weightsManifest lists weight '{dup}' more than once.")
+        raise ModelFormatError(f"weightsManifest lists weight {quoted(dup)} more than once.")
     return groups
 
 

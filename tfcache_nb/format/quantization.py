@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from ..errors import ModelFormatError
+from ..errors import ModelFormatError, quoted
 from .weights import decode_weights, weight_byte_ranges
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,11 +56,11 @@ def quantize_array(values: np.ndarray, dtype: str, name: str = "weight"
     """The manifest ``quantization`` entry and the stored codes for one float32 tensor."""
     values = np.asarray(values, dtype=np.float32)
     if values.size and not np.isfinite(values).all():
-        raise ModelFormatError(f"weight '{name}' has NaN or infinite values and cannot be quantized.")
+        raise ModelFormatError(f"weight {quoted(name)} has NaN or infinite values and cannot be quantized.")
     if dtype == "float16":
         if values.size and float(np.abs(values).max()) > _FLOAT16_MAX:
             raise ModelFormatError(
-                f"weight '{name}' has values beyond float16's range (±65504) and cannot be stored as float16.")
+                f"weight {quoted(name)} has values beyond float16's range (±65504) and cannot be stored as float16.")
         return {"dtype": "float16", "original_dtype": "float32"}, values.astype("<f2")
     if dtype not in _CODE_DTYPES:
         raise ValueError(f"cannot quantize to {dtype!r}: choose one of 'uint8', 'uint16' or 'float16'.")
@@ -138,7 +138,7 @@ def max_abs_error(original: "ModelArtifacts", quantized: "ModelArtifacts") -> di
             errors[name] = 0.0 if np.array_equal(values, after[name]) else float("inf")
             continue
         if values.shape != after[name].shape:
-            raise ModelFormatError(f"weight '{name}' has shape {list(values.shape)} in one model "
+            raise ModelFormatError(f"weight {quoted(name)} has shape {list(values.shape)} in one model "
                                    f"and {list(after[name].shape)} in the other.")
         diff = np.abs(values.astype(np.complex128 if values.dtype.kind == "c" else np.float64)
                       - after[name])

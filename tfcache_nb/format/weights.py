@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import ModelFormatError
+from ..errors import ModelFormatError, quoted
 from .manifest import (DTYPE_BYTES, QUANTIZED_BYTES, STRING_DTYPE, num_elements, spec_byte_length,
                        validate_weight_spec)
 
@@ -50,7 +50,7 @@ def decode_weights(specs: Sequence[Mapping[str, Any]], data: bytes | bytearray |
         spec = validate_weight_spec(raw_spec, f"weight spec {i}")
         name = spec["name"]
         if name in out:
-            raise ModelFormatError(f"weight '{name}' is listed more than once in the weight specs.")
+            raise ModelFormatError(f"weight {quoted(name)} is listed more than once in the weight specs.")
         array, offset = _decode_one(spec, buffer, offset)
         out[name] = array
     if offset != len(buffer):
@@ -116,7 +116,7 @@ def _decode_strings(name: str, data: bytes | memoryview, offset: int, count: int
 def _check_available(name: str, data: bytes | memoryview, end: int) -> None:
     if end > len(data):
         raise ModelFormatError(
-            f"weight '{name}' needs bytes up to offset {end} but the weight data ends at "
+            f"weight {quoted(name)} needs bytes up to offset {end} but the weight data ends at "
             f"{len(data)}: the weight data is too short for the manifest."
         )
 
@@ -160,7 +160,7 @@ def encode_weights(named: Mapping[str, np.ndarray] | Sequence[tuple[str, np.ndar
         if not isinstance(name, str) or not name:
             raise ModelFormatError(f"weight name {name!r} is not a non-empty string.")
         if name in seen:
-            raise ModelFormatError(f"weight '{name}' is given more than once.")
+            raise ModelFormatError(f"weight {quoted(name)} is given more than once.")
         seen.add(name)
         array = np.asarray(value)
         dtype, payload = _encode_one(name, array)
@@ -177,7 +177,7 @@ def _encode_one(name: str, array: np.ndarray) -> tuple[str, bytes]:
         return "float32", np.ascontiguousarray(array, dtype="<f4").tobytes()
     if kind in "iu" and array.dtype.itemsize <= 8:
         if array.size and (array.min() < np.iinfo(np.int32).min or array.max() > np.iinfo(np.int32).max):
-            raise ModelFormatError(f"weight '{name}' has integers outside the int32 range.")
+            raise ModelFormatError(f"weight {quoted(name)} has integers outside the int32 range.")
         return "int32", np.ascontiguousarray(array, dtype="<i4").tobytes()
     if kind == "c" and array.dtype.itemsize <= 16:
         return "complex64", np.ascontiguousarray(array, dtype="<c8").tobytes()
@@ -188,10 +188,10 @@ def _encode_one(name: str, array: np.ndarray) -> tuple[str, bytes]:
                 element = element.encode("utf-8")
             if not isinstance(element, (bytes, bytearray)):
                 raise ModelFormatError(
-                    f"weight '{name}' is a string tensor with a {type(element).__name__} element.")
+                    f"weight {quoted(name)} is a string tensor with a {type(element).__name__} element.")
             parts.append(len(element).to_bytes(_STRING_LENGTH_BYTES, "little") + bytes(element))
         return STRING_DTYPE, b"".join(parts)
-    raise ModelFormatError(f"weight '{name}' has dtype {array.dtype}, which TensorFlow.js cannot store.")
+    raise ModelFormatError(f"weight {quoted(name)} has dtype {array.dtype}, which TensorFlow.js cannot store.")
 
 
 __all__ = ["decode_weights", "encode_weights", "weight_byte_ranges"]

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError
+from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError, quoted
 from ..format.artifacts import ModelArtifacts
 from ..format.jsjson import js_dumps
 from .cache_metadata import METADATA_FIELD, CacheMetadata
@@ -71,18 +71,18 @@ class FileStorageIO(StoredModel):
             _atomic_write(self.model_path, js_dumps(artifacts.without_weights_json()).encode("utf-8"))
             _atomic_write(self.info_path, js_dumps(info_doc).encode("utf-8"))
         except OSError as exc:
-            raise StorageError(f"could not save model '{self.prefix}' to {self.folder}: {exc.strerror or exc}.") from None
+            raise StorageError(f"could not save model {quoted(self.prefix)} to {self.folder}: {exc.strerror or exc}.") from None
         return SaveResult(model_artifacts_info=info)
 
     def write_metadata(self, metadata: CacheMetadata) -> None:
         info_doc = self.read_info()
         if info_doc is None:
-            raise ModelLoadError(f"there is no model named '{self.prefix}' in file storage {self.folder}.")
+            raise ModelLoadError(f"there is no model named {quoted(self.prefix)} in file storage {self.folder}.")
         info_doc[METADATA_FIELD] = metadata.to_json()
         try:
             _atomic_write(self.info_path, js_dumps(info_doc).encode("utf-8"))
         except OSError as exc:
-            raise StorageError(f"could not update model '{self.prefix}' in {self.folder}: {exc.strerror or exc}.") from None
+            raise StorageError(f"could not update model {quoted(self.prefix)} in {self.folder}: {exc.strerror or exc}.") from None
 
     def exists(self) -> bool:
         return self.info_path.is_file()
@@ -97,9 +97,9 @@ class FileStorageIO(StoredModel):
         try:
             doc = json.loads(text)
         except ValueError:
-            raise CacheIntegrityError(f"the info file of model '{self.prefix}' is not valid JSON.") from None
+            raise CacheIntegrityError(f"the info file of model {quoted(self.prefix)} is not valid JSON.") from None
         if not isinstance(doc, dict):
-            raise CacheIntegrityError(f"the info file of model '{self.prefix}' is not an object.")
+            raise CacheIntegrityError(f"the info file of model {quoted(self.prefix)} is not an object.")
         return doc
 
     def info_text(self) -> str | None:
@@ -113,22 +113,22 @@ class FileStorageIO(StoredModel):
     def load(self, *, verify: bool = True) -> ModelArtifacts:
         info = self.read_info()
         if info is None:
-            raise ModelLoadError(f"there is no model named '{self.prefix}' in file storage {self.folder}.")
+            raise ModelLoadError(f"there is no model named {quoted(self.prefix)} in file storage {self.folder}.")
         try:
             doc = json.loads(self.model_path.read_text(encoding="utf-8"))
             data = self.weight_path.read_bytes()
         except FileNotFoundError as exc:
-            raise CacheIntegrityError(f"cached model '{self.prefix}' is missing {Path(exc.filename).name}.") from None
+            raise CacheIntegrityError(f"cached model {quoted(self.prefix)} is missing {Path(exc.filename).name}.") from None
         except ValueError:
-            raise CacheIntegrityError(f"the topology file of model '{self.prefix}' is not valid JSON.") from None
+            raise CacheIntegrityError(f"the topology file of model {quoted(self.prefix)} is not valid JSON.") from None
         except OSError as exc:
-            raise StorageError(f"could not read model '{self.prefix}': {exc.strerror or exc}.") from None
+            raise StorageError(f"could not read model {quoted(self.prefix)}: {exc.strerror or exc}.") from None
         if verify:
             self.verify_weights(info, data)
         try:
             return ModelArtifacts.from_artifacts_json(doc, data)
         except ModelFormatError as exc:
-            raise CacheIntegrityError(f"cached model '{self.prefix}' is damaged: {exc}") from None
+            raise CacheIntegrityError(f"cached model {quoted(self.prefix)} is damaged: {exc}") from None
 
     def stored_bytes(self) -> int:
         return sum(p.stat().st_size for p in (self.info_path, self.model_path, self.weight_path) if p.is_file())

@@ -24,7 +24,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError
+from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError, quoted
 from ..format.artifacts import ModelArtifacts, ModelArtifactsInfo
 from ..format.jsjson import js_dumps
 from ..storage.base import KeyValueStorage
@@ -151,7 +151,7 @@ class LocalStorageIO(StoredModel):
         with self.store.snapshot(write=True):
             info_doc = self.read_info()
             if info_doc is None:
-                raise ModelLoadError(f"there is no model named '{self.key}' in local storage.")
+                raise ModelLoadError(f"there is no model named {quoted(self.key)} in local storage.")
             current = CacheMetadata.from_json(info_doc.get(METADATA_FIELD))
             if current is not None and current.sha256 != metadata.sha256:
                 return  # another process replaced the model meanwhile: its own record stands
@@ -170,16 +170,16 @@ class LocalStorageIO(StoredModel):
         try:
             return json.loads(text)
         except ValueError:
-            raise CacheIntegrityError(f"the stored {what} of model '{self.key}' is not valid JSON.") from None
+            raise CacheIntegrityError(f"the stored {what} of model {quoted(self.key)} is not valid JSON.") from None
 
     def read_info(self) -> dict[str, Any] | None:
         """The parsed info entry, or None when the model is not there."""
         raw = self._get(self.keys.info, "info")
         if raw is None:
             return None
-        doc = _parse_json_text(raw, f"info of model '{self.key}'")
+        doc = _parse_json_text(raw, f"info of model {quoted(self.key)}")
         if not isinstance(doc, dict):
-            raise CacheIntegrityError(f"the stored info of model '{self.key}' is not an object.")
+            raise CacheIntegrityError(f"the stored info of model {quoted(self.key)} is not an object.")
         return doc
 
     def info_text(self) -> str | None:
@@ -198,16 +198,16 @@ class LocalStorageIO(StoredModel):
         started = time.perf_counter()
         info = self.read_info()
         if info is None:
-            raise ModelLoadError(f"there is no model named '{self.key}' in local storage.")
+            raise ModelLoadError(f"there is no model named {quoted(self.key)} in local storage.")
         if info.get("modelTopologyType", "JSON") != "JSON":
-            raise ModelFormatError(f"model '{self.key}' in local storage has a non-JSON topology.")
+            raise ModelFormatError(f"model {quoted(self.key)} in local storage has a non-JSON topology.")
         doc = _parse_json_text(self._get(self.keys.model_without_weight, "topology"),
-                               f"topology of model '{self.key}'")
+                               f"topology of model {quoted(self.key)}")
         if doc is None:
-            raise CacheIntegrityError(f"cached model '{self.key}' has no model_without_weight entry.")
+            raise CacheIntegrityError(f"cached model {quoted(self.key)} has no model_without_weight entry.")
         count = self._get(self.keys.weight_data_size, "chunk count")
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise CacheIntegrityError(f"cached model '{self.key}' has no valid weight_data_size entry.")
+            raise CacheIntegrityError(f"cached model {quoted(self.key)} has no valid weight_data_size entry.")
         t0_chunks = time.perf_counter()
         meta = CacheMetadata.from_json(info.get(METADATA_FIELD)) if verify else None
         hasher = hashlib.sha256() if meta is not None else None
@@ -220,12 +220,12 @@ class LocalStorageIO(StoredModel):
             t1 = time.perf_counter()
             read_s += t1 - t0
             if text is None:
-                raise CacheIntegrityError(f"cached model '{self.key}' is missing weight chunk {i} of {count}.")
+                raise CacheIntegrityError(f"cached model {quoted(self.key)} is missing weight chunk {i} of {count}.")
             try:
                 piece = binascii.a2b_base64(_chunk_text(text), strict_mode=True)
             except (binascii.Error, ValueError):
                 raise CacheIntegrityError(
-                    f"weight chunk {i} of cached model '{self.key}' is not valid base64.") from None
+                    f"weight chunk {i} of cached model {quoted(self.key)} is not valid base64.") from None
             decode_s += time.perf_counter() - t1
             if hasher is not None:
                 # SHA-256 releases the GIL: hash this chunk on the other core while the next decodes
@@ -245,7 +245,7 @@ class LocalStorageIO(StoredModel):
         try:
             artifacts = ModelArtifacts.from_artifacts_json(doc, data)
         except ModelFormatError as exc:
-            raise CacheIntegrityError(f"cached model '{self.key}' is damaged: {exc}") from None
+            raise CacheIntegrityError(f"cached model {quoted(self.key)} is damaged: {exc}") from None
         self.last_timings = {"storage_read": read_s + (t0_chunks - started),
                              "decode": decode_s + time.perf_counter() - t3,
                              "verify": verify_s}

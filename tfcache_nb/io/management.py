@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ModelLoadError
+from ..errors import ModelLoadError, quoted
 from ..format.artifacts import ModelArtifactsInfo
 from ..storage.base import KeyValueStorage
 from .local_storage_io import KEY_PREFIX, LocalStorageIO, local_storage_io, model_key_from_info_key
@@ -33,7 +33,7 @@ def remove_model(store: KeyValueStorage, key: str) -> ModelArtifactsInfo:
     handler = local_storage_io(store, key)
     info = handler.artifacts_info() if handler.exists() else None
     if not handler.remove():
-        raise ModelLoadError(f"there is no model named '{key}' in this storage.")
+        raise ModelLoadError(f"there is no model named {quoted(key)} in this storage.")
     return info or ModelArtifactsInfo.from_json({})
 
 

@@ -11,7 +11,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from typing import Any
 
-from ..errors import CacheIntegrityError
+from ..errors import CacheIntegrityError, quoted
 from ..format.artifacts import ModelArtifacts, ModelArtifactsInfo
 from .cache_metadata import METADATA_FIELD, CacheMetadata
 from .handler import SaveResult
@@ -64,10 +64,10 @@ class StoredModel(ABC):
         expected = info.get("weightDataBytes")
         if isinstance(expected, int) and expected != len(data):
             raise CacheIntegrityError(
-                f"cached model '{self.key}' holds {len(data)} weight bytes but its info says {expected}.")
+                f"cached model {quoted(self.key)} holds {len(data)} weight bytes but its info says {expected}.")
         meta = CacheMetadata.from_json(info.get(METADATA_FIELD))
         if meta is None:
             return
         digest = hasher.hexdigest() if hasher is not None else hashlib.sha256(data).hexdigest()
         if digest != meta.sha256:
-            raise CacheIntegrityError(f"the weights of cached model '{self.key}' fail their SHA-256 check.")
+            raise CacheIntegrityError(f"the weights of cached model {quoted(self.key)} fail their SHA-256 check.")
