@@ -121,3 +121,12 @@ def test_demo_falls_back_to_the_synthetic_model_when_offline(monkeypatch, capsys
     assert "cannot reach http://tfcache-nb-test.invalid/model.json" in out
     assert "synthetic" in out and "mean nothing" in out
     assert "cold  network" in out and "warm  cache" in out
+
+
+def test_demo_through_a_simulated_network(synthetic_dir, capsys):
+    fast = "wifi"  # 28 ms round trips, 5 Mbit/s: a few seconds for the 1.9 MB model
+    assert main(["demo", "--model-dir", str(synthetic_dir), "--profile", fast, "--no-classify"]) == 0
+    out = capsys.readouterr().out
+    assert "through a simulated wifi network" in out
+    cold = next(line for line in out.splitlines() if line.startswith("cold"))
+    assert cold.split()[3] == "s"  # "cold network 2.9 s ...": seconds, not ms: the network was paced

@@ -20,6 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "load it again from the storage (warm), and print the times, bytes "
                                    "and the storage used against the 10 MB cap.")
     add_source_options(p)
+    from ..netsim.profiles import PROFILES
+
+    p.add_argument("--profile", default=None, choices=sorted(PROFILES),
+                   help="simulate this network for a locally served model (default: none, full speed)")
     p.add_argument("--storage", default=None,
                    help="SQLite file for the storage (default: a temporary file, removed afterwards)")
     p.add_argument("--no-classify", action="store_true", help="skip the top-5 for grace_hopper.jpg")
@@ -36,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
         path = args.storage or f"{tmp}/wxstorage.sqlite3"
         store = WxStorage(path, app_id="tfcache-nb-demo", user_id="demo-user")
         try:
-            with model_source(args) as (url, description):
-                print(f"model: {description}")
+            with model_source(args, profile=args.profile) as (url, description):
+                print(f"model: {description}" + (f" through a simulated {args.profile} network"
+                                                  if args.profile and url.startswith("http://127.0.0.1") else ""))
                 key = default_cache_key(url)
                 if key in _cached(store):
                     remove_model(store, key)  # so the first load really is cold
