@@ -105,13 +105,7 @@ def onnx_from_layers(artifacts, batch: int):
 
 def retained_bytes(model) -> int:
     """Bytes of the buffers a model reuses between predictions (plan arena, kernel scratch)."""
-    plan = model._plan
-    total = sum(a.nbytes for a in plan._arena.values())
-    for step in plan.steps:
-        fn = step.fn
-        total += sum(a.nbytes for a in getattr(fn, "_buffers", {}).values())
-        total += sum(getattr(fn, name).nbytes for name in ("_padded", "_cols") if isinstance(getattr(fn, name, None), np.ndarray))
-    return total
+    return model._plan.retained_bytes()
 
 
 def timeit(fn, repeat: int, warmup: int = 3) -> tuple[float, float]:

@@ -71,3 +71,44 @@ def test_two_threads_predicting_on_one_model_get_their_own_answers(models_dir):
         t.join()
     assert failures == []
     assert not np.allclose(expected[0][0], expected[1][0], atol=1e-3)  # the inputs really differ
+
+
+def _fused_chain_model():
+    """Convolutions whose activations write straight into the next depthwise's padded input.
+
+    Covers a stride-2 consumer (phase-split columns), an odd width, 'valid' padding with
+    dilation, a linear activation and a bias-free layer.
+    """
+    c = 5
+    weights = {"c0/kernel": w(3, 3, 3, c), "c0/bias": w(c), "d1/depthwise_kernel": w(3, 3, c, 1), "d1/bias": w(c),
+               "p1/kernel": w(1, 1, c, c), "p1/bias": w(c), "d2/depthwise_kernel": w(3, 3, c, 1),
+               "p2/kernel": w(1, 1, c, c), "d3/depthwise_kernel": w(3, 3, c, 1), "d3/bias": w(c)}
+    layers = [
+        L("InputLayer", "input_1", batch_input_shape=[None, 13, 11, 3]),
+        L("Conv2D", "c0", "input_1", filters=c, kernel_size=[3, 3], padding="same", activation="relu6"),
+        L("DepthwiseConv2D", "d1", "c0", kernel_size=[3, 3], padding="same", activation="relu6"),
+        L("Conv2D", "p1", "d1", filters=c, kernel_size=[1, 1], activation="relu"),
+        L("DepthwiseConv2D", "d2", "p1", kernel_size=[3, 3], strides=[2, 2], padding="same", use_bias=False),
+        L("Conv2D", "p2", "d2", filters=c, kernel_size=[1, 1], use_bias=False),
+        L("DepthwiseConv2D", "d3", "p2", kernel_size=[3, 3], padding="valid", dilation_rate=[2, 2]),
+    ]
+    return Model.from_artifacts(artifacts(functional(layers, "d3"), weights)), weights
+
+
+def _chain_reference(x, wts):
+    f = {k: v.astype(float) for k, v in wts.items()}
+    y = np.clip(ref_conv(x.astype(float), f["c0/kernel"], (1, 1), "same") + f["c0/bias"], 0, 6)
+    y = np.clip(ref_conv(y, f["d1/depthwise_kernel"], (1, 1), "same", depthwise=True) + f["d1/bias"], 0, 6)
+    y = np.maximum(ref_conv(y, f["p1/kernel"], (1, 1), "valid") + f["p1/bias"], 0)
+    y = ref_conv(y, f["d2/depthwise_kernel"], (2, 2), "same", depthwise=True)
+    y = ref_conv(y, f["p2/kernel"], (1, 1), "valid")
+    return ref_conv(y, f["d3/depthwise_kernel"], (1, 1), "valid", (2, 2), depthwise=True) + f["d3/bias"]
+
+
+def test_fused_convolution_chain_matches_direct_loops_across_batch_sizes():
+    model, weights = _fused_chain_model()
+    inputs = [w(n, 13, 11, 3) for n in (2, 1, 2)]  # a shape change rebinds the plan, and back again
+    results = [model.predict(x) for x in inputs]
+    for x, got in zip(inputs, results):
+        np.testing.assert_allclose(got, _chain_reference(x, weights), atol=1e-4)
+    np.testing.assert_array_equal(model.predict(inputs[0]), results[0])

@@ -2,8 +2,11 @@
 
 Convolutions are built once per layer (:class:`Conv2D`, :class:`DepthwiseConv2D`) because
 the work that does not depend on the pixels (weight layout, padding geometry, tiled weights)
-should be paid at build time, not on every prediction. The free functions are thin wrappers
-for one-off use and for tests.
+should be paid at build time, not on every prediction. A plan goes one step further with
+``bind``: per input shape, every view, scratch buffer and bias row is made once, and a
+convolution's activation can write straight into the next depthwise's padded input, so a
+prediction of a small model is mostly numpy kernels, not Python. The free functions are thin
+wrappers for one-off use and for tests.
 """
 
 from __future__ import annotations
@@ -190,6 +193,95 @@ def tile_bias(bias: np.ndarray) -> np.ndarray:
     return np.tile(bias.astype(F32, copy=False), max(1, _BIAS_RUN // bias.size))
 
 
+def channel_bias_views(y: np.ndarray, tiled: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(view of ``y``, bias row) pairs whose in-place sums add the bias over ``y``'s last axis.
+
+    Built once per buffer, so a prediction pays one ``np.add`` per pair and no reshapes.
+    """
+    flat = y.reshape(-1)
+    whole = flat.size - flat.size % tiled.size
+    pairs = []
+    if whole:
+        pairs.append((flat[:whole].reshape(-1, tiled.size), tiled))
+    if whole < flat.size:
+        pairs.append((flat[whole:].reshape(-1, y.shape[-1]), tiled[:y.shape[-1]]))
+    return pairs
+
+
+def activation_writer(name: str, src: np.ndarray,
+                      targets: Sequence[tuple[np.ndarray, np.ndarray]] | None = None) -> Callable[[], None] | None:
+    """A call applying activation ``name`` to ``src`` in place, or from source views into targets.
+
+    ``targets`` are (source view, destination view) pairs: the next kernel's input buffer is
+    filled by the activation itself, which saves a separate copy. None when there is nothing to do.
+    """
+    if not targets:
+        if name == "linear":
+            return None
+        if name == "softmax":
+            flat = src.reshape(-1, src.shape[-1])
+            return lambda: softmax(flat, out=flat)
+        fn = ACTIVATIONS[name]
+        return lambda: fn(src, out=src)
+    if name == "softmax":  # pragma: no cover - the plan only fuses element-wise activations
+        raise ValueError("softmax cannot write into another kernel's input")
+    pairs = list(targets)
+    if all(min(_run_bytes(s), _run_bytes(d)) >= _LONG_RUN for s, d in pairs):
+        fn = _copy_into if name == "linear" else ACTIVATIONS[name]
+        if len(pairs) == 1:
+            (s, d), = pairs
+            return lambda: fn(s, out=d)
+
+        def write() -> None:
+            for s, d in pairs:
+                fn(s, out=d)
+        return write
+    # short runs (a stride-2 phase split): activate in place, then copy whole pixels as raw items
+    act = activation_writer(name, src)
+    runs = [(as_runs(s), as_runs(d)) for s, d in pairs]
+
+    def activate_and_copy() -> None:
+        if act is not None:
+            act()
+        for s, d in runs:
+            np.copyto(d, s)
+    return activate_and_copy
+
+
+_LONG_RUN = 512  # bytes: from here on numpy's element loop is as fast as it gets
+
+
+def _run_bytes(a: np.ndarray) -> int:
+    """Bytes in the contiguous run at the end of ``a``'s memory layout (0 if the last axis is strided)."""
+    run = a.itemsize
+    for size, stride in zip(a.shape[::-1], a.strides[::-1]):
+        if stride != run:
+            break
+        run *= size
+    return run if a.strides[-1] == a.itemsize else 0
+
+
+def as_runs(a: np.ndarray, axes: int = 1) -> np.ndarray:
+    """``a`` with its last ``axes`` axes, contiguous together, viewed as one raw item each.
+
+    numpy's copy loop pays a few nanoseconds per inner-loop call: copying a layout of
+    16-float runs float by float is about 3x slower than copying the runs as 64-byte items.
+    """
+    tail = a.shape[-axes:]
+    step = a.itemsize
+    for size, stride in zip(tail[::-1], a.strides[::-1]):
+        if stride != step and size != 1:
+            raise ValueError("as_runs needs contiguous trailing axes")
+        step *= size
+    merged = as_strided(a, shape=a.shape[:-axes] + (step // a.itemsize,), strides=a.strides[:-axes] + (a.itemsize,),
+                        writeable=a.flags.writeable)
+    return merged.view(np.dtype((np.void, step)))[..., 0]
+
+
+def _copy_into(x: np.ndarray, out: np.ndarray) -> None:
+    np.copyto(out, x)
+
+
 def add_channel_bias(y: np.ndarray, tiled: np.ndarray) -> None:
     """``y += bias`` over the last axis of a C-contiguous ``y``.
 
@@ -261,6 +353,45 @@ class Conv2D:
         else:
             apply_activation(self.activation, y2, inplace=True)
         return y
+
+    def bind(self, shape: Sequence[int], out: np.ndarray,
+             targets: Sequence[tuple[np.ndarray, np.ndarray]] | None = None) -> Callable[[np.ndarray], np.ndarray]:
+        """A call for inputs of exactly ``shape`` (batch first) that writes into ``out``.
+
+        Views, scratch buffers and bias rows are made here, once per input shape, so a
+        prediction runs only the numpy kernels. ``targets`` (source views of ``out``,
+        destination views) let the activation write straight into the next kernel's input.
+        """
+        n, h, w, _ = shape
+        (pt, pb), (pl, pr), oh, ow = self.geometry(h, w)
+        y2 = out.reshape(n * oh * ow, self.cout)
+        matrix, cin = self.matrix, self.cin
+        finish = _finisher(y2, self.bias_rows, self.activation, targets)
+        if self.kh == self.kw == 1 and self.sh == self.sw == 1 and pt == pb == pl == pr == 0:
+            def pointwise(x: np.ndarray) -> np.ndarray:
+                np.matmul(x.reshape(-1, cin), matrix, out=y2)
+                finish()
+                return out
+            return pointwise
+        padded = np.zeros((n, h + pt + pb, w + pl + pr, cin), F32)  # the border stays zero
+        interior = padded[:, pt:pt + h, pl:pl + w, :]
+        s = padded.strides
+        patches = as_strided(padded, shape=(n, oh, ow, self.kh, self.kw, cin),
+                             strides=(s[0], s[1] * self.sh, s[2] * self.sw, s[1] * self.dh, s[2] * self.dw, s[3]),
+                             writeable=False)
+        cols = np.empty((n * oh * ow, self.kh * self.kw * cin), F32)
+        cols_view = cols.reshape(patches.shape)
+        if self.dw == 1:  # each tap row (kw pixels x cin) is one contiguous run of the input
+            patches, cols_view = as_runs(patches, 2), as_runs(cols_view, 2)
+
+        def im2col(x: np.ndarray) -> np.ndarray:
+            np.copyto(interior, x)
+            np.copyto(cols_view, patches)
+            np.matmul(cols, matrix, out=y2)
+            finish()
+            return out
+        im2col.buffers = (padded, cols)  # type: ignore[attr-defined]  # counted by Plan.retained_bytes
+        return im2col
 
     def _im2col(self, x: np.ndarray, pads: tuple[int, int, int, int], oh: int, ow: int) -> np.ndarray:
         """(pixels, kh*kw*cin) patches, built in buffers kept between calls.
@@ -362,6 +493,66 @@ class DepthwiseConv2D:
             apply_activation(self.activation, y, inplace=True)
         return y
 
+    @property
+    def takes_fed_input(self) -> bool:
+        """Whether a producer may write this kernel's input straight into its padded buffer."""
+        return self.mult == 1
+
+    def padded_buffer(self, shape: Sequence[int]) -> np.ndarray:
+        """A zero-bordered input buffer for inputs of ``shape``; its border is never written."""
+        n, h, w, _ = shape
+        p = self._plan(h, w)
+        return np.zeros(n * p["hp"] * p["row_len"], F32)
+
+    def input_targets(self, buf: np.ndarray, src: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(view of the input ``src``, view of ``buf``) pairs that together fill the buffer's interior."""
+        n, h, w, _ = src.shape
+        p = self._plan(h, w)
+        padded = buf.reshape(n, p["hp"], self.sw, p["wq"], self.cout)
+        i0, i1 = p["rows"]
+        pairs = []
+        for b, (c0, c1, k0) in enumerate(p["cols"]):
+            nc = len(range(c0, c1, self.sw))
+            if i1 > i0 and nc:
+                pairs.append((src[:, i0:i1, c0:c1:self.sw], padded[:, i0 + p["pt"]:i1 + p["pt"], b, k0:k0 + nc]))
+        return pairs
+
+    def bind(self, shape: Sequence[int], out: np.ndarray,
+             targets: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+             fed: np.ndarray | None = None) -> Callable[[np.ndarray], np.ndarray]:
+        """A call for inputs of exactly ``shape`` (batch first) that writes into ``out``.
+
+        The tap grid, output views and bias rows are made once here. ``fed`` is a
+        :meth:`padded_buffer` that the producer of the input already fills (through
+        :meth:`input_targets`), so the call ignores its argument and copies nothing;
+        ``targets`` send the activated output into the next kernel's input, as in Conv2D.
+        """
+        n, h, w, _ = shape
+        p = self._plan(h, w)
+        oh, ow, c, m = p["oh"], p["ow"], self.cout, self.mult
+        buf = self.padded_buffer(shape) if fed is None else fed
+        grid = self._tap_grid(buf, p, n)
+        weights = p["weights"]
+        y3 = out.reshape(n, oh, ow * c)
+        finish = _finisher(out, self.bias_rows, self.activation, targets)
+        if fed is not None:
+            def depthwise_fed(x: np.ndarray) -> np.ndarray:
+                np.einsum("zibork,ibok->zrk", grid, weights, out=y3)
+                finish()
+                return out
+            return depthwise_fed
+
+        def depthwise(x: np.ndarray) -> np.ndarray:
+            if m != 1:
+                x = np.repeat(x, m, axis=3)  # output channel c*m + j reads input channel c
+            for src, dst in self.input_targets(buf, x):
+                np.copyto(dst, src)
+            np.einsum("zibork,ibok->zrk", grid, weights, out=y3)
+            finish()
+            return out
+        depthwise.buffers = (buf,)  # type: ignore[attr-defined]
+        return depthwise
+
     def _padded(self, x: np.ndarray, p: dict) -> np.ndarray:
         """The input copied into the interior of this size's zero-bordered buffer."""
         n, c, sw = x.shape[0], self.cout, self.sw
@@ -385,6 +576,27 @@ class DepthwiseConv2D:
         shape = (n, self.kh, self.sw, p["n_o"], p["oh"], p["ow"] * c)
         strides = (p["hp"] * R * f, self.dh * R * f, p["wq"] * c * f, p["o_step"] * c * f, self.sh * R * f, f)
         return as_strided(buf, shape=shape, strides=strides, writeable=False)
+
+
+def _finisher(y: np.ndarray, bias_rows: np.ndarray | None, activation: str,
+              targets: Sequence[tuple[np.ndarray, np.ndarray]] | None) -> Callable[[], None]:
+    """The bias add and activation that follow a convolution into ``y``, as one prebuilt call."""
+    bias = channel_bias_views(y, bias_rows) if bias_rows is not None else []
+    act = activation_writer(activation, y, targets)
+    steps = [(lambda v=v, r=r: np.add(v, r, out=v)) for v, r in bias] + ([act] if act else [])
+    if len(steps) == 2:
+        first, second = steps
+        def finish() -> None:
+            first()
+            second()
+        return finish
+    if len(steps) == 1:
+        return steps[0]
+
+    def finish_all() -> None:
+        for step in steps:
+            step()
+    return finish_all
 
 
 def _phase_range(size: int, pad: int, stride: int, phase: int, qmax: int) -> tuple[int, int, int]:

@@ -52,6 +52,11 @@ class Plan:
         self._slots, self._aliased = self._assign_slots()
         self._arena: dict[int, np.ndarray] = {}  # slot -> flat float32 buffer, grown as needed
         self._lock = threading.Lock()  # kernels and the arena reuse buffers between calls
+        self._programs: dict[tuple[int, ...], list] = {}  # input shape -> steps bound to buffers
+        self._fed_buffers: list[np.ndarray] = []  # padded inputs that producers fill directly
+        self._arena_grew = False
+        self._output_index = [0 if n == input_name else 1 + [s.output for s in self.steps].index(n)
+                              for n in self.outputs]
 
     def _assign_slots(self) -> tuple[list[int | None], set[str]]:
         """A buffer slot for each step that can write into one, reused once no live array needs it.
@@ -83,31 +88,104 @@ class Plan:
                         free.append(slot)
         return slots, {name for name in self.outputs if holds.get(name)}
 
+    def retained_bytes(self) -> int:
+        """Bytes of the buffers kept between predictions: the arena and the bound kernels' scratch."""
+        scratch = [a for program in self._programs.values() for fn, _, _ in program
+                   for a in getattr(fn, "buffers", ())]
+        return sum(a.nbytes for a in self._arena.values()) + sum(a.nbytes for a in scratch + self._fed_buffers)
+
     def _buffer(self, slot: int, shape: tuple[int, ...]) -> np.ndarray:
         size = math.prod(shape)
         flat = self._arena.get(slot)
         if flat is None or flat.size < size:
             flat = self._arena[slot] = np.empty(size, np.float32)
+            self._arena_grew = True
         return flat[:size].reshape(shape)
-
-    def _call(self, i: int, step: Step, args: list[np.ndarray]) -> np.ndarray:
-        slot = self._slots[i]
-        if slot is None:
-            return step.fn(*args)
-        shape = (args[0].shape[0], *step.fn.output_shape(args[0].shape[1:]))
-        return step.fn(*args, out=self._buffer(slot, shape))
 
     def run(self, x: np.ndarray) -> list[np.ndarray]:
         with self._lock:
-            values: dict[str, np.ndarray] = {self.input_name: x}
-            for i, (step, free) in enumerate(zip(self.steps, self._free_after)):
-                args = [values[n] for n in step.inputs]
-                try:
-                    values[step.output] = self._call(i, step, args)
-                except (ValueError, IndexError, TypeError, FloatingPointError) as exc:
-                    shapes = [list(a.shape) for a in args]
-                    raise ModelFormatError(f"'{step.output}' ({step.op}) cannot run on inputs of shape "
-                                           f"{shapes}: {exc}") from None
-                for name in free:
-                    del values[name]
-            return [values[n].copy() if n in self._aliased else values[n] for n in self.outputs]
+            program = self._programs.get(x.shape)
+            if program is None:
+                self._programs = {}  # one shape at a time keeps memory bounded
+                self._arena_grew = False
+                program = self._compile(x)
+                if self._arena_grew:  # earlier steps hold buffers since replaced: bind again to the final ones
+                    program = self._compile(x)
+                self._programs = {x.shape: program}
+            values: list[np.ndarray | None] = [None] * (len(self.steps) + 1)
+            values[0] = x
+            i = 0
+            try:
+                for i, (fn, args, free) in enumerate(program):
+                    values[i + 1] = fn(*[values[a] for a in args])
+                    for a in free:
+                        values[a] = None
+            except (ValueError, IndexError, TypeError, FloatingPointError) as exc:
+                self._programs = {}
+                step = self.steps[i]
+                shapes = [list(values[a].shape) for a in program[i][1] if values[a] is not None]
+                raise ModelFormatError(f"'{step.output}' ({step.op}) cannot run on inputs of shape "
+                                       f"{shapes}: {exc}") from None
+            return [values[k].copy() if n in self._aliased else values[k]
+                    for n, k in zip(self.outputs, self._output_index)]
+
+    def _compile(self, x: np.ndarray) -> list[tuple[Callable[..., np.ndarray], tuple[int, ...], tuple[int, ...]]]:
+        """The steps bound to input shape ``x.shape``: (call, argument indices, indices to drop).
+
+        Kernels that write into buffers are bound to their slot's buffer (views and scratch made
+        once, see ``Conv2D.bind``); a convolution whose only reader is the next step, a depthwise
+        convolution, has its activation write straight into that step's padded input buffer.
+        Shapes of the other steps' outputs are only known by running them, so compiling runs
+        the steps once on ``x`` (on the caller's input: nothing is computed twice).
+        """
+        index = {self.input_name: 0}
+        for i, step in enumerate(self.steps):
+            index[step.output] = i + 1
+        program = []
+        self._fed_buffers = []
+        values: list[np.ndarray | None] = [x] + [None] * len(self.steps)
+        fed_next: dict[int, np.ndarray] = {}  # step -> padded buffer its producer fills
+        for i, (step, free) in enumerate(zip(self.steps, self._free_after)):
+            args = tuple(index[n] for n in step.inputs)
+            arrays = [values[a] for a in args]
+            try:
+                fn = self._bind(i, step, arrays, fed_next)
+                values[i + 1] = fn(*arrays)
+            except (ValueError, IndexError, TypeError, FloatingPointError) as exc:
+                shapes = [list(a.shape) for a in arrays]
+                raise ModelFormatError(f"'{step.output}' ({step.op}) cannot run on inputs of shape "
+                                       f"{shapes}: {exc}") from None
+            dead = tuple(index[n] for n in free)
+            for a in dead:
+                values[a] = None
+            program.append((fn, args, dead))
+        return program
+
+    def _bind(self, i: int, step: Step, arrays: list[np.ndarray],
+              fed_next: dict[int, np.ndarray]) -> Callable[..., np.ndarray]:
+        """Step ``i``'s call for these input arrays (bound to buffers when its kernel can be)."""
+        slot = self._slots[i]
+        if slot is None or not hasattr(step.fn, "bind") or len(arrays) != 1:
+            return step.fn
+        shape = arrays[0].shape
+        out = self._buffer(slot, (shape[0], *step.fn.output_shape(shape[1:])))
+        targets = None
+        if self._feeds_next(i):
+            nxt = self.steps[i + 1].fn
+            fed_next[i + 1] = buf = nxt.padded_buffer(out.shape)
+            self._fed_buffers.append(buf)
+            targets = nxt.input_targets(buf, out)
+        fed = fed_next.pop(i, None)
+        if fed is not None:
+            return step.fn.bind(shape, out, targets, fed=fed)
+        return step.fn.bind(shape, out, targets)
+
+    def _feeds_next(self, i: int) -> bool:
+        """Whether step i+1, a kernel taking a fed input, is the only reader of step i's output."""
+        step = self.steps[i]
+        if i + 1 >= len(self.steps) or step.output in self.outputs:
+            return False
+        nxt = self.steps[i + 1]
+        return (nxt.inputs == [step.output] and getattr(nxt.fn, "takes_fed_input", False)
+                and self._slots[i + 1] is not None and getattr(step.fn, "activation", "softmax") != "softmax"
+                and not any(step.output in later.inputs for later in self.steps[i + 2:]))
