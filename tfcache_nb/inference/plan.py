@@ -55,6 +55,7 @@ class Plan:
         self._programs: dict[tuple[int, ...], list] = {}  # input shape -> steps bound to buffers
         self._fed_buffers: list[np.ndarray] = []  # padded inputs that producers fill directly
         self._arena_grew = False
+        self.activation_bytes_per_image = 0  # the largest intermediate of one image, once known
         self._output_index = [0 if n == input_name else 1 + [s.output for s in self.steps].index(n)
                               for n in self.outputs]
 
@@ -155,6 +156,8 @@ class Plan:
                 shapes = [list(a.shape) for a in arrays]
                 raise ModelFormatError(f"'{step.output}' ({step.op}) cannot run on inputs of shape "
                                        f"{shapes}: {exc}") from None
+            self.activation_bytes_per_image = max(self.activation_bytes_per_image,
+                                                  values[i + 1].nbytes // max(1, x.shape[0]))
             dead = tuple(index[n] for n in free)
             for a in dead:
                 values[a] = None
