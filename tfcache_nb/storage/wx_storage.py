@@ -341,22 +341,8 @@ class WxStorage(KeyValueStorage):
         write that depends on it are one atomic step; the block's writes commit together,
         or not at all if it raises.
         """
-        with self._sql("read" if not write else "write to") as conn:
-            if conn.in_transaction:  # already inside a snapshot or transaction
-                yield
-                return
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield
-            except BaseException:
-                if conn.in_transaction:
-                    try:
-                        conn.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass
-                raise
-            if conn.in_transaction:
-                conn.execute("COMMIT")
+        with self._transaction("write to" if write else "read", write=write):
+            yield
 
     # ----------------------------------------------------------------- integrity
     def recount(self) -> int:
