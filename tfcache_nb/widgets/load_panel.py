@@ -76,20 +76,15 @@ class LoadPanel:
             self.source.value = TYPED
 
     def selected(self) -> tuple[ModelSource, str, str]:
-        """(the source, the URL to load now, its cache key)."""
-        if self.source.value == TYPED:
-            url = self.url.value.strip()
-            if not url:
-                raise ValueError("type a model.json URL first, or pick a model from the list.")
-            src = ModelSource(url, url=url)
-            return src, url, default_cache_key(url)
-        src = self.sources[self.source.value]
+        """(the source, the URL to load now, its cache key), serving a local folder if needed."""
+        src, where, key = self.selected_without_server()
+        if src is None:
+            return ModelSource(where, url=where), where, key
         if src.url:
-            return src, src.url, default_cache_key(src.url)
+            return src, src.url, key
         folder = self.d.servers.folder_of(src)
-        assert folder is not None
         profile = self.profiles.get(self.profile.value)
-        return src, self.d.servers.url_for(folder, profile), self.d.servers.cache_key(folder)
+        return src, self.d.servers.url_for(folder, profile), key
 
     # -- actions ---------------------------------------------------------------------------------
     def _progress(self, fraction: float, *_: Any) -> None:
