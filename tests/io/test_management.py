@@ -78,3 +78,33 @@ def test_folder_save_writes_the_converter_layout(tmp_path, synthetic_artifacts):
 def test_missing_folder_is_a_load_error(tmp_path):
     with pytest.raises(tc.ModelLoadError):
         tc.io_for(str(tmp_path / "nothing")).load()
+
+
+def test_moving_or_copying_a_model_onto_itself_loses_nothing(tmp_path, synthetic_artifacts):
+    a = tc.WxStorage(tmp_path / "wx.sqlite3", user_id="u")
+    b = tc.WxStorage(tmp_path / "wx.sqlite3", user_id="u")  # another object, same data
+    tc.local_storage_io(a, "m").save(synthetic_artifacts)
+    for op in (tc.move_model, tc.copy_model):
+        with pytest.raises(tc.ModelLoadError, match="onto itself"):
+            op(tc.local_storage_io(a, "m"), tc.local_storage_io(b, "m"))
+    assert sorted(tc.list_models(a)) == ["m"]
+    files = tc.file_storage_io(tmp_path / "usr", "p")
+    files.save(synthetic_artifacts)
+    with pytest.raises(tc.ModelLoadError, match="onto itself"):
+        tc.move_model(files, tc.file_storage_io(tmp_path / "usr", "p"))
+    assert files.load().weight_data == synthetic_artifacts.weight_data
+    a.close()
+    b.close()
+
+
+def test_copy_from_a_url_into_storage(synthetic_dir, store):
+    with tc.ModelServer(synthetic_dir) as server:
+        tc.copy_model(server.url + "/model.json", "wxstorage://m", store=store)
+    assert sorted(tc.list_models(store)) == ["m"]
+
+
+def test_a_damaged_entry_is_listed_as_damaged(store, synthetic_artifacts):
+    tc.local_storage_io(store, "m").save(synthetic_artifacts)
+    store.set("tensorflowjs_models/m/info", "{not json")
+    info = tc.list_models(store)["m"]
+    assert info.damaged and "not valid JSON" in info.damaged

@@ -157,3 +157,18 @@ def test_charts_draw_from_a_thread(two_users):
     t.start()
     t.join(30)
     assert out["png"].startswith(PNG)
+
+
+def test_a_pending_report_lands_on_the_namespace_it_was_loaded_for(tmp_path, synthetic_dir):
+    import tfcache_nb as tc
+    from tfcache_nb.viz.storage_usage import storage_usage
+
+    alice = tc.WxStorage(tmp_path / "wx.sqlite3", app_id="app", user_id="alice")
+    bob = alice.for_namespace("app", "bob")
+    small = tc.WxStorage(tmp_path / "wx.sqlite3", app_id="app", user_id="bob", limit_bytes=1_000_000)
+    _, report = tc.load_artifacts(str(synthetic_dir), cache=small)
+    assert not report.saved and report.namespace == ("app", "bob")
+    assert report.bytes_needed > report.bytes_free
+    usages = storage_usage([alice, bob], pending=[report])
+    assert [len(u.pending) for u in usages] == [0, 1]
+    assert usages[1].pending[0].bytes_needed == report.bytes_needed

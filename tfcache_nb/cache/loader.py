@@ -69,6 +69,8 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | str | os.PathLike[st
                         origin="http" if isinstance(handler, HttpIOHandler) else "local")
     entry = _cache_entry(cache, key)
     storage_usable = entry is not None
+    if isinstance(cache, KeyValueStorage):
+        report.namespace = (cache.app_id, cache.user_id)
 
     artifacts: ModelArtifacts | None = None
     meta: CacheMetadata | None = None
@@ -226,6 +228,7 @@ def _save(entry: LocalStorageIO | FileStorageIO, artifacts: ModelArtifacts, url:
         else:
             plan = plan_save(entry, forms, metadata_for, allow_evict=on_full == "evict")
             if not plan.fits:
+                report.bytes_needed, report.bytes_free = plan.needed, plan.free
                 message = (f"the model needs {plan.needed:,} bytes of storage but only {plan.free:,} of "
                            f"{entry.store.limit_bytes:,} are free")
                 if on_full == "error":

@@ -15,7 +15,8 @@ class LoadReport:
     ``source`` is ``"cache"`` (from storage) or ``"network"`` (from the model's source, be it
     a URL or a local folder: ``origin`` says which). ``phases`` holds seconds per phase
     (``network``, ``storage_read``, ``decode``, ``verify``, ``quantize``, ``evict``, ``save``,
-    ``build``...).
+    ``build``...). When the model did not fit, ``bytes_needed`` and ``bytes_free`` say by how
+    much, and ``namespace`` is the ``(app_id, user_id)`` of the storage it was meant for.
     """
 
     source: str = "network"
@@ -36,6 +37,9 @@ class LoadReport:
     cache_error: str | None = None
     revalidated: str | None = None
     stale: bool = False
+    namespace: tuple[str, str] | None = None
+    bytes_needed: int | None = None
+    bytes_free: int | None = None
 
     def add_phase(self, name: str, seconds: float) -> None:
         self.phases[name] = self.phases.get(name, 0.0) + seconds

@@ -40,6 +40,8 @@ class ModelArtifactsInfo:
     model_topology_bytes: int
     weight_specs_bytes: int
     weight_data_bytes: int
+    #: why a stored model's info could not be read (``list_models`` still names the model)
+    damaged: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The camelCase form TensorFlow.js stores (``dateSaved`` as an ISO string)."""

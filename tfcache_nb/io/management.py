@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
-from ..errors import ModelLoadError, quoted
+from ..errors import ModelLoadError, TfcacheError, quoted
 from ..format.artifacts import ModelArtifactsInfo
 from ..storage.base import KeyValueStorage
+from .file_storage_io import FileStorageIO
+from .folder_io import FolderIO
 from .local_storage_io import KEY_PREFIX, LocalStorageIO, local_storage_io, model_key_from_info_key
 from .router import io_for
 
@@ -22,8 +26,8 @@ def list_models(store: KeyValueStorage) -> dict[str, ModelArtifactsInfo]:
             continue
         try:
             info = local_storage_io(store, key).artifacts_info()
-        except Exception:  # a damaged info entry still names a model; show it empty
-            info = None
+        except TfcacheError as exc:  # a damaged info entry still names a model, marked as such
+            info = dataclasses.replace(ModelArtifactsInfo.from_json({}), damaged=str(exc))
         models[key] = info or ModelArtifactsInfo.from_json({})
     return dict(sorted(models.items()))
 
@@ -43,6 +47,26 @@ def _handler(ref: Any, store: KeyValueStorage | None) -> Any:
     return io_for(ref, store=store) if isinstance(ref, str) else io_for(ref)
 
 
+def _storage_location(store: KeyValueStorage) -> object:
+    """What two storage objects share when they are views of the same data."""
+    path = getattr(store, "path", None)
+    if path is not None and str(path) != ":memory:":
+        return str(Path(path).resolve())
+    return id(getattr(store, "_db", None) or getattr(store, "_space", None) or store)
+
+
+def _identity(handler: Any) -> tuple[object, ...] | None:
+    """Where a handler's model lives, so a copy or move onto itself can be recognised."""
+    if isinstance(handler, LocalStorageIO):
+        store = handler.store
+        return ("storage", _storage_location(store), store.app_id, store.user_id, handler.key)
+    if isinstance(handler, FileStorageIO):
+        return ("file", str(handler.info_path.resolve()))
+    if isinstance(handler, FolderIO):
+        return ("folder", str(handler.model_json.resolve()))
+    return None
+
+
 def copy_model(source: Any, dest: Any, *, store: KeyValueStorage | None = None) -> ModelArtifactsInfo:
     """Copy a model between IO handlers, URLs or paths, as ``tf.io.copyModel`` does.
 
@@ -53,6 +77,8 @@ def copy_model(source: Any, dest: Any, *, store: KeyValueStorage | None = None) 
     src, dst = _handler(source, store), _handler(dest, store)
     if not getattr(dst, "can_save", False):
         raise ModelLoadError(f"cannot copy a model to {dest!r}: that destination is load-only.")
+    if _identity(src) is not None and _identity(src) == _identity(dst):
+        raise ModelLoadError(f"cannot copy a model onto itself ({source!r}).")
     artifacts = src.load()
     if isinstance(src, LocalStorageIO) and isinstance(dst, LocalStorageIO):
         meta = src.read_metadata()
@@ -61,13 +87,13 @@ def copy_model(source: Any, dest: Any, *, store: KeyValueStorage | None = None) 
 
 
 def move_model(source: Any, dest: Any, *, store: KeyValueStorage | None = None) -> ModelArtifactsInfo:
-    """Copy, then remove the source once the copy is saved (the source must be removable)."""
+    """Copy, then remove the source once the copy is saved (the source must be removable).
+
+    Moving a model onto itself is refused, as ``copy_model`` refuses it: nothing is lost.
+    """
     src, dst = _handler(source, store), _handler(dest, store)
     if not hasattr(src, "remove"):
         raise ModelLoadError(f"cannot move a model from {source!r}: that source cannot be removed.")
-    if isinstance(src, LocalStorageIO) and isinstance(dst, LocalStorageIO) and \
-            src.store is dst.store and src.key == dst.key:
-        return src.artifacts_info() or ModelArtifactsInfo.from_json({})
     info = copy_model(src, dst)
     src.remove()
     return info

@@ -16,6 +16,8 @@ from .local_storage_io import local_storage_io
 #: URL schemes for the WeChat-style storages (``wxstorage://<key>`` needs ``store=``).
 LOCAL_STORAGE_SCHEMES = ("wxstorage://", "localstorage://")
 FILE_STORAGE_SCHEME = "wxfile://"
+#: options that name a storage for the storage schemes; other handlers do not take them
+STORAGE_OPTIONS = ("store", "folder")
 
 
 def io_for(url_or_path: str | os.PathLike[str], **options: Any) -> Any:
@@ -31,7 +33,7 @@ def io_for(url_or_path: str | os.PathLike[str], **options: Any) -> Any:
         raise ModelLoadError(f"cannot load a model from {url_or_path!r}: expected a URL or a path.")
     lowered = url_or_path.lower()
     if lowered.startswith(("http://", "https://")):
-        return http_io(url_or_path, **options)
+        return http_io(url_or_path, **{k: v for k, v in options.items() if k not in STORAGE_OPTIONS})
     if lowered.startswith("file://"):
         return folder_io(Path(unquote(urlsplit(url_or_path).path)))
     for scheme in LOCAL_STORAGE_SCHEMES:

@@ -132,10 +132,12 @@ def as_pending(item: Any) -> PendingModel | None:
         if item.saved or getattr(item, "source", "network") == "cache":
             return None
         reason = getattr(item, "save_error", None)
-        match = _NEEDS.search(reason or "")
         raw = int(item.weight_bytes or 0)
-        # without the loader's exact figure: base64 of the weights (4/3) plus ~2% for the rest
-        needed = int(match.group(1).replace(",", "")) if match else int(-(-raw // 3) * 4 * 1.02)
+        needed = getattr(item, "bytes_needed", None)
+        if needed is None:
+            match = _NEEDS.search(reason or "")
+            # without the loader's exact figure: base64 of the weights (4/3) plus ~2% for the rest
+            needed = int(match.group(1).replace(",", "")) if match else int(-(-raw // 3) * 4 * 1.02)
         return PendingModel(str(item.cache_key or item.url or "model"), needed, raw, reason)
     raise TypeError(f"cannot read a pending model from {type(item).__name__}: give a LoadReport, "
                     "a (name, bytes_needed) pair or a PendingModel.")
@@ -164,7 +166,11 @@ def _stores(stores: Any, namespaces: Any) -> list[KeyValueStorage]:
 
 
 def _pending_map(pending: Any, usages: list[NamespaceUsage]) -> None:
-    """Attach pending models to their namespaces (a plain list goes to the first one)."""
+    """Attach pending models to their namespaces.
+
+    A load report goes to the namespace it was loaded for; other items in a plain list go to
+    the first namespace plotted, or use a dict ``{(app_id, user_id): [...]}``.
+    """
     if pending is None:
         return
     by_ns = {(u.app_id, u.user_id): u for u in usages}
@@ -177,7 +183,15 @@ def _pending_map(pending: Any, usages: list[NamespaceUsage]) -> None:
                 raise ValueError(f"pending models given for namespace {ns!r}, which is not plotted.")
             target.pending += [p for p in map(as_pending, _listify(items)) if p is not None]
         return
-    usages[0].pending += [p for p in map(as_pending, _listify(pending)) if p is not None]
+    for item in _listify(pending):
+        found = as_pending(item)
+        if found is None:
+            continue
+        ns = getattr(item, "namespace", None)
+        target = by_ns.get(tuple(ns)) if ns else usages[0]
+        if target is None:
+            raise ValueError(f"a pending model was loaded for namespace {tuple(ns)!r}, which is not plotted.")
+        target.pending.append(found)
 
 
 def _listify(items: Any) -> list[Any]:
