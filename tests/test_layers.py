@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "tfcache_nb"
 
 RANK = {
-    "errors": 0, "_html": 0, "format": 0,
+    "errors": 0, "_html": 0, "_atomic": 0, "format": 0,
     "storage": 1, "transport": 1, "netsim": 1,
     "io": 2,
     "cache": 3,

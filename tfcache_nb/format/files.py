@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .._atomic import write_temp
 from ..errors import ModelFormatError, ModelLoadError, StorageError
 from .artifacts import ModelArtifacts
 from .jsjson import js_dumps
@@ -54,7 +54,7 @@ def write_model_files(folder: str | os.PathLike[str], artifacts: ModelArtifacts,
     temps: list[tuple[str, Path]] = []
     try:
         for name, payload in [*shards, (MODEL_JSON, model_json)]:
-            temps.append((name, _write_temp(target, payload)))
+            temps.append((name, write_temp(target, payload)))
         for name, temp in temps:  # model.json is last in the list
             os.replace(temp, target / name)
     except OSError as exc:
@@ -64,20 +64,6 @@ def write_model_files(folder: str | os.PathLike[str], artifacts: ModelArtifacts,
     for name in stale:
         (target / name).unlink(missing_ok=True)
     return [target / MODEL_JSON] + [target / name for name, _ in shards]
-
-
-def _write_temp(folder: Path, payload: bytes) -> Path:
-    # open(..., "xb") rather than mkstemp, so the file gets the usual permissions (umask).
-    temp = folder / f".tmp-{secrets.token_hex(8)}.part"
-    try:
-        with open(temp, "xb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return temp
 
 
 def _listed_shards(folder: Path) -> set[str]:

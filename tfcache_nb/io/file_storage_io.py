@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .._atomic import atomic_write
 from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError, quoted
 from ..format.artifacts import ModelArtifacts
 from ..format.jsjson import js_dumps
@@ -23,20 +23,6 @@ from .handler import SaveResult
 from .stored_model import StoredModel
 
 MODELS_DIR = "tensorflowjs_models"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 class FileStorageIO(StoredModel):
@@ -67,9 +53,9 @@ class FileStorageIO(StoredModel):
             info_doc[METADATA_FIELD] = metadata.to_json()
         try:
             self.info_path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.weight_path, artifacts.weight_data)
-            _atomic_write(self.model_path, js_dumps(artifacts.without_weights_json()).encode("utf-8"))
-            _atomic_write(self.info_path, js_dumps(info_doc).encode("utf-8"))
+            atomic_write(self.weight_path, artifacts.weight_data)
+            atomic_write(self.model_path, js_dumps(artifacts.without_weights_json()).encode("utf-8"))
+            atomic_write(self.info_path, js_dumps(info_doc).encode("utf-8"))
         except OSError as exc:
             raise StorageError(f"could not save model {quoted(self.prefix)} to {self.folder}: {exc.strerror or exc}.") from None
         return SaveResult(model_artifacts_info=info)
@@ -80,7 +66,7 @@ class FileStorageIO(StoredModel):
             raise ModelLoadError(f"there is no model named {quoted(self.prefix)} in file storage {self.folder}.")
         info_doc[METADATA_FIELD] = metadata.to_json()
         try:
-            _atomic_write(self.info_path, js_dumps(info_doc).encode("utf-8"))
+            atomic_write(self.info_path, js_dumps(info_doc).encode("utf-8"))
         except OSError as exc:
             raise StorageError(f"could not update model {quoted(self.prefix)} in {self.folder}: {exc.strerror or exc}.") from None
 

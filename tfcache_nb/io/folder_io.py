@@ -7,10 +7,8 @@ from pathlib import Path
 
 from ..errors import ModelLoadError
 from ..format.artifacts import ModelArtifacts
-from ..format.files import read_model_files, write_model_files
+from ..format.files import DEFAULT_SHARD_BYTES, read_model_files, write_model_files
 from .handler import SaveResult
-
-MAX_SHARD_BYTES = 4 * 1024 * 1024
 
 
 class FolderIO:
@@ -18,7 +16,7 @@ class FolderIO:
 
     can_save = True
 
-    def __init__(self, path: str | os.PathLike[str], *, max_shard_bytes: int = MAX_SHARD_BYTES):
+    def __init__(self, path: str | os.PathLike[str], *, max_shard_bytes: int = DEFAULT_SHARD_BYTES):
         path = Path(path)
         self.folder = path.parent if path.suffix == ".json" else path
         self.model_json = path if path.suffix == ".json" else path / "model.json"
@@ -46,6 +44,6 @@ class FolderIO:
         return SaveResult(model_artifacts_info=artifacts.info())
 
 
-def folder_io(path: str | os.PathLike[str], *, max_shard_bytes: int = MAX_SHARD_BYTES) -> FolderIO:
+def folder_io(path: str | os.PathLike[str], *, max_shard_bytes: int = DEFAULT_SHARD_BYTES) -> FolderIO:
     """An IO handler for a local model folder or model.json path."""
     return FolderIO(path, max_shard_bytes=max_shard_bytes)
