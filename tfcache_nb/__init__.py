@@ -85,7 +85,32 @@ def __dir__() -> list[str]:
     return __all__
 
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .errors import (ImageError, ModelFormatError, ModelLoadError, StorageError,
-                         StorageQuotaError, StorageValueTooLargeError, TfcacheError)
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time names load lazily
+    from .cache.keys import default_cache_key
+    from .cache.loader import load_artifacts
+    from .cache.report import LoadReport
+    from .errors import CacheIntegrityError, ImageError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
+    from .experiments.results import ExperimentResults
+    from .experiments.runner import run_experiment
     from .format.artifacts import ModelArtifacts, ModelArtifactsInfo
+    from .format.synthetic import synthetic_mobilenet
+    from .inference.classes import IMAGENET_CLASSES
+    from .inference.mobilenet import MobileNet, Prediction
+    from .inference.model import Model, load_model
+    from .io.cache_metadata import CacheMetadata
+    from .io.file_storage_io import file_storage_io
+    from .io.folder_io import folder_io
+    from .io.handler import SaveResult
+    from .io.http_io import http_io
+    from .io.local_storage_io import local_storage_io
+    from .io.management import copy_model, list_models, move_model, remove_model
+    from .io.router import io_for
+    from .netsim.faults import Fault
+    from .netsim.latency_model import expected_load_time
+    from .netsim.profiles import PROFILES, Profile
+    from .netsim.server import ModelServer
+    from .storage.base import StorageInfo
+    from .storage.dict_storage import DictStorage
+    from .storage.wx_storage import WxStorage
+    from .viz.charts import plot_load_times, plot_predictions, plot_storage
+    from .widgets.dashboard import Dashboard

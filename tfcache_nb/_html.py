@@ -33,7 +33,7 @@ def table(rows: Iterable[Sequence[Any]], header: Sequence[Any] | None = None, ti
 
 
 def human_bytes(n: float | int | None) -> str:
-    """1536 -> '1.5 KB' (binary units, as WeChat's KB)."""
+    """1536 -> '1.50 KB' (binary units, as WeChat counts its KB)."""
     if n is None:
         return "-"
     value = float(n)

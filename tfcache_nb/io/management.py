@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from ..errors import ModelLoadError, TfcacheError, quoted
 from ..format.artifacts import ModelArtifactsInfo
 from ..storage.base import KeyValueStorage
 from .file_storage_io import FileStorageIO
 from .folder_io import FolderIO
+from .handler import IOHandler
 from .local_storage_io import KEY_PREFIX, LocalStorageIO, local_storage_io, model_key_from_info_key
 from .router import io_for
 
@@ -41,7 +43,10 @@ def remove_model(store: KeyValueStorage, key: str) -> ModelArtifactsInfo:
     return info or ModelArtifactsInfo.from_json({})
 
 
-def _handler(ref: Any, store: KeyValueStorage | None) -> Any:
+ModelRef = Union[IOHandler, str, "os.PathLike[str]"]
+
+
+def _handler(ref: ModelRef, store: KeyValueStorage | None) -> Any:
     if hasattr(ref, "load"):
         return ref
     return io_for(ref, store=store) if isinstance(ref, str) else io_for(ref)
@@ -67,7 +72,7 @@ def _identity(handler: Any) -> tuple[object, ...] | None:
     return None
 
 
-def copy_model(source: Any, dest: Any, *, store: KeyValueStorage | None = None) -> ModelArtifactsInfo:
+def copy_model(source: ModelRef, dest: ModelRef, *, store: KeyValueStorage | None = None) -> ModelArtifactsInfo:
     """Copy a model between IO handlers, URLs or paths, as ``tf.io.copyModel`` does.
 
     ``copy_model(local_storage_io(a, "m"), local_storage_io(b, "m"))``,
@@ -86,7 +91,7 @@ def copy_model(source: Any, dest: Any, *, store: KeyValueStorage | None = None) 
     return dst.save(artifacts).model_artifacts_info
 
 
-def move_model(source: Any, dest: Any, *, store: KeyValueStorage | None = None) -> ModelArtifactsInfo:
+def move_model(source: ModelRef, dest: ModelRef, *, store: KeyValueStorage | None = None) -> ModelArtifactsInfo:
     """Copy, then remove the source once the copy is saved (the source must be removable).
 
     Moving a model onto itself is refused, as ``copy_model`` refuses it: nothing is lost.

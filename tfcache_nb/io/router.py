@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ModelLoadError
-from .file_storage_io import file_storage_io
-from .folder_io import folder_io
-from .http_io import http_io
-from .local_storage_io import local_storage_io
+from .file_storage_io import FileStorageIO, file_storage_io
+from .folder_io import FolderIO, folder_io
+from .http_io import HttpIOHandler, http_io
+from .local_storage_io import LocalStorageIO, local_storage_io
 
 #: URL schemes for the WeChat-style storages (``wxstorage://<key>`` needs ``store=``).
 LOCAL_STORAGE_SCHEMES = ("wxstorage://", "localstorage://")
@@ -20,7 +20,10 @@ FILE_STORAGE_SCHEME = "wxfile://"
 STORAGE_OPTIONS = ("store", "folder")
 
 
-def io_for(url_or_path: str | os.PathLike[str], **options: Any) -> Any:
+Handler = Union[HttpIOHandler, FolderIO, LocalStorageIO, FileStorageIO]
+
+
+def io_for(url_or_path: str | os.PathLike[str], **options: Any) -> Handler:
     """The IO handler for ``http(s)://``, ``file://``, a local folder or model.json path.
 
     Also ``wxstorage://<key>`` (with ``store=`` a WxStorage) and ``wxfile://<prefix>`` (with

@@ -242,7 +242,9 @@ class KeyValueStorage(ABC):
         if value_bytes > self.max_value_bytes:
             raise StorageValueTooLargeError(
                 f"The value of {short_key(key)} is {value_bytes} bytes of JSON, over the "
-                f"per-key limit of {self.max_value_bytes} bytes ({size_label(self.max_value_bytes)})."
+                f"per-key limit of {size_label(self.max_value_bytes)}"
+                + ("." if size_label(self.max_value_bytes).endswith("bytes")
+                   else f" ({self.max_value_bytes} bytes).")
             )
         return text, utf8_len(key) + value_bytes
 
