@@ -24,7 +24,7 @@ def test_every_public_name_resolves(name):
 
 def test_errors_share_one_base():
     for name in ("StorageError", "StorageQuotaError", "StorageValueTooLargeError", "ModelFormatError",
-                 "ModelLoadError", "ImageError", "CacheIntegrityError"):
+                 "ModelLoadError", "ImageError", "CacheIntegrityError", "InvalidArgumentError"):
         assert issubclass(getattr(tc, name), tc.TfcacheError)
     assert issubclass(tc.StorageQuotaError, tc.StorageError)
     assert issubclass(tc.StorageValueTooLargeError, tc.StorageError)
@@ -44,3 +44,18 @@ def test_import_is_light():
 def test_unknown_names_raise_attribute_error():
     with pytest.raises(AttributeError):
         tc.not_a_name  # noqa: B018
+
+
+def test_bad_arguments_are_toolkit_errors_and_python_errors_too(synthetic_artifacts):
+    import numpy as np
+
+    model = tc.Model.from_artifacts(synthetic_artifacts)
+    for bad in (np.zeros((1, 224, 224, 3)), np.zeros((224, 224, 3), np.float32), [1, 2]):
+        with pytest.raises(tc.InvalidArgumentError):
+            model.predict(bad)
+    with pytest.raises(tc.TfcacheError):
+        synthetic_artifacts.quantize("int4")
+    with pytest.raises(ValueError):
+        tc.Profile.from_name("5g")
+    with pytest.raises(TypeError):
+        model.predict("not an array")

@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "ModelFormatError": ".errors",
     "ModelLoadError": ".errors",
     "ImageError": ".errors",
+    "InvalidArgumentError": ".errors",
     # model format
     "ModelArtifacts": ".format.artifacts",
     "ModelArtifactsInfo": ".format.artifacts",
@@ -89,7 +90,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .cache.keys import default_cache_key
     from .cache.loader import load_artifacts
     from .cache.report import LoadReport
-    from .errors import CacheIntegrityError, ImageError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
+    from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
     from .experiments.results import ExperimentResults
     from .experiments.runner import run_experiment
     from .format.artifacts import ModelArtifacts, ModelArtifactsInfo

@@ -40,6 +40,14 @@ class ModelLoadError(TfcacheError):
         self.cause = cause
 
 
+class InvalidArgumentError(TfcacheError, ValueError, TypeError):
+    """A function was given an argument it cannot use (a wrong value or a wrong type).
+
+    It is also a ``ValueError`` and a ``TypeError``, so code written for Python's usual
+    errors keeps working, while ``except tc.TfcacheError`` catches it like every other.
+    """
+
+
 class ImageError(TfcacheError):
     """An image cannot be read, or is too large to decode safely."""
 
@@ -62,4 +70,5 @@ __all__ = [
     "ModelFormatError",
     "ModelLoadError",
     "ImageError",
+    "InvalidArgumentError",
 ]

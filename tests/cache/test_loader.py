@@ -244,3 +244,9 @@ def test_default_cache_key_is_stable_and_readable():
     b = tc.default_cache_key("HTTPS://STORAGE.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.25_224/model.json#x")
     assert a == b and a.startswith("mobilenet_v1_0.25_224-")
     assert a != tc.default_cache_key("https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.5_224/model.json")
+
+
+def test_a_misspelled_option_is_named(synthetic_dir, store):
+    with pytest.raises(tc.InvalidArgumentError, match="quantise"):
+        tc.load_artifacts(str(synthetic_dir), cache=store, quantise="uint8")
+    assert store.keys() == []

@@ -214,7 +214,7 @@ def test_preset_names_and_bad_profiles(model_folder):
         assert server.profile is tc.PROFILES["wifi"]
     with pytest.raises(ValueError, match="slow-3g"):
         tc.ModelServer(model_folder, "5g-ultra")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(tc.InvalidArgumentError):
         tc.ModelServer(model_folder / "absent")
 
 

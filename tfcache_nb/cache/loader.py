@@ -10,16 +10,17 @@ and the report says where the model came from and where the time went.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, TfcacheError
+from ..errors import CacheIntegrityError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, TfcacheError
 from ..format.artifacts import ModelArtifacts
 from ..io.cache_metadata import CacheMetadata
 from ..io.file_storage_io import FileStorageIO, file_storage_io
-from ..io.http_io import HttpIOHandler
+from ..io.http_io import HttpIOHandler, http_io
 from ..io.local_storage_io import LocalStorageIO, local_storage_io
 from ..io.router import io_for
 from ..storage.base import KeyValueStorage
@@ -28,6 +29,8 @@ from .policy import candidate_forms, plan_save, validate_options
 from .report import LoadReport
 
 ProgressCallback = Callable[[float, int, int], None]
+#: the http_io options load_artifacts passes on (the URL and progress are its own arguments)
+HTTP_OPTIONS = frozenset(inspect.signature(http_io).parameters) - {"url", "on_progress"}
 
 
 def _cache_entry(cache: Any, key: str) -> LocalStorageIO | FileStorageIO | None:
@@ -60,6 +63,11 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | str | os.PathLike[st
     """
     started = time.perf_counter()
     validate_options(quantize, on_full)
+    unknown = sorted(set(options) - HTTP_OPTIONS)
+    if unknown:
+        raise InvalidArgumentError(f"load_artifacts got an unknown option {unknown[0]!r}; its options are "
+                                   "quantize, on_full, revalidate, on_progress, cache_key and "
+                                   + ", ".join(sorted(HTTP_OPTIONS)) + ".")
     handler = _source_handler(source, on_progress, options)
     if isinstance(handler, HttpIOHandler):
         handler.reset_counters()

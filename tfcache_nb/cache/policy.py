@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import TfcacheError
+from ..errors import InvalidArgumentError, TfcacheError
 from ..format.artifacts import ModelArtifacts
 from ..io.local_storage_io import LocalStorageIO, local_storage_io
 from ..io.management import list_models
@@ -27,9 +27,9 @@ ON_FULL = ("evict", "skip", "error")
 
 def validate_options(quantize: str | None, on_full: str) -> None:
     if quantize is not None and quantize not in QUANTIZE_FORMS + ("auto",):
-        raise TfcacheError(f"quantize must be None, 'uint8', 'uint16', 'float16' or 'auto', not {quantize!r}.")
+        raise InvalidArgumentError(f"quantize must be None, 'uint8', 'uint16', 'float16' or 'auto', not {quantize!r}.")
     if on_full not in ON_FULL:
-        raise TfcacheError(f"on_full must be 'evict', 'skip' or 'error', not {on_full!r}.")
+        raise InvalidArgumentError(f"on_full must be 'evict', 'skip' or 'error', not {on_full!r}.")
 
 
 def max_abs_error(original: ModelArtifacts, quantized: ModelArtifacts) -> float:

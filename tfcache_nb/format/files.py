@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .._atomic import write_temp
-from ..errors import ModelFormatError, ModelLoadError, StorageError
+from ..errors import InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError
 from .artifacts import ModelArtifacts
 from .jsjson import js_dumps
 from .manifest import group_byte_length, validate_manifest
@@ -27,7 +27,7 @@ def shard_weights(specs: Sequence[Mapping[str, Any]], data: bytes, max_shard_byt
                   group_name: str = "group1") -> tuple[list[dict[str, Any]], list[tuple[str, bytes]]]:
     """A one-group weights manifest and its shards ``(path, bytes)``, each at most ``max_shard_bytes``."""
     if isinstance(max_shard_bytes, bool) or not isinstance(max_shard_bytes, int) or max_shard_bytes <= 0:
-        raise ValueError(f"max_shard_bytes must be a positive integer, not {max_shard_bytes!r}.")
+        raise InvalidArgumentError(f"max_shard_bytes must be a positive integer, not {max_shard_bytes!r}.")
     if not specs:
         return [], []
     count = -(-len(data) // max_shard_bytes)

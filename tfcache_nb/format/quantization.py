@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from ..errors import ModelFormatError, quoted
+from ..errors import InvalidArgumentError, ModelFormatError, quoted
 from .weights import decode_weights, weight_byte_ranges
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,7 +35,7 @@ def quantize_artifacts(artifacts: "ModelArtifacts", dtype: str) -> "ModelArtifac
     that form (NaN or infinite values; float16 overflow).
     """
     if dtype not in QUANTIZATION_DTYPES:
-        raise ValueError(f"cannot quantize to {dtype!r}: choose one of 'uint8', 'uint16' or 'float16'.")
+        raise InvalidArgumentError(f"cannot quantize to {dtype!r}: choose one of 'uint8', 'uint16' or 'float16'.")
     specs: list[dict[str, Any]] = []
     chunks: list[bytes] = []
     decoded = decode_weights(artifacts.weight_specs, artifacts.weight_data)
@@ -63,7 +63,7 @@ def quantize_array(values: np.ndarray, dtype: str, name: str = "weight"
                 f"weight {quoted(name)} has values beyond float16's range (±65504) and cannot be stored as float16.")
         return {"dtype": "float16", "original_dtype": "float32"}, values.astype("<f2")
     if dtype not in _CODE_DTYPES:
-        raise ValueError(f"cannot quantize to {dtype!r}: choose one of 'uint8', 'uint16' or 'float16'.")
+        raise InvalidArgumentError(f"cannot quantize to {dtype!r}: choose one of 'uint8', 'uint16' or 'float16'.")
     code_dtype = _CODE_DTYPES[dtype]
     if values.size == 0:
         low = high = 0.0

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from .artifacts import ModelArtifacts
 from .files import write_model_files
 from .weights import encode_weights
@@ -34,11 +35,11 @@ def synthetic_mobilenet(alpha: float = 0.25, input_size: int = 224, num_classes:
     positive variances, so activations stay in a sane range through all 13 blocks.
     """
     if alpha not in ALPHAS:
-        raise ValueError(f"alpha must be one of {', '.join(map(str, ALPHAS))}, not {alpha!r}.")
+        raise InvalidArgumentError(f"alpha must be one of {', '.join(map(str, ALPHAS))}, not {alpha!r}.")
     if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 32:
-        raise ValueError(f"input_size must be an integer of at least 32, not {input_size!r}.")
+        raise InvalidArgumentError(f"input_size must be an integer of at least 32, not {input_size!r}.")
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, not {num_classes!r}.")
+        raise InvalidArgumentError(f"num_classes must be a positive integer, not {num_classes!r}.")
     layers, shapes = _layers(alpha, input_size, num_classes)
     topology = {
         "keras_version": "2.1.4",

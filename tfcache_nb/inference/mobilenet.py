@@ -8,6 +8,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from . import ops
 from .classes import IMAGENET_CLASSES
 from .images import load_image
@@ -38,7 +39,7 @@ class MobileNet:
         self.model = model
         shape = model.input_shape
         if len(shape) != 4 or shape[3] != 3 or shape[1] is None or shape[2] is None:
-            raise ValueError(f"MobileNet needs a model with a fixed [N, H, W, 3] input, not {list(shape)}.")
+            raise InvalidArgumentError(f"MobileNet needs a model with a fixed [N, H, W, 3] input, not {list(shape)}.")
         self.input_size: tuple[int, int] = (int(shape[1]), int(shape[2]))
         self._outputs_probs = _ends_with_softmax(model)
 
@@ -66,7 +67,7 @@ class MobileNet:
             out = out[:, 1:]
             return ops.softmax(np.ascontiguousarray(out))
         if out.shape[1] != len(IMAGENET_CLASSES):
-            raise ValueError(f"the model has {out.shape[1]} outputs, not 1000 ImageNet classes.")
+            raise InvalidArgumentError(f"the model has {out.shape[1]} outputs, not 1000 ImageNet classes.")
         return out if self._outputs_probs else ops.softmax(out)
 
     def classify(self, image: Any, topk: int = 5) -> list[Prediction]:
@@ -75,7 +76,7 @@ class MobileNet:
 
     def classify_batch(self, images: Sequence[Any], topk: int = 5) -> list[list[Prediction]]:
         if isinstance(topk, bool) or not isinstance(topk, int) or topk < 1:
-            raise ValueError(f"topk must be a positive integer, not {topk!r}.")
+            raise InvalidArgumentError(f"topk must be a positive integer, not {topk!r}.")
         probs = self.predict_probs(list(images))
         k = min(topk, probs.shape[1])
         result = []

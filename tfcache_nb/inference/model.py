@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ..errors import ModelFormatError
+from ..errors import InvalidArgumentError, ModelFormatError
 from .plan import Plan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,22 +80,22 @@ class Model:
     # ------------------------------------------------------------------ running
     def _check_input(self, x: Any) -> np.ndarray:
         if not isinstance(x, np.ndarray):
-            raise TypeError(f"predict() takes a numpy array, not {type(x).__name__}.")
+            raise InvalidArgumentError(f"predict() takes a numpy array, not {type(x).__name__}.")
         if x.dtype != np.float32:
             if x.dtype.kind in "fiu" and x.dtype != np.bool_:
-                raise TypeError(f"predict() takes float32 input, not {x.dtype}; convert with x.astype('float32') "
+                raise InvalidArgumentError(f"predict() takes float32 input, not {x.dtype}; convert with x.astype('float32') "
                                 "after scaling it as the model expects.")
-            raise TypeError(f"predict() takes float32 input, not {x.dtype}.")
+            raise InvalidArgumentError(f"predict() takes float32 input, not {x.dtype}.")
         expected = self.input_shape
         if x.ndim != len(expected):
-            raise ValueError(f"predict() takes a batch of shape {_shape_text(expected)}, "
+            raise InvalidArgumentError(f"predict() takes a batch of shape {_shape_text(expected)}, "
                              f"but got an array of shape {list(x.shape)} (rank {x.ndim}).")
         for got, want in zip(x.shape[1:], expected[1:]):
             if want is not None and got != want:
-                raise ValueError(f"predict() takes a batch of shape {_shape_text(expected)}, "
+                raise InvalidArgumentError(f"predict() takes a batch of shape {_shape_text(expected)}, "
                                  f"but got {list(x.shape)}.")
         if x.shape[0] == 0:
-            raise ValueError("predict() got an empty batch.")
+            raise InvalidArgumentError("predict() got an empty batch.")
         return np.ascontiguousarray(x)
 
     def predict(self, x: np.ndarray) -> np.ndarray:

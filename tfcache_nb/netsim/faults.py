@@ -28,6 +28,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
+from ..errors import InvalidArgumentError
+
 KINDS = ("status", "reset", "stall", "short_body", "wrong_length", "slow_first_byte", "body")
 
 
@@ -51,19 +53,19 @@ class Fault:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+            raise InvalidArgumentError(f"unknown fault kind {self.kind!r}; choose one of {', '.join(KINDS)}")
         if self.times is not None and self.times < 0:
-            raise ValueError("Fault times must be >= 0")
+            raise InvalidArgumentError("Fault times must be >= 0")
         if self.nth is not None and self.nth < 1:
-            raise ValueError("Fault nth counts from 1")
+            raise InvalidArgumentError("Fault nth counts from 1")
         if self.then not in ("continue", "close"):
-            raise ValueError("Fault then must be 'continue' or 'close'")
+            raise InvalidArgumentError("Fault then must be 'continue' or 'close'")
         if self.after_bytes is not None and self.after_bytes < 0:
-            raise ValueError("Fault after_bytes must be >= 0")
+            raise InvalidArgumentError("Fault after_bytes must be >= 0")
         if self.seconds < 0:
-            raise ValueError("Fault seconds must be >= 0")
+            raise InvalidArgumentError("Fault seconds must be >= 0")
         if self.kind == "status" and not 100 <= self.status_code <= 599:
-            raise ValueError(f"HTTP status {self.status_code} is out of range 100-599")
+            raise InvalidArgumentError(f"HTTP status {self.status_code} is out of range 100-599")
 
     # -- friendly constructors -------------------------------------------------------------
     @classmethod

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, Union
 
-from ..errors import ModelFormatError
+from ..errors import InvalidArgumentError, ModelFormatError
 from .profiles import Profile
 
 Sizes = Union[str, os.PathLike, Sequence]
@@ -72,7 +72,7 @@ def expected_load_time(sizes_or_folder: Sizes, profile: Profile | str | None, *,
     total_bytes = json_bytes + sum(shard_bytes)
     n_req = 1 + len(shard_bytes)
     if concurrency < 1:
-        raise ValueError("concurrency must be >= 1")
+        raise InvalidArgumentError("concurrency must be >= 1")
     if profile is None:
         return LatencyEstimate(0.0, 0.0, 0.0, 0.0, 0.0, n_req, total_bytes, concurrency, "")
     c = min(int(profile.max_connections), int(concurrency))
@@ -136,7 +136,7 @@ def _sizes(src: Sizes) -> tuple[int, list[int]]:
         json_bytes, shards = src
         return int(json_bytes), [int(s) for s in shards]
     except (TypeError, ValueError):
-        raise TypeError("sizes_or_folder must be a model folder, a model.json path or "
+        raise InvalidArgumentError("sizes_or_folder must be a model folder, a model.json path or "
                         "[model_json_bytes, [shard_bytes, ...]]") from None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 
+from ..errors import InvalidArgumentError
 from .faults import Fault
 
 
@@ -32,13 +33,13 @@ class Profile:
 
     def __post_init__(self) -> None:
         if self.rtt_ms < 0:
-            raise ValueError("Profile rtt_ms must be >= 0")
+            raise InvalidArgumentError("Profile rtt_ms must be >= 0")
         if not self.down_kbps > 0:
-            raise ValueError("Profile down_kbps must be > 0")
+            raise InvalidArgumentError("Profile down_kbps must be > 0")
         if self.jitter_ms < 0:
-            raise ValueError("Profile jitter_ms must be >= 0")
+            raise InvalidArgumentError("Profile jitter_ms must be >= 0")
         if int(self.max_connections) < 1:
-            raise ValueError("Profile max_connections must be >= 1")
+            raise InvalidArgumentError("Profile max_connections must be >= 1")
         object.__setattr__(self, "faults", tuple(self.faults))
 
     @classmethod
@@ -47,7 +48,7 @@ class Profile:
         try:
             return PROFILES[name]
         except KeyError:
-            raise ValueError(f"unknown network profile {name!r}; choose one of "
+            raise InvalidArgumentError(f"unknown network profile {name!r}; choose one of "
                              f"{', '.join(sorted(PROFILES))}") from None
 
     @property

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from ..errors import InvalidArgumentError
 from .faults import Fault
 from .pacing import CHUNK_S, MAX_CHUNK, MIN_CHUNK, Aborted, Link, Slots
 from .profiles import JitterSource, Profile
@@ -178,7 +179,7 @@ class ModelServer:
         if root.is_file():  # a model.json path: serve its folder
             root = root.parent
         if not root.is_dir():
-            raise FileNotFoundError(f"cannot serve {str(folder)!r}: it is not a folder")
+            raise InvalidArgumentError(f"cannot serve {str(folder)!r}: it is not a folder")
         self.folder = root.resolve()
         self.host = host
         self.cors = cors
@@ -310,7 +311,7 @@ class ModelServer:
         if isinstance(profile, str):
             profile = Profile.from_name(profile)
         elif profile is not None and not isinstance(profile, Profile):
-            raise TypeError("profile must be None, a preset name or a tfcache_nb.Profile")
+            raise InvalidArgumentError("profile must be None, a preset name or a tfcache_nb.Profile")
         with self._lock:
             self._profile = profile
             self._jitter = JitterSource(profile) if profile is not None else None

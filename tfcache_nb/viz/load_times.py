@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..errors import InvalidArgumentError
 from ._common import label, new_figure
 
 # one colour per phase, the same in every chart
@@ -28,10 +29,10 @@ def plot_load_times(results_or_reports: Any, ax: Any = None) -> Any:
         obj = [obj]
     reports = list(obj)
     if not reports:
-        raise ValueError("plot_load_times needs experiment results or at least one load report.")
+        raise InvalidArgumentError("plot_load_times needs experiment results or at least one load report.")
     for r in reports:
         if not (hasattr(r, "phases") and hasattr(r, "total_s")):
-            raise TypeError(f"plot_load_times needs LoadReports, not {type(r).__name__}.")
+            raise InvalidArgumentError(f"plot_load_times needs LoadReports, not {type(r).__name__}.")
     return _plot_reports(reports, ax)
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import re
 from typing import Any, Iterable, Sequence
 
+from ..errors import InvalidArgumentError
 from ..io.local_storage_io import KEY_PREFIX, local_storage_io, model_key_from_info_key
 from ..storage.base import KeyValueStorage
 from ._common import GREY, MB, MODEL_COLOURS, WARN, fmt_mb, label, new_figure
@@ -139,7 +140,7 @@ def as_pending(item: Any) -> PendingModel | None:
             # without the loader's exact figure: base64 of the weights (4/3) plus ~2% for the rest
             needed = int(match.group(1).replace(",", "")) if match else int(-(-raw // 3) * 4 * 1.02)
         return PendingModel(str(item.cache_key or item.url or "model"), needed, raw, reason)
-    raise TypeError(f"cannot read a pending model from {type(item).__name__}: give a LoadReport, "
+    raise InvalidArgumentError(f"cannot read a pending model from {type(item).__name__}: give a LoadReport, "
                     "a (name, bytes_needed) pair or a PendingModel.")
 
 
@@ -148,10 +149,10 @@ def _stores(stores: Any, namespaces: Any) -> list[KeyValueStorage]:
         stores = [stores]
     stores = list(stores)
     if not stores:
-        raise ValueError("plot_storage needs at least one storage.")
+        raise InvalidArgumentError("plot_storage needs at least one storage.")
     for s in stores:
         if not isinstance(s, KeyValueStorage):
-            raise TypeError(f"plot_storage needs WxStorage objects, not {type(s).__name__}.")
+            raise InvalidArgumentError(f"plot_storage needs WxStorage objects, not {type(s).__name__}.")
     if namespaces == "all":
         seen: dict[tuple[str, str], KeyValueStorage] = {}
         for s in stores:
@@ -180,7 +181,7 @@ def _pending_map(pending: Any, usages: list[NamespaceUsage]) -> None:
                 ns = (ns.app_id, ns.user_id)
             target = by_ns.get(tuple(ns))
             if target is None:
-                raise ValueError(f"pending models given for namespace {ns!r}, which is not plotted.")
+                raise InvalidArgumentError(f"pending models given for namespace {ns!r}, which is not plotted.")
             target.pending += [p for p in map(as_pending, _listify(items)) if p is not None]
         return
     for item in _listify(pending):
@@ -190,7 +191,7 @@ def _pending_map(pending: Any, usages: list[NamespaceUsage]) -> None:
         ns = getattr(item, "namespace", None)
         target = by_ns.get(tuple(ns)) if ns else usages[0]
         if target is None:
-            raise ValueError(f"a pending model was loaded for namespace {tuple(ns)!r}, which is not plotted.")
+            raise InvalidArgumentError(f"a pending model was loaded for namespace {tuple(ns)!r}, which is not plotted.")
         target.pending.append(found)
 
 
