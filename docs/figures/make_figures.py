@@ -14,7 +14,7 @@ from pathlib import Path
 import tfcache_nb as tc
 from tfcache_nb.inference.samples import sample_image_path
 from tfcache_nb.viz.charts import figure_png, plot_predictions, plot_storage
-from tfcache_nb.widgets.sources import local_model_folders
+from tfcache_nb.experiments.sources import local_model_folders
 
 HERE = Path(__file__).resolve().parent
 

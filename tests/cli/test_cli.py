@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -111,7 +110,7 @@ def test_serve_serves_a_folder_with_cors(synthetic_dir):
 
 
 def test_demo_falls_back_to_the_synthetic_model_when_offline(monkeypatch, capsys):
-    import tfcache_nb.cli.sources as sources
+    import tfcache_nb.experiments.sources as sources
 
     # a .invalid host never resolves: the demo sees "no internet" without any traffic leaving
     monkeypatch.setattr(sources, "DEFAULT_MODEL_URL", "http://tfcache-nb-test.invalid/model.json")

@@ -51,6 +51,18 @@ def test_depthwise_kernel_object_is_reusable_across_batch_sizes_and_adds_bias_an
         np.testing.assert_allclose(op(x), ref, atol=1e-4)
 
 
+@pytest.mark.parametrize("k,strides,dil", [
+    ((3, 3), (2, 2), (1, 1)), ((3, 2), (2, 3), (1, 1)), ((1, 1), (2, 2), (1, 1)), ((3, 3), (2, 2), (2, 2)),
+    ((3, 3), (1, 1), (2, 2)), ((3, 3), (1, 1), (1, 1)),
+])
+def test_depthwise_tap_grid_has_one_point_per_kernel_tap(k, strides, dil):
+    """einsum multiplies every grid point, so a point without a tap (zero weight) is wasted work."""
+    kernel = RNG.uniform(0.5, 1.0, (*k, 4, 1)).astype(np.float32)
+    weights = ops.DepthwiseConv2D(kernel, None, strides, "same", dil)._plan(16, 15)["weights"]
+    assert weights.shape[0] * weights.shape[1] * weights.shape[2] == k[0] * k[1]
+    assert (weights != 0).all()
+
+
 @pytest.mark.parametrize("size,k,s,d,expected", [
     (224, 3, 2, 1, (0, 1)), (225, 3, 2, 1, (1, 1)), (7, 3, 1, 1, (1, 1)), (8, 1, 2, 1, (0, 0)),
     (5, 3, 1, 2, (2, 2)), (6, 4, 1, 1, (1, 2)),

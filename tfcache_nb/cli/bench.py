@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import tempfile
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import TfcacheError
-from .sources import resolve_model_dir
+from ..experiments.sources import MODEL_DIR_ENV, ModelSource, resolve_model_dir
 
 DEFAULT_PROFILES = ("wifi", "4g", "fast-3g")
 
@@ -51,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="For each model and network profile, load the model cold (removed from the "
                     "cache first, so it comes over a simulated network served on 127.0.0.1) and "
                     "then warm (from the cache), several times, and print the summary: median, "
-                    "5th/95th percentiles, mean with a 95%% interval, the speed-up and the "
+                    "5th/95th percentiles, mean with a 95% interval, the speed-up and the "
                     "latency model's expected cold time. Models given as URLs are loaded over "
                     "the real network (no profile applied).")
     p.add_argument("--model-dir", dest="sources", action="append", type=_model_dir, metavar="DIR",
@@ -71,7 +68,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quantize", choices=("uint8", "uint16", "float16", "auto"), default=None,
                    help="store a quantized copy in the cache")
     p.add_argument("--csv", metavar="FILE", help="write one row per load to this CSV file")
-    p.add_argument("--plot", metavar="PNG", help="write the cold-against-warm plot to this PNG file")
+    p.add_argument("--plot", metavar="PNG", help="write the cold-against-warm plot to this image file "
+                                                  "(.png when it has no suffix; any format matplotlib writes)")
     p.add_argument("--no-progress", action="store_true", help="do not draw the progress line")
     p.set_defaults(run=run)
 
@@ -79,50 +77,72 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..experiments.runner import run_experiment
 
-    for out in (args.csv, args.plot):
-        if out and not Path(out).expanduser().resolve().parent.is_dir():
-            raise BenchError(f"cannot write {out}: its folder does not exist.")
+    # checked before the run, which can take minutes: a bad path must not waste them
+    csv_path = _output_path(args.csv, "--csv") if args.csv else None
+    plot_path = _plot_path(args.plot) if args.plot else None
     profiles = args.profiles or list(DEFAULT_PROFILES)
-    with _sources(args.sources) as (sources, note):
-        if note:
-            print(note)
-        names = ", ".join(s.name if isinstance(s, Path) else s for s in sources)
-        print(f"bench: {names}; profiles {', '.join(profiles)}; storage "
-              f"{', '.join(args.storages or ['wx'])}; {args.trials} trials each", flush=True)
-        results = run_experiment(sources, profiles, storages=args.storages or ["wx"],
-                                 trials=args.trials, seed=args.seed, quantize=args.quantize,
-                                 progress=not args.no_progress)
+    sources, note = _sources(args.sources)
+    if note:
+        print(note)
+    names = ", ".join(s.name for s in sources)
+    trials = f"{args.trials} trial{'s' if args.trials != 1 else ''} each"
+    print(f"bench: {names}; profiles {', '.join(profiles)}; storage "
+          f"{', '.join(args.storages or ['wx'])}; {trials}", flush=True)
+    results = run_experiment(sources, profiles, storages=args.storages or ["wx"],
+                             trials=args.trials, seed=args.seed, quantize=args.quantize,
+                             progress=not args.no_progress)
     print()
     print(results.summary_table())
     print("\nspeed-up = cold median / warm median; network/expected = the cold loads' network "
           "phase over the latency model's expectation.")
-    if args.csv:
-        path = results.to_csv(Path(args.csv).expanduser())
-        print(f"wrote {len(results.records)} loads to {path}")
-    if args.plot:
+    if csv_path is not None:
+        results.to_csv(csv_path)
+        print(f"wrote {len(results.records)} loads to {csv_path}")
+    if plot_path is not None:
         fig = results.plot()
-        fig.savefig(Path(args.plot).expanduser(), dpi=120)
-        print(f"wrote the plot to {args.plot}")
+        fig.savefig(plot_path, dpi=120)
+        print(f"wrote the plot to {plot_path}")
     return 0
 
 
-@contextlib.contextmanager
-def _sources(given: list | None) -> Iterator[tuple[list, str | None]]:
+def _output_path(value: str, option: str) -> Path:
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise BenchError(f"{option} {value}: is a folder; give a file name.")
+    if not path.parent.is_dir():
+        raise BenchError(f"{option} {value}: the folder {path.parent} does not exist.")
+    if not os.access(path.parent, os.W_OK):
+        raise BenchError(f"{option} {value}: the folder {path.parent} is not writable.")
+    return path
+
+
+def _plot_path(value: str) -> Path:
+    """Where the plot really goes: matplotlib adds ``.png`` to a name without a suffix."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise BenchError(f"--plot {value}: is a folder; give a file name.")
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        raise BenchError(f"--plot {value}: matplotlib cannot write {path.suffix} files; use one of "
+                         f"{', '.join('.' + f for f in sorted(formats))}.")
+    return _output_path(str(path), "--plot")
+
+
+def _sources(given: list | None) -> tuple[list[ModelSource], str | None]:
     """The models to bench: those given, else $TFCACHE_NB_MODEL_DIR, else a synthetic MobileNet."""
     if given:
-        yield given, None
-        return
-    env = os.environ.get("TFCACHE_NB_MODEL_DIR")
+        return [ModelSource.from_folder(s) if isinstance(s, Path) else ModelSource.from_url(s)
+                for s in given], None
+    env = os.environ.get(MODEL_DIR_ENV)
     if env:
-        yield [resolve_model_dir(env)], f"model from $TFCACHE_NB_MODEL_DIR: {env}"
-        return
-    from ..format.synthetic import write_synthetic_mobilenet
-
-    with tempfile.TemporaryDirectory(prefix="tfcache_nb_bench_") as tmp:
-        folder = write_synthetic_mobilenet(Path(tmp) / "synthetic_mobilenet_v1_0.25_224", alpha=0.25)
-        yield [Path(folder)], ("no model given: using a synthetic MobileNet v1 0.25 (random weights: "
-                               "its predictions mean nothing; only its size, the real model's, "
-                               "matters here).")
+        return [ModelSource.from_folder(env)], f"model from ${MODEL_DIR_ENV}: {env}"
+    return [ModelSource.synthetic_model()], (
+        "no model given: using a synthetic MobileNet v1 0.25 (random weights: its predictions "
+        "mean nothing; only its size, the real model's, matters here).")
 
 
 __all__ = ["add_parser", "run", "BenchError", "DEFAULT_PROFILES"]

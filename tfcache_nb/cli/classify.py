@@ -3,41 +3,90 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
+from ..errors import TfcacheError
+from ..experiments.sources import serve
 from ..storage.wx_storage import WxStorage
-from .sources import add_source_options, model_source
+from .sources import add_source_options, source_from_args
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}")
+    return n
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("classify", help="print MobileNet's top-k ImageNet classes for images",
-                       description="Classify images with MobileNet (loaded through the cache: the first "
-                                   "run fetches it, later runs read it from storage).")
+                       description="Classify images with MobileNet, loaded through the cache: the first "
+                                   "run fetches it and saves it in the storage, later runs read it from "
+                                   "there. A bad image is reported on one line and the others are "
+                                   "still classified (the exit status is then 1).")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
     add_source_options(p)
-    p.add_argument("--topk", type=int, default=5, help="how many classes to print (default: %(default)s)")
-    p.add_argument("--path", default=None, help="SQLite storage file (default: the user's cache folder)")
+    p.add_argument("--topk", type=_positive, default=5, help="how many classes to print (default: %(default)s)")
+    p.add_argument("--path", default=None,
+                   help="SQLite storage file (default: the user's cache folder or $TFCACHE_NB_HOME)")
+    p.add_argument("--app-id", default="default", help="mini-program id (default: %(default)s, as for storage)")
+    p.add_argument("--user-id", default="default", help="WeChat user id (default: %(default)s, as for storage)")
     p.set_defaults(run=run)
+
+
+def check_image(path: str) -> str | None:
+    """Why ``path`` cannot be classified, or None when it decodes as an image."""
+    from ..inference.images import load_image
+
+    if os.path.isdir(path):
+        return f"{path} is a folder, not an image."
+    try:
+        load_image(path)
+    except TfcacheError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}."
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     from ..inference.mobilenet import MobileNet
 
-    if args.topk < 1:
-        raise ValueError("--topk must be at least 1.")
-    store = WxStorage(args.path, app_id="tfcache-nb-cli", user_id="default")
+    good, failed = [], 0
+    for image in args.images:  # before the model: a typo must not cost a 2 MB download
+        problem = check_image(image)
+        if problem is None:
+            good.append(image)
+        else:
+            failed += 1
+            print(f"tfcache-nb classify: error: {problem}", file=sys.stderr, flush=True)
+    if not good:
+        return 1
+    source = source_from_args(args)
+    store = WxStorage(args.path, app_id=args.app_id, user_id=args.user_id)
     try:
-        with model_source(args) as (url, description):
-            net = MobileNet.load(url, cache=store)
-            report = net.model.report
-            if report is not None:
-                print(f"model: {description} ({report.source}, {report.total_s * 1000:.0f} ms)")
-            if "synthetic" in description:
-                print("warning: synthetic model with random weights: these predictions mean nothing")
-            results = net.classify_batch(args.images, topk=args.topk)
-            for image, preds in zip(args.images, results):
-                print(image)
-                for p in preds:
-                    print(f"  {p.probability:6.2%}  {p.class_name}  (#{p.index})")
+        with serve(source) as served:
+            net = MobileNet.load(served.url, cache=store, cache_key=served.cache_key)
+        report = net.model.report
+        if report is not None:
+            print(f"model: {served.description} ({report.source}, {report.total_s * 1000:.0f} ms; "
+                  f"cache key {served.cache_key} in [{store.app_id} / {store.user_id}])")
+        if source.synthetic:
+            print("warning: synthetic model with random weights: these predictions mean nothing")
+        for image in good:
+            try:
+                preds = net.classify(image, topk=args.topk)
+            except TfcacheError as exc:  # changed or vanished since the check
+                failed += 1
+                print(f"tfcache-nb classify: error: {exc}", file=sys.stderr, flush=True)
+                continue
+            print(image)
+            for p in preds:
+                print(f"  {p.probability:6.2%}  {p.class_name}  (#{p.index})")
     finally:
         store.close()
-    return 0
+    return 1 if failed else 0

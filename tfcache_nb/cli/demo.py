@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 
 from .._html import human_bytes, human_seconds
-from ..cache.keys import default_cache_key
 from ..cache.loader import load_artifacts
+from ..experiments.sources import serve
 from ..io.management import remove_model
 from ..storage.wx_storage import WxStorage
 from .progress import ProgressLine
-from .sources import add_source_options, model_source
+from .sources import add_source_options, source_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from ..netsim.profiles import PROFILES
 
     p.add_argument("--profile", default=None, choices=sorted(PROFILES),
-                   help="simulate this network for a locally served model (default: none, full speed)")
+                   help="simulate this network; applies only to a locally served model (--model-dir, "
+                        "$TFCACHE_NB_MODEL_DIR or the synthetic one), not to --model-url "
+                        "(default: none, full speed)")
     p.add_argument("--storage", default=None,
                    help="SQLite file for the storage (default: a temporary file, removed afterwards)")
     p.add_argument("--no-classify", action="store_true", help="skip the top-5 for grace_hopper.jpg")
@@ -36,18 +39,23 @@ def storage_bar(used: int, limit: int, width: int = 40) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.profile and args.model_url:
+        print(f"warning: --profile {args.profile} is ignored: a network profile applies only to a "
+              "locally served model (--model-dir), not to --model-url", file=sys.stderr)
+    source = source_from_args(args)
     with tempfile.TemporaryDirectory(prefix="tfcache_nb_demo_") as tmp:
         path = args.storage or f"{tmp}/wxstorage.sqlite3"
         store = WxStorage(path, app_id="tfcache-nb-demo", user_id="demo-user")
         try:
-            with model_source(args, profile=args.profile) as (url, description):
-                print(f"model: {description}" + (f" through a simulated {args.profile} network"
-                                                  if args.profile and url.startswith("http://127.0.0.1") else ""))
-                key = default_cache_key(url)
+            with serve(source, profile=args.profile if source.local else None) as served:
+                print(f"model: {served.description}" + (f" through a simulated {args.profile} network"
+                                                        if served.profile_applied else ""))
+                key = served.cache_key
+                url = served.url
                 if key in _cached(store):
                     remove_model(store, key)  # so the first load really is cold
                 progress = ProgressLine("cold load")
-                model_cold, cold = load_artifacts(url, cache=store, cache_key=key, on_progress=progress)
+                _, cold = load_artifacts(url, cache=store, cache_key=key, on_progress=progress)
                 progress.close()
                 _, warm = load_artifacts(url, cache=store, cache_key=key)
                 _print_table(cold, warm)
@@ -58,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {len(info.keys)} keys; weights {human_bytes(cold.weight_bytes)} raw, "
                       f"{human_bytes(warm.bytes_storage)} in storage as base64 chunks")
                 if not args.no_classify:
-                    _classify(url, store, key, description)
+                    _classify(url, store, key, source.synthetic)
         finally:
             store.close()
     return 0
@@ -84,14 +92,12 @@ def _print_table(cold, warm) -> None:
               f"({cold.total_s / warm.total_s:.1f}x faster)")
 
 
-def _classify(url: str, store: WxStorage, key: str, description: str) -> None:
-    try:
-        from ..inference.mobilenet import MobileNet
-        from ..inference.samples import sample_image_path
-    except ImportError:  # pragma: no cover - inference not installed in this build
-        return
+def _classify(url: str, store: WxStorage, key: str, synthetic: bool) -> None:
+    from ..inference.mobilenet import MobileNet
+    from ..inference.samples import sample_image_path
+
     net = MobileNet.load(url, cache=store, cache_key=key)
     image = sample_image_path("grace_hopper.jpg")
-    print(f"\ntop-5 for {image.name}" + (" (synthetic model: meaningless)" if "synthetic" in description else "") + ":")
+    print(f"\ntop-5 for {image.name}" + (" (synthetic model: meaningless)" if synthetic else "") + ":")
     for p in net.classify(image, topk=5):
         print(f"  {p.probability:6.2%}  {p.class_name}")

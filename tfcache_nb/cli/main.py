@@ -39,21 +39,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a usage error exits 2 with argparse's message
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    debug = bool(os.environ.get("TFCACHE_NB_DEBUG"))
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
         print("tfcache-nb: interrupted", file=sys.stderr)
         return 130
-    except (TfcacheError, OSError, ValueError) as exc:
-        if os.environ.get("TFCACHE_NB_DEBUG"):
+    except (TfcacheError, OSError) as exc:
+        if debug:
             raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"tfcache-nb {args.command}: error: {message}", file=sys.stderr)
+        print(f"tfcache-nb {args.command}: error: {_first_line(exc)}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a bug: say so on one line, the traceback on request
+        if debug:
+            raise
+        print(f"tfcache-nb {args.command}: unexpected error: {type(exc).__name__}: {_first_line(exc)} "
+              "(run with TFCACHE_NB_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

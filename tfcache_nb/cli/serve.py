@@ -1,25 +1,39 @@
-"""``tfcache-nb serve FOLDER``: serve a model folder on 127.0.0.1 through a simulated network."""
+"""``tfcache-nb serve FOLDER``: serve a model folder over HTTP through a simulated network."""
 
 from __future__ import annotations
 
 import argparse
 import threading
 
-from .sources import resolve_model_dir
+from ..experiments.sources import resolve_model_dir
+
+#: addresses that listen on every interface, where the printed URL must say so
+ALL_INTERFACES = ("", "0.0.0.0", "::", "[::]")
+
+
+def _port(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535 (0: a free one), not {value!r}")
+    return n
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from ..netsim.profiles import PROFILES
 
     p = sub.add_parser("serve", help="serve a model folder over a simulated mobile network",
-                       description="Serve a TensorFlow.js model folder on 127.0.0.1 with a network "
-                                   "profile (CORS enabled, so a browser running TensorFlow.js can load "
-                                   "from it). Stop with Ctrl-C.")
+                       description="Serve a TensorFlow.js model folder over HTTP (127.0.0.1 by default) "
+                                   "with a network profile (CORS enabled, so a browser running "
+                                   "TensorFlow.js can load from it). Stop with Ctrl-C.")
     p.add_argument("folder", help="the model folder (with model.json)")
     p.add_argument("--profile", default=None, choices=sorted(PROFILES),
                    help="network profile (default: no throttling)")
-    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    p.add_argument("--port", type=_port, default=0, help="port, 0-65535 (default: 0, a free one)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind; 0.0.0.0 listens on all interfaces (default: %(default)s)")
     p.set_defaults(run=run)
 
 
@@ -27,9 +41,15 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
     from ..netsim.server import ModelServer
 
     folder = resolve_model_dir(args.folder)
-    with ModelServer(folder, profile=args.profile, host=args.host, port=args.port) as server:
-        print(f"serving {folder} at {server.url}/model.json"
-              + (f" with profile {args.profile}" if args.profile else " (no throttling)"), flush=True)
-        print("press Ctrl-C to stop", flush=True)
-        (stop or threading.Event()).wait()
+    try:
+        with ModelServer(folder, profile=args.profile, host=args.host, port=args.port) as server:
+            print(f"serving {folder} at {server.url}/model.json"
+                  + (f" with profile {args.profile}" if args.profile else " (no throttling)"), flush=True)
+            if args.host in ALL_INTERFACES:
+                print(f"note: listening on all interfaces ({args.host or '0.0.0.0'}:{server.port}); from this "
+                      f"machine use {server.url}/model.json, from others this machine's address", flush=True)
+            print("press Ctrl-C to stop", flush=True)
+            (stop or threading.Event()).wait()
+    except KeyboardInterrupt:  # the documented way to stop: not an error
+        print("stopped", flush=True)
     return 0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .._html import human_bytes
-from ..errors import ModelLoadError
+from ..errors import StorageError
 from ..io.management import list_models, remove_model
 from ..storage.wx_storage import WxStorage
 
@@ -16,14 +17,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "in a SQLite file, capped at 10 MB.")
     p.add_argument("action", choices=["info", "ls", "rm", "clear"],
                    help="info: usage against the cap; ls: cached models; rm KEY: remove a model; clear: remove all keys")
-    p.add_argument("key", nargs="?", help="the model key, for rm")
+    p.add_argument("key", nargs="?", help="the model key, for rm (only rm takes one)")
     p.add_argument("--app-id", default="default", help="mini-program id (default: %(default)s)")
     p.add_argument("--user-id", default="default", help="WeChat user id (default: %(default)s)")
-    p.add_argument("--path", default=None, help="SQLite file (default: the user's cache folder or $TFCACHE_NB_HOME)")
-    p.set_defaults(run=run)
+    p.add_argument("--path", default=None, help="an existing SQLite file (default: the user's cache "
+                                                "folder or $TFCACHE_NB_HOME, created when missing)")
+    p.set_defaults(run=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.key is not None and args.action != "rm":
+        # "storage clear a" must not clear everything while ignoring "a"
+        args.parser.error(f"storage {args.action} takes no KEY (got {args.key!r}); "
+                          f"only 'storage rm KEY' does")
+    if args.path is not None and not Path(args.path).expanduser().is_file():
+        # looking into a storage must not create one (only the default file may be created)
+        raise StorageError(f"there is no storage file at {args.path}.")
     store = WxStorage(args.path, app_id=args.app_id, user_id=args.user_id)
     try:
         if args.action == "info":
@@ -40,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{key}\t{human_bytes(minfo.weight_data_bytes)} of weights\tsaved {minfo.date_saved:%Y-%m-%d %H:%M}")
         elif args.action == "rm":
             if not args.key:
-                raise ModelLoadError("storage rm needs the KEY of the model to remove.")
+                args.parser.error("storage rm needs the KEY of the model to remove")
             remove_model(store, args.key)
             print(f"removed model '{args.key}'")
         elif args.action == "clear":

@@ -6,10 +6,12 @@ need pandas. Times are seconds; bytes are bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -160,9 +162,18 @@ class ExperimentResults:
         if path is None:
             return text
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, path)
+        # a temporary file of our own in the same folder: os.replace is then atomic, and a
+        # failed write leaves neither a half CSV nor a stray temporary file behind
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the CSV private
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         return path
 
     # -- plot ----------------------------------------------------------------------------------

@@ -17,10 +17,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
-from urllib.parse import urlsplit
+from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from ..cache.loader import load_artifacts
+from ..errors import TfcacheError
 from ..io.file_storage_io import file_storage_io
 from ..io.local_storage_io import local_storage_io
 from ..netsim.latency_model import expected_load_time
@@ -28,6 +28,7 @@ from ..netsim.profiles import Profile
 from ..netsim.server import ModelServer
 from ..storage.wx_storage import WxStorage
 from .results import ExperimentResults
+from .sources import ModelSource, is_url, materialized, resolve_model_dir
 
 STORAGE_KINDS = ("wx", "memory", "file")
 #: the profile name recorded for URL sources, which are loaded over the real network
@@ -36,7 +37,7 @@ DIRECT = "direct"
 TrialCallback = Callable[[int, int, dict], Any]
 
 
-def run_experiment(sources: str | os.PathLike | Sequence[str | os.PathLike],
+def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.PathLike | ModelSource],
                    profiles: Sequence[Profile | str] | Profile | str = ("4g",), *,
                    storages: Sequence[str] | str = ("wx",), trials: int = 5, seed: int = 0,
                    quantize: str | None = None, on_trial: TrialCallback | None = None,
@@ -44,8 +45,10 @@ def run_experiment(sources: str | os.PathLike | Sequence[str | os.PathLike],
                    progress_stream: TextIO | None = None) -> ExperimentResults:
     """Time ``trials`` cold loads (network, then saved) against warm loads (cache).
 
-    ``sources``: model folders (served locally, throttled by each profile) or http(s) URLs
-    (loaded directly: no profile can be applied, so they run once under profile ``"direct"``).
+    ``sources``: model folders (served locally, throttled by each profile), http(s) URLs
+    (loaded directly: no profile can be applied, so they run once under profile ``"direct"``)
+    or :class:`~tfcache_nb.experiments.sources.ModelSource` objects (the synthetic MobileNet
+    included). Cache keys come from the folder or URL, never from the server's port.
     ``profiles``: preset names or :class:`Profile` objects. ``storages``: ``"wx"`` (a
     WxStorage SQLite file in ``workdir``), ``"memory"`` (``WxStorage(":memory:")``),
     ``"file"`` (the plugin's file storage, a folder in ``workdir``). ``on_trial(done, total,
@@ -64,7 +67,15 @@ def run_experiment(sources: str | os.PathLike | Sequence[str | os.PathLike],
     if int(trials) < 1:
         raise ValueError("trials must be at least 1")
     trials = int(trials)
-    models = [_model_source(s) for s in src_list]
+    with contextlib.ExitStack() as stack:
+        models = [_model_source(s, stack) for s in src_list]
+        return _run(models, prof_list, kinds, trials, seed, quantize, on_trial, progress, workdir,
+                    progress_stream)
+
+
+def _run(models: list[dict], prof_list: list[Profile], kinds: list[str], trials: int, seed: int,
+         quantize: str | None, on_trial: TrialCallback | None, progress: bool,
+         workdir: str | os.PathLike | None, progress_stream: TextIO | None) -> ExperimentResults:
 
     n_combos = sum(len(prof_list) if m["folder"] is not None else 1 for m in models) * len(kinds)
     total = n_combos * trials
@@ -172,7 +183,7 @@ def _record(ctx: dict, kind: str, report: Any) -> dict:
 
 # -- sources, profiles, storages ---------------------------------------------------------------
 def _as_list(value: Any) -> list:
-    if isinstance(value, (str, os.PathLike, Profile)):
+    if isinstance(value, (str, os.PathLike, Profile, ModelSource)):
         return [value]
     return list(value)
 
@@ -203,28 +214,22 @@ def _storage_kind(kind: str) -> str:
     return kind
 
 
-def _model_source(src: str | os.PathLike) -> dict:
+def _model_source(src: str | os.PathLike | ModelSource, stack: contextlib.ExitStack) -> dict:
     """``{"name", "folder" (None for URLs), "url" (None for folders), "key"}``."""
-    text = os.fspath(src)
-    if text.lower().startswith(("http://", "https://")):
-        parts = [p for p in urlsplit(text).path.split("/") if p and p != "model.json"]
-        name = parts[-1] if parts else urlsplit(text).netloc
-        return {"name": name, "folder": None, "url": text, "key": _key(name, text)}
-    if "://" in text:
-        raise ValueError(f"model source {text!r}: use a local folder or an http(s) URL")
-    folder = Path(text).expanduser()
-    if folder.suffix == ".json":
-        folder = folder.parent
-    if not (folder / "model.json").is_file():
-        raise ValueError(f"model source {text!r}: there is no model.json in {folder}")
-    folder = folder.resolve()
-    return {"name": folder.name, "folder": folder, "url": None, "key": _key(folder.name, str(folder))}
-
-
-def _key(name: str, ident: str) -> str:
-    # stable whatever port the server picks, so every trial hits the same cache entry
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:48] or "model"
-    return f"bench-{safe}-{hashlib.sha256(ident.encode()).hexdigest()[:8]}"
+    if not isinstance(src, ModelSource):
+        text = os.fspath(src)
+        if is_url(text):
+            src = ModelSource.from_url(text)
+        elif "://" in text:
+            raise ValueError(f"model source {text!r}: use a local folder or an http(s) URL")
+        else:
+            try:
+                src = ModelSource.from_folder(resolve_model_dir(text))
+            except TfcacheError:
+                raise ValueError(f"model source {text!r}: there is no model.json in "
+                                 f"{Path(text).expanduser()}") from None
+    folder = stack.enter_context(materialized(src))
+    return {"name": src.name, "folder": folder, "url": src.url, "key": src.cache_key}
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import os
 import tempfile
 import threading
@@ -52,18 +53,20 @@ class ModelSource:
 
     @property
     def name(self) -> str:
-        if self.synthetic:
-            return SYNTHETIC_NAME
         if self.folder is not None:
             return self.folder.name
+        if self.synthetic:
+            return SYNTHETIC_NAME
         return default_cache_key(self.url).rsplit("-", 1)[0]
 
     @property
     def cache_key(self) -> str:
-        """Stable across runs: from the URL, the folder's path, or the synthetic model's seed."""
+        """Stable across runs: from the folder's path, the URL, or the synthetic model's seed."""
+        if self.folder is not None:
+            return default_cache_key(self.folder)
         if self.synthetic:
             return SYNTHETIC_KEY
-        return default_cache_key(self.url if self.url is not None else self.folder)
+        return default_cache_key(self.url)
 
     @property
     def note(self) -> str:
@@ -80,7 +83,7 @@ class ModelSource:
     @classmethod
     def from_folder(cls, folder: str | os.PathLike[str]) -> "ModelSource":
         path = resolve_model_dir(folder)
-        return cls(f"{path.name} from {path}", folder=path)
+        return cls(f"{path.name} from {path}", folder=path, synthetic=is_synthetic_folder(path))
 
     @classmethod
     def synthetic_model(cls) -> "ModelSource":
@@ -102,6 +105,16 @@ def resolve_model_dir(path: str | os.PathLike[str]) -> Path:
     if (folder / DEFAULT_MODEL_NAME / "model.json").is_file():
         return (folder / DEFAULT_MODEL_NAME).resolve()
     raise ModelLoadError(f"there is no model.json in {folder}.", url=str(folder), cause="not found")
+
+
+def is_synthetic_folder(folder: Path) -> bool:
+    """Whether the folder holds a synthetic model (its model.json's userDefinedMetadata says so)."""
+    try:
+        with open(folder / "model.json", encoding="utf-8") as fh:
+            meta = json.load(fh).get("userDefinedMetadata")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(meta, dict) and meta.get("synthetic") is True
 
 
 def internet_reachable(url: str, timeout: float = 4.0) -> bool:
@@ -139,7 +152,7 @@ def choose_source(model_url: str | None = None, model_dir: str | os.PathLike[str
 def materialized(source: ModelSource) -> Iterator[Path | None]:
     """The folder holding ``source``'s files (the synthetic model written to a temporary
     folder for the duration), or None for a URL."""
-    if not source.synthetic:
+    if source.folder is not None or not source.synthetic:
         yield source.folder
         return
     with tempfile.TemporaryDirectory(prefix="tfcache_nb_synthetic_") as tmp:
@@ -165,11 +178,13 @@ class ServedSource:
 
     @property
     def description(self) -> str:
-        if self.source.synthetic:
-            return f"{SYNTHETIC_LABEL.split(' (')[0]} (random weights), served on {self.server.url}"  # type: ignore[union-attr]
-        if self.server is not None:
-            return f"{self.source.folder.name} from {self.source.folder}, served on {self.server.url}"  # type: ignore[union-attr]
-        return self.url
+        src, server = self.source, self.server
+        if server is None:
+            return self.url
+        if src.folder is None:
+            return f"synthetic MobileNet v1 0.25 (random weights), served on {server.url}"
+        what = " (a synthetic model: random weights)" if src.synthetic else ""
+        return f"{src.folder.name}{what} from {src.folder}, served on {server.url}"
 
 
 @contextlib.contextmanager
@@ -207,7 +222,7 @@ def local_model_folders(model_dir: str | os.PathLike[str] | None = None) -> list
 
 def preset_sources(model_dir: str | os.PathLike[str] | None = None, *, real_urls: bool = True) -> list[ModelSource]:
     """Local folders first (they work offline), then the synthetic model, then Google's URLs."""
-    out = [ModelSource(f"{p.name} (local folder, served on 127.0.0.1)", folder=p)
+    out = [ModelSource(f"{p.name} (local folder, served on 127.0.0.1)", folder=p, synthetic=is_synthetic_folder(p))
            for p in local_model_folders(model_dir)]
     out.append(ModelSource.synthetic_model())
     if real_urls:
@@ -234,7 +249,9 @@ class LocalServers:
             return self._synthetic
 
     def folder_of(self, source: ModelSource) -> Path | None:
-        return self.synthetic_folder() if source.synthetic else source.folder
+        if source.folder is None and source.synthetic:
+            return self.synthetic_folder()
+        return source.folder
 
     def url_for(self, folder: Path, profile: Profile | str | None) -> str:
         with self._lock:
@@ -260,5 +277,5 @@ class LocalServers:
 
 __all__ = ["ModelSource", "ServedSource", "LocalServers", "choose_source", "serve", "materialized",
            "resolve_model_dir", "internet_reachable", "local_model_folders", "preset_sources",
-           "is_url", "DEFAULT_MODEL_URL", "DEFAULT_MODEL_NAME", "SYNTHETIC_KEY", "SYNTHETIC_NOTE",
+           "is_url", "is_synthetic_folder", "DEFAULT_MODEL_URL", "DEFAULT_MODEL_NAME", "SYNTHETIC_KEY", "SYNTHETIC_NOTE",
            "SYNTHETIC_LABEL"]

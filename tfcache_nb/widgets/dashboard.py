@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
+from ..experiments.sources import LocalServers, preset_sources
 from ..netsim.profiles import PROFILES, Profile
 from ..storage.base import KeyValueStorage
 from ..storage.wx_storage import WxStorage
@@ -33,7 +34,6 @@ from ._ui import Jobs, error_html, one_line
 from .experiment_panel import ExperimentPanel
 from .load_panel import LoadPanel
 from .predict_panel import PredictPanel
-from .sources import LocalServers, preset_sources
 from .storage_panel import StoragePanel
 
 

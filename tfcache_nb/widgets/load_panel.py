@@ -13,7 +13,7 @@ from ..cache.policy import items_size
 from ..io.local_storage_io import local_storage_io
 from ..io.management import remove_model
 from ..viz.storage_usage import PendingModel
-from .sources import ModelSource
+from ..experiments.sources import ModelSource
 
 if TYPE_CHECKING:
     from .dashboard import Dashboard
@@ -140,4 +140,4 @@ class LoadPanel:
             return src, src.url, default_cache_key(src.url)
         folder = self.d.servers.folder_of(src)
         assert folder is not None
-        return src, str(folder), self.d.servers.cache_key(folder)
+        return src, str(folder), src.cache_key
