@@ -129,3 +129,16 @@ def test_demo_through_a_simulated_network(synthetic_dir, capsys):
     assert "through a simulated wifi network" in out
     cold = next(line for line in out.splitlines() if line.startswith("cold"))
     assert cold.split()[3] == "s"  # "cold network 2.9 s ...": seconds, not ms: the network was paced
+
+
+def test_storage_ls_flags_a_damaged_model(synthetic_dir, tmp_path, capsys):
+    path = str(tmp_path / "s.sqlite3")
+    store = tc.WxStorage(path)
+    tc.load_artifacts(str(synthetic_dir), cache=store, cache_key="good")
+    tc.load_artifacts(str(synthetic_dir), cache=store, cache_key="bad")
+    store.set("tensorflowjs_models/bad/info", "{truncated")
+    store.close()
+    assert main(["storage", "ls", "--path", path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("bad\tDAMAGED") for line in lines)
+    assert any(line.startswith("good\t") and "of weights" in line for line in lines)

@@ -46,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
             if not models:
                 print("no models cached")
             for key, minfo in models.items():
-                print(f"{key}\t{human_bytes(minfo.weight_data_bytes)} of weights\tsaved {minfo.date_saved:%Y-%m-%d %H:%M}")
+                if minfo.damaged:
+                    print(f"{key}\tDAMAGED: {minfo.damaged} (the next load fetches it again)")
+                else:
+                    print(f"{key}\t{human_bytes(minfo.weight_data_bytes)} of weights\t"
+                          f"saved {minfo.date_saved:%Y-%m-%d %H:%M}")
         elif args.action == "rm":
             if not args.key:
                 args.parser.error("storage rm needs the KEY of the model to remove")
