@@ -100,3 +100,14 @@ def test_huge_image_is_refused_before_decoding(monkeypatch):
     data = _png(Image.new("RGB", (20, 20)))
     with pytest.raises(ImageError, match="20x20"):
         load_image(data)
+
+
+def test_messages_name_the_problem_not_python_objects(tmp_path):
+    from tfcache_nb.errors import ImageError
+    from tfcache_nb.inference.images import load_image
+
+    with pytest.raises(ImageError) as err:
+        load_image(b"definitely not an image")
+    assert "object at 0x" not in str(err.value)
+    with pytest.raises(ImageError, match="is a folder, not an image"):
+        load_image(tmp_path)

@@ -7,6 +7,8 @@ import threading
 import time
 from typing import TextIO
 
+from .._html import human_bytes
+
 
 class ProgressLine:
     """``label [#####-----]  42%  1.2 MB / 2.9 MB``, redrawn in place; silent when not a TTY
@@ -29,7 +31,7 @@ class ProgressLine:
             self._last = now
             filled = int(round(max(0.0, min(1.0, fraction)) * self.width))
             bar = "#" * filled + "-" * (self.width - filled)
-            sizes = f"  {done / 1e6:.1f} MB / {total / 1e6:.1f} MB" if total else ""
+            sizes = f"  {human_bytes(done)} / {human_bytes(total)}" if total else ""
             line = f"\r{self.label} [{bar}] {fraction * 100:3.0f}%{sizes}"
             if fraction >= 1.0:
                 self._done = True

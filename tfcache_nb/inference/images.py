@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from typing import Any
 
@@ -39,6 +40,8 @@ def _open(source: Any):
         what = "the image data"
     elif isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
+        if os.path.isdir(path):
+            raise ImageError(f"'{path}' is a folder, not an image.")
         if not os.path.isfile(path):
             raise ImageError(f"the image file '{path}' does not exist.")
         if os.path.getsize(path) == 0:
@@ -69,8 +72,12 @@ def _open(source: Any):
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc).strip().rstrip(".") or type(exc).__name__
+    """Pillow's reason, without the ``<_io.BytesIO object at 0x...>`` it names the data by."""
+    text = _OBJECT_REPR.sub("", str(exc)).strip().rstrip(".") or type(exc).__name__
     return text[:120]
+
+
+_OBJECT_REPR = re.compile(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>")
 
 
 def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
