@@ -149,3 +149,16 @@ def test_shape_helpers():
     assert ops.reshape_target((3, 4, 5), (7, -1)) is None
     a, b = RNG.standard_normal((3, 4)), RNG.standard_normal((5, 4))
     np.testing.assert_allclose(ops.matmul(a, b, transpose_b=True), a @ b.T)
+
+
+@pytest.mark.parametrize("shape", [(1, 14, 14, 128), (2, 7, 7, 256), (1, 112, 112, 8), (1, 13, 11, 3), (1, 1, 1, 5)])
+def test_channel_bias_views_add_the_bias_to_every_pixel_once(shape):
+    y = RNG.standard_normal(shape).astype(np.float32)
+    bias = RNG.standard_normal(shape[-1]).astype(np.float32)
+    expected = y + bias
+    pairs = ops.channel_bias_views(y, ops.tile_bias(bias))
+    for view, row in pairs:
+        np.add(view, row, out=view)
+    np.testing.assert_array_equal(y, expected)
+    if shape[-1] >= 8:  # a whole number of pixels fills long rows: one call per prediction
+        assert len(pairs) == 1

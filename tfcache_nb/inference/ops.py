@@ -19,6 +19,15 @@ from numpy.lib.stride_tricks import as_strided
 
 F32 = np.float32
 
+# The C functions behind np.clip and np.einsum. Their public wrappers are Python code costing
+# about a microsecond per call, which a small model's prediction pays a few dozen times.
+try:
+    from numpy._core import multiarray as _multiarray, umath as _umath
+except ImportError:  # pragma: no cover - numpy 1.x
+    from numpy.core import multiarray as _multiarray, umath as _umath
+_clip = getattr(_umath, "clip", np.clip)
+_einsum = getattr(_multiarray, "c_einsum", np.einsum)
+
 
 # ---------------------------------------------------------------------------- padding rules
 def conv_output_size(size: int, k: int, stride: int, dilation: int, padding: str) -> int:
@@ -62,7 +71,7 @@ def relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def relu6(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.clip(x, 0, 6, out=out)
+    return _clip(x, 0, 6, out=out)
 
 
 def linear(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -196,9 +205,14 @@ def tile_bias(bias: np.ndarray) -> np.ndarray:
 def channel_bias_views(y: np.ndarray, tiled: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(view of ``y``, bias row) pairs whose in-place sums add the bias over ``y``'s last axis.
 
-    Built once per buffer, so a prediction pays one ``np.add`` per pair and no reshapes.
+    Built once per buffer, so a prediction pays one ``np.add`` per pair and no reshapes. When
+    a whole number of pixels makes a long enough row, the rows cover ``y`` exactly: one call.
     """
     flat = y.reshape(-1)
+    c = y.shape[-1]
+    per_row = _pixels_per_row(flat.size // c, max(1, _BIAS_RUN // c)) if c else 0
+    if per_row * c >= _BIAS_RUN // 4:
+        return [(flat.reshape(-1, per_row * c), np.tile(tiled[:c], per_row))]
     whole = flat.size - flat.size % tiled.size
     pairs = []
     if whole:
@@ -206,6 +220,11 @@ def channel_bias_views(y: np.ndarray, tiled: np.ndarray) -> list[tuple[np.ndarra
     if whole < flat.size:
         pairs.append((flat[whole:].reshape(-1, y.shape[-1]), tiled[:y.shape[-1]]))
     return pairs
+
+
+def _pixels_per_row(pixels: int, limit: int) -> int:
+    """The largest divisor of ``pixels`` not above ``limit``."""
+    return next(d for d in range(min(pixels, limit), 0, -1) if pixels % d == 0) if pixels else 0
 
 
 def activation_writer(name: str, src: np.ndarray,
@@ -236,7 +255,7 @@ def activation_writer(name: str, src: np.ndarray,
             for s, d in pairs:
                 fn(s, out=d)
         return write
-    # short runs (a stride-2 phase split): activate in place, then copy whole pixels as raw items
+    # short runs (a strided column split): activate in place, then copy whole pixels as raw items
     act = activation_writer(name, src)
     runs = [(as_runs(s), as_runs(d)) for s, d in pairs]
 
@@ -366,8 +385,9 @@ class Conv2D:
         (pt, pb), (pl, pr), oh, ow = self.geometry(h, w)
         y2 = out.reshape(n * oh * ow, self.cout)
         matrix, cin = self.matrix, self.cin
-        finish = _finisher(y2, self.bias_rows, self.activation, targets)
         if self.kh == self.kw == 1 and self.sh == self.sw == 1 and pt == pb == pl == pr == 0:
+            finish = _finisher(y2, self.bias_rows, self.activation, targets)
+
             def pointwise(x: np.ndarray) -> np.ndarray:
                 np.matmul(x.reshape(-1, cin), matrix, out=y2)
                 finish()
@@ -379,8 +399,9 @@ class Conv2D:
         patches = as_strided(padded, shape=(n, oh, ow, self.kh, self.kw, cin),
                              strides=(s[0], s[1] * self.sh, s[2] * self.sw, s[1] * self.dh, s[2] * self.dw, s[3]),
                              writeable=False)
-        cols = np.empty((n * oh * ow, self.kh * self.kw * cin), F32)
-        cols_view = cols.reshape(patches.shape)
+        cols, matrix = self._bias_columns(n * oh * ow)
+        finish = _finisher(y2, None, self.activation, targets)
+        cols_view = cols[:, :patches[0, 0, 0].size].reshape(patches.shape)
         if self.dw == 1:  # each tap row (kw pixels x cin) is one contiguous run of the input
             patches, cols_view = as_runs(patches, 2), as_runs(cols_view, 2)
 
@@ -392,6 +413,19 @@ class Conv2D:
             return out
         im2col.buffers = (padded, cols)  # type: ignore[attr-defined]  # counted by Plan.retained_bytes
         return im2col
+
+    def _bias_columns(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """An im2col buffer and matrix whose product already includes the bias.
+
+        The buffer's last column holds ones (the patches never overwrite it) and the matrix's
+        last row the bias, so the matrix product adds the bias instead of a separate pass.
+        """
+        k = self.kh * self.kw * self.cin
+        if self.bias is None:
+            return np.empty((rows, k), F32), self.matrix
+        cols = np.empty((rows, k + 1), F32)
+        cols[:, k] = 1
+        return cols, np.vstack([self.matrix, self.bias[None, :]])
 
     def _im2col(self, x: np.ndarray, pads: tuple[int, int, int, int], oh: int, ow: int) -> np.ndarray:
         """(pixels, kh*kw*cin) patches, built in buffers kept between calls.
@@ -419,13 +453,12 @@ class DepthwiseConv2D:
     """Depthwise convolution: one ``einsum`` over the k*k taps of a strided view.
 
     The input is copied once into a zero-bordered buffer kept between calls, each padded row
-    holding its columns split into ``stride`` phase blocks (for stride 1, the padded row
-    itself). Output pixel x of tap (i, j) then sits at a fixed offset from output pixel x of
-    tap (0, 0) and every tap reads ``ow * c`` contiguous floats, so the taps form a regular
-    grid (row i, column phase b, column step o) that one strided view describes. ``einsum``
-    multiplies and sums that grid in a single C loop with no temporary per tap: about 1.5x
-    faster than a multiply and an add per tap. Grid points no tap reaches (stride 2 makes
-    four column slots for three taps) get zero weights.
+    holding its columns in blocks (for stride 1, the padded row itself; for larger strides,
+    one block per column tap, see ``_column_blocks``). Output pixel x of tap (i, j) then sits
+    at a fixed offset from output pixel x of tap (0, 0) and every tap reads ``ow * c``
+    contiguous floats, so the taps form a regular grid (row i, column block b, column step o)
+    that one strided view describes. ``einsum`` multiplies and sums that grid in a single C
+    loop with no temporary per tap: about 1.5x faster than a multiply and an add per tap.
     """
 
     def __init__(self, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Sequence[int] = (1, 1),
@@ -458,22 +491,37 @@ class DepthwiseConv2D:
         plan = self._plans.get(key)
         if plan is None:
             (pt, _), (pl, _), oh, ow = self.geometry(h, w)
-            sw, c = self.sw, self.cout
-            # column tap j reads padded column sw*x + j*dw = sw*(x + o) + b
-            cols = [((j * self.dw) % sw, (j * self.dw) // sw) for j in range(self.kw)]
-            step = math.gcd(*[o for _, o in cols]) or 1
-            n_o = max(o for _, o in cols) // step + 1
-            wq = ow + (n_o - 1) * step
+            c = self.cout
+            offsets, places, step, n_o, wq = self._column_blocks(ow)
             hp = self.sh * (oh - 1) + (self.kh - 1) * self.dh + 1  # padded rows the taps reach
-            weights = np.zeros((self.kh, sw, n_o, ow * c), F32)
+            weights = np.zeros((self.kh, len(offsets), n_o, ow * c), F32)
             for i in range(self.kh):
-                for j, (b, o) in enumerate(cols):
+                for j, (b, o) in enumerate(places):
                     weights[i, b, o // step] = np.tile(self.taps[i, j], ow)
             rows = (max(0, -pt), min(h, hp - pt))  # input rows inside the padded window
-            plan = dict(oh=oh, ow=ow, hp=hp, wq=wq, row_len=sw * wq * c, n_o=n_o, o_step=step, weights=weights,
-                        pt=pt, rows=rows, cols=[_phase_range(w, pl, sw, b, wq) for b in range(sw)])
+            plan = dict(oh=oh, ow=ow, hp=hp, wq=wq, blocks=len(offsets), row_len=len(offsets) * wq * c, n_o=n_o,
+                        o_step=step, weights=weights, pt=pt, rows=rows,
+                        cols=[_phase_range(w, pl, self.sw, off, wq) for off in offsets])
             self._plans[key] = plan
         return plan
+
+    def _column_blocks(self, ow: int) -> tuple[list[int], list[tuple[int, int]], int, int, int]:
+        """How a padded row is laid out: (block offsets, (block, step) of each column tap, step, steps, wq).
+
+        Block b holds padded columns ``sw*q + offsets[b]`` for q < wq, so column tap j of
+        output pixel x reads block b at q = x + o. Stride 1 needs one block (the row itself)
+        and one step per column tap. With a larger stride, one block per column phase reaches every tap
+        but makes a grid of sw x steps points, some of which no tap uses (3x3 stride 2: 4
+        points for 3 taps, a quarter of the einsum wasted); one block per column tap instead
+        has no unused point, at the price of the producer writing kw/sw times the columns.
+        """
+        sw, dw = self.sw, self.dw
+        phases = [((j * dw) % sw, (j * dw) // sw) for j in range(self.kw)]
+        step = math.gcd(*[o for _, o in phases]) or 1
+        n_o = max(o for _, o in phases) // step + 1
+        if sw * n_o <= self.kw:
+            return list(range(sw)), phases, step, n_o, ow + (n_o - 1) * step
+        return [j * dw for j in range(self.kw)], [(j, 0) for j in range(self.kw)], 1, 1, ow
 
     def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The convolution of ``x``, written into ``out`` (shape (n, oh, ow, c)) when given."""
@@ -484,7 +532,7 @@ class DepthwiseConv2D:
         oh, ow, c = p["oh"], p["ow"], self.cout
         y = np.empty((n, oh, ow, c), F32) if out is None else out
         grid = self._tap_grid(self._padded(x, p), p, n)
-        np.einsum("zibork,ibok->zrk", grid, p["weights"], out=y.reshape(n, oh, ow * c))
+        _einsum("zibork,ibok->zrk", grid, p["weights"], out=y.reshape(n, oh, ow * c))
         if self.bias_rows is not None:
             add_channel_bias(y, self.bias_rows)
         if self.activation == "softmax":
@@ -508,7 +556,7 @@ class DepthwiseConv2D:
         """(view of the input ``src``, view of ``buf``) pairs that together fill the buffer's interior."""
         n, h, w, _ = src.shape
         p = self._plan(h, w)
-        padded = buf.reshape(n, p["hp"], self.sw, p["wq"], self.cout)
+        padded = buf.reshape(n, p["hp"], p["blocks"], p["wq"], self.cout)
         i0, i1 = p["rows"]
         pairs = []
         for b, (c0, c1, k0) in enumerate(p["cols"]):
@@ -537,7 +585,7 @@ class DepthwiseConv2D:
         finish = _finisher(out, self.bias_rows, self.activation, targets)
         if fed is not None:
             def depthwise_fed(x: np.ndarray) -> np.ndarray:
-                np.einsum("zibork,ibok->zrk", grid, weights, out=y3)
+                _einsum("zibork,ibok->zrk", grid, weights, out=y3)
                 finish()
                 return out
             return depthwise_fed
@@ -547,7 +595,7 @@ class DepthwiseConv2D:
                 x = np.repeat(x, m, axis=3)  # output channel c*m + j reads input channel c
             for src, dst in self.input_targets(buf, x):
                 np.copyto(dst, src)
-            np.einsum("zibork,ibok->zrk", grid, weights, out=y3)
+            _einsum("zibork,ibok->zrk", grid, weights, out=y3)
             finish()
             return out
         depthwise.buffers = (buf,)  # type: ignore[attr-defined]
@@ -562,7 +610,7 @@ class DepthwiseConv2D:
             buf = np.zeros(n * p["hp"] * p["row_len"], F32)
             self._buffers.clear()
             self._buffers[key] = buf
-        padded = buf.reshape(n, p["hp"], sw, p["wq"], c)
+        padded = buf.reshape(n, p["hp"], p["blocks"], p["wq"], c)
         i0, i1 = p["rows"]
         for b, (c0, c1, k0) in enumerate(p["cols"]):
             nc = len(range(c0, c1, sw))
@@ -571,9 +619,9 @@ class DepthwiseConv2D:
         return buf
 
     def _tap_grid(self, buf: np.ndarray, p: dict, n: int) -> np.ndarray:
-        """(image, tap row, column phase, column step, output row, x * c) view of the padded buffer."""
+        """(image, tap row, column block, column step, output row, x * c) view of the padded buffer."""
         R, c, f = p["row_len"], self.cout, buf.itemsize
-        shape = (n, self.kh, self.sw, p["n_o"], p["oh"], p["ow"] * c)
+        shape = (n, self.kh, p["blocks"], p["n_o"], p["oh"], p["ow"] * c)
         strides = (p["hp"] * R * f, self.dh * R * f, p["wq"] * c * f, p["o_step"] * c * f, self.sh * R * f, f)
         return as_strided(buf, shape=shape, strides=strides, writeable=False)
 
@@ -600,7 +648,7 @@ def _finisher(y: np.ndarray, bias_rows: np.ndarray | None, activation: str,
 
 
 def _phase_range(size: int, pad: int, stride: int, phase: int, qmax: int) -> tuple[int, int, int]:
-    """Input indices ``r0:r1:stride`` that land in phase ``phase``, starting at plane index ``q0``."""
+    """Input indices ``r0:r1:stride`` at padded columns ``stride*q + phase`` (any offset), from ``q0``."""
     # padded p = stride*q + phase, input i = p - pad >= 0 -> q >= (pad - phase)/stride
     q0 = max(0, -(-(pad - phase) // stride))
     r0 = stride * q0 + phase - pad
