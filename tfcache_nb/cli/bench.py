@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import TfcacheError
 from ..experiments.sources import MODEL_DIR_ENV, ModelSource, resolve_model_dir
+from .argtypes import http_url, positive_int
 
 DEFAULT_PROFILES = ("wifi", "4g", "fast-3g")
 
@@ -21,22 +22,6 @@ def _model_dir(value: str) -> Path:
         return resolve_model_dir(value)
     except TfcacheError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _model_url(value: str) -> str:
-    if not value.lower().startswith(("http://", "https://")):
-        raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL of a model.json")
-    return value
-
-
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}")
-    return n
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -54,12 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-dir", dest="sources", action="append", type=_model_dir, metavar="DIR",
                    help="a model folder, served locally with each profile (repeatable; default: "
                         "$TFCACHE_NB_MODEL_DIR, else a synthetic MobileNet)")
-    p.add_argument("--model-url", dest="sources", action="append", type=_model_url, metavar="URL",
+    p.add_argument("--model-url", dest="sources", action="append", type=http_url, metavar="URL",
                    help="a model.json URL loaded directly, without a simulated profile (repeatable)")
     p.add_argument("--profile", dest="profiles", action="append", choices=sorted(PROFILES),
                    metavar="NAME", help=f"network profile, repeatable: {', '.join(sorted(PROFILES))} "
                                         f"(default: {', '.join(DEFAULT_PROFILES)})")
-    p.add_argument("--trials", type=_positive, default=3, help="trials per model, profile and storage "
+    p.add_argument("--trials", type=positive_int, default=3, help="trials per model, profile and storage "
                                                                "(default: %(default)s)")
     p.add_argument("--storage", dest="storages", action="append", choices=STORAGE_KINDS,
                    help="storage kind, repeatable: wx (SQLite file), memory (WxStorage ':memory:'), "

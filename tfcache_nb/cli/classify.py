@@ -9,17 +9,8 @@ import sys
 from ..errors import TfcacheError
 from ..experiments.sources import serve
 from ..storage.wx_storage import WxStorage
+from .argtypes import positive_int
 from .sources import add_source_options, source_from_args
-
-
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}")
-    return n
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "still classified (the exit status is then 1).")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
     add_source_options(p)
-    p.add_argument("--topk", type=_positive, default=5, help="how many classes to print (default: %(default)s)")
+    p.add_argument("--topk", type=positive_int, default=5, help="how many classes to print (default: %(default)s)")
     p.add_argument("--path", default=None,
                    help="SQLite storage file (default: the user's cache folder or $TFCACHE_NB_HOME)")
     p.add_argument("--app-id", default="default", help="mini-program id (default: %(default)s, as for storage)")

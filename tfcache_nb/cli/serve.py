@@ -6,19 +6,10 @@ import argparse
 import threading
 
 from ..experiments.sources import resolve_model_dir
+from .argtypes import port_number
 
 #: addresses that listen on every interface, where the printed URL must say so
 ALL_INTERFACES = ("", "0.0.0.0", "::", "[::]")
-
-
-def _port(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = -1
-    if not 0 <= n <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535 (0: a free one), not {value!r}")
-    return n
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("folder", help="the model folder (with model.json)")
     p.add_argument("--profile", default=None, choices=sorted(PROFILES),
                    help="network profile (default: no throttling)")
-    p.add_argument("--port", type=_port, default=0, help="port, 0-65535 (default: 0, a free one)")
+    p.add_argument("--port", type=port_number, default=0, help="port, 0-65535 (default: 0, a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind; 0.0.0.0 listens on all interfaces (default: %(default)s)")
     p.set_defaults(run=run)

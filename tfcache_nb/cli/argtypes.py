@@ -1,0 +1,34 @@
+"""argparse types shared by the commands: a bad value is a usage error naming it (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def positive_int(value: str) -> int:
+    """A whole number of at least 1 (trials, top-k)."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}")
+    return n
+
+
+def port_number(value: str) -> int:
+    """A TCP port, 0 meaning any free one."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535 (0: a free one), not {value!r}")
+    return n
+
+
+def http_url(value: str) -> str:
+    """An http(s) URL of a model.json."""
+    if not value.lower().startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL of a model.json")
+    return value
