@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tfcache_nb.format.artifacts import ModelArtifacts
+from tfcache_nb.inference import ops
 
 
 def artifacts(topology: dict[str, Any], weights: dict[str, np.ndarray], fmt: str | None = None) -> ModelArtifacts:
@@ -46,6 +47,16 @@ def ints(*values: int) -> dict[str, Any]:
 def graph(nodes: list[dict[str, Any]], consts: dict[str, np.ndarray]) -> ModelArtifacts:
     all_nodes = [node(n, "Const", dtype={"type": "DT_FLOAT"}) for n in consts] + nodes
     return artifacts({"node": all_nodes, "versions": {}}, consts, fmt="graph-model")
+
+
+def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid", dilations=(1, 1), activation="linear"):
+    """One-off run of the Conv2D kernel (NHWC input, (kh, kw, cin, cout) kernel)."""
+    return ops.Conv2D(kernel, bias, strides, padding, dilations, activation)(np.asarray(x, np.float32))
+
+
+def depthwise_conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid", dilations=(1, 1), activation="linear"):
+    """One-off run of the DepthwiseConv2D kernel ((kh, kw, c, multiplier) kernel)."""
+    return ops.DepthwiseConv2D(kernel, bias, strides, padding, dilations, activation)(np.asarray(x, np.float32))
 
 
 def ref_conv(x, k, strides, padding, dilation=(1, 1), depthwise=False):

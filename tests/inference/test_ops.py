@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from inference_helpers import ref_conv, ref_pool
+from inference_helpers import conv2d, depthwise_conv2d, ref_conv, ref_pool
 from tfcache_nb.inference import ops
+from tfcache_nb.inference.ops import activations, depthwise
+from tfcache_nb.inference.ops.epilogue import channel_bias_views, tile_bias
 
 RNG = np.random.default_rng(1)
 
@@ -27,7 +29,7 @@ CONV_CASES = [
 def test_conv2d_matches_direct_loops(h, w, k, strides, padding, dil):
     x = RNG.standard_normal((2, h, w, 3)).astype(np.float32)
     kernel = RNG.standard_normal((*k, 3, 4)).astype(np.float32)
-    got = ops.conv2d(x, kernel, None, strides, padding, dil)
+    got = conv2d(x, kernel, None, strides, padding, dil)
     np.testing.assert_allclose(got, ref_conv(x.astype(float), kernel.astype(float), strides, padding, dil), atol=1e-4)
 
 
@@ -36,7 +38,7 @@ def test_conv2d_matches_direct_loops(h, w, k, strides, padding, dil):
 def test_depthwise_matches_direct_loops(h, w, k, strides, padding, dil, mult):
     x = RNG.standard_normal((2, h, w, 3)).astype(np.float32)
     kernel = RNG.standard_normal((*k, 3, mult)).astype(np.float32)
-    got = ops.depthwise_conv2d(x, kernel, None, strides, padding, dil)
+    got = depthwise_conv2d(x, kernel, None, strides, padding, dil)
     ref = ref_conv(x.astype(float), kernel.astype(float), strides, padding, dil, depthwise=True)
     np.testing.assert_allclose(got, ref, atol=1e-4)
 
@@ -84,7 +86,7 @@ def test_pooling_matches_direct_loops(mode, h, w, pool, strides, padding):
 
 def test_avg_same_pooling_divides_by_valid_count_only():
     x = np.ones((1, 3, 3, 1), np.float32)
-    assert np.allclose(ops.avg_pool(x, (3, 3), (1, 1), "same"), 1.0)
+    assert np.allclose(ops.pool2d(x, (3, 3), (1, 1), "same", "avg"), 1.0)
 
 
 @pytest.mark.parametrize("depthwise", [False, True])
@@ -95,7 +97,7 @@ def test_batch_norm_folding_equals_unfolded(depthwise):
     bias = RNG.standard_normal(c).astype(np.float32)
     gamma, beta = RNG.standard_normal(c).astype(np.float32), RNG.standard_normal(c).astype(np.float32)
     mean, var = RNG.standard_normal(c).astype(np.float32), RNG.random(c).astype(np.float32) + 0.1
-    conv = ops.depthwise_conv2d if depthwise else ops.conv2d
+    conv = depthwise_conv2d if depthwise else conv2d
     unfolded = ops.batch_norm(conv(x, kernel, bias, (1, 1), "same"), gamma, beta, mean, var, 1e-3)
     k2, b2 = ops.fold_batch_norm(kernel, bias, gamma, beta, mean, var, 1e-3, depthwise=depthwise)
     folded = conv(x, k2, b2, (1, 1), "same")
@@ -156,9 +158,35 @@ def test_channel_bias_views_add_the_bias_to_every_pixel_once(shape):
     y = RNG.standard_normal(shape).astype(np.float32)
     bias = RNG.standard_normal(shape[-1]).astype(np.float32)
     expected = y + bias
-    pairs = ops.channel_bias_views(y, ops.tile_bias(bias))
+    pairs = channel_bias_views(y, tile_bias(bias))
     for view, row in pairs:
         np.add(view, row, out=view)
     np.testing.assert_array_equal(y, expected)
     if shape[-1] >= 8:  # a whole number of pixels fills long rows: one call per prediction
         assert len(pairs) == 1
+
+
+def test_public_numpy_fallbacks_give_the_same_results(monkeypatch):
+    """The private C entry points (einsum, clip) may vanish in a numpy release: the public ones must agree."""
+    kernel = RNG.standard_normal((3, 3, 4, 2)).astype(np.float32) * 3
+    bias = RNG.standard_normal(8).astype(np.float32)
+    x = RNG.standard_normal((2, 9, 10, 4)).astype(np.float32)
+    fast = depthwise_conv2d(x, kernel, bias, (2, 2), "same", activation="relu6")
+    fast_relu6 = ops.relu6(X * 2)
+    calls = []
+
+    def spy(public):
+        def call(*args, **kwargs):
+            calls.append(public.__name__)
+            return public(*args, **kwargs)
+        return call
+    monkeypatch.setattr(depthwise, "_einsum", spy(np.einsum))
+    monkeypatch.setattr(activations, "_clip", spy(np.clip))
+    public = depthwise_conv2d(x, kernel, bias, (2, 2), "same", activation="relu6")
+    public_relu6 = ops.relu6(X * 2)
+    assert set(calls) == {"einsum", "clip"}  # the fallbacks really ran
+    np.testing.assert_allclose(public, fast, atol=1e-5)
+    np.testing.assert_array_equal(public_relu6, fast_relu6)
+    ref = np.clip(ref_conv(x.astype(float), kernel.astype(float), (2, 2), "same", depthwise=True) + bias, 0, 6)
+    np.testing.assert_allclose(public, ref, atol=1e-4)
+    assert fast.max() == 6 and public_relu6.max() == 6  # values above 6 were clipped

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import ModelFormatError
 from . import ops
+from .fusion import FusedKernel, Readers, fold_followers
 from .plan import Plan, Step
 
 F32 = np.float32
@@ -118,11 +119,9 @@ _FUSED_ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "T
 
 
 def _activation_fn(node: _Node, name: str, args: list[np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """A fused activation that the convolution kernels do not run themselves."""
     if name in ("", "linear", None):
         return lambda y: y
-    if name in _FUSED_ACTIVATIONS:
-        act = _FUSED_ACTIVATIONS[name]
-        return lambda y: ops.apply_activation(act, y, inplace=True)
     if name == "Elu":
         return lambda y: np.where(y > 0, y, np.expm1(np.minimum(y, 0))).astype(F32)
     if name == "LeakyRelu":
@@ -136,82 +135,117 @@ def _activation_fn(node: _Node, name: str, args: list[np.ndarray]) -> Callable[[
     raise ModelFormatError(f"node '{node.name}' ({node.op}) fuses the activation '{name}', which is not supported.")
 
 
-
-def _simple_op(node: _Node, consts: list[np.ndarray | None]) -> Callable[..., np.ndarray]:
-    """A callable on all of the node's inputs, in order, for the ops that need no compilation."""
-    op = node.op
-    if op == "Identity" or op == "StopGradient":
-        return lambda x: x
-    if op in ("Add", "AddV2"):
-        return np.add
-    if op == "Sub":
-        return np.subtract
-    if op == "Mul":
-        return np.multiply
-    if op == "RealDiv":
-        return np.divide
-    if op == "BiasAdd":
-        _data_format(node)
-        return np.add
-    if op == "Relu":
-        return ops.relu
-    if op == "Relu6":
-        return ops.relu6
-    if op == "Sigmoid":
-        return ops.sigmoid
-    if op == "Tanh":
-        return ops.tanh
-    if op == "Softmax":
-        return lambda x: ops.softmax(x, axis=-1)
-    if op == "Mean":
-        keep = bool(_attr(node, "keep_dims", False))
-        return lambda x, axes: x.mean(axis=tuple(int(a) for a in np.ravel(axes)), keepdims=keep, dtype=F32)
-    if op == "Squeeze":
-        dims = _attr(node, "squeeze_dims", None) or _attr(node, "axis", None) or []
-
-        def squeeze(x, dims=tuple(dims)):
-            if not dims:
-                return np.squeeze(x, axis=tuple(i for i in range(1, x.ndim) if x.shape[i] == 1))
-            return np.squeeze(x, axis=dims)
-        return squeeze
-    if op == "Reshape":
-        return lambda x, shape: x.reshape(tuple(int(s) for s in np.ravel(shape)))
-    if op == "ConcatV2":
-        return lambda *xs: np.concatenate(xs[:-1], axis=int(np.ravel(xs[-1])[0]))
-    if op == "Pad":
-        def pad(x, paddings):
-            p = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)
-            return np.pad(x, [tuple(r) for r in p])
-        return pad
-    if op in ("AvgPool", "MaxPool"):
-        _data_format(node)
-        pool, strides = _hw(node, "ksize"), _hw(node, "strides")
-        padding = _attr(node, "padding", "VALID")
-        if padding not in ("SAME", "VALID"):
-            raise ModelFormatError(f"node '{node.name}' ({op}) uses padding '{padding}', which is not supported.")
-        mode = "avg" if op == "AvgPool" else "max"
-        return lambda x: ops.pool2d(x, pool, strides, padding.lower(), mode)
-    if op in ("FusedBatchNorm", "FusedBatchNormV3"):
-        _data_format(node)
-        eps = float(_attr(node, "epsilon", 1e-3))
-        return lambda x, s, o, m, v, *rest: ops.batch_norm(x, s, o, m, v, eps)
-    if op == "MatMul":
-        ta, tb = bool(_attr(node, "transpose_a", False)), bool(_attr(node, "transpose_b", False))
-        return lambda a, b: ops.matmul(a, b, ta, tb)
-    if op in ("Conv2D", "DepthwiseConv2dNative"):
-        _data_format(node)
-        strides, dil, padding = _hw(node, "strides"), _hw(node, "dilations"), _conv_padding(node)
-        kind = ops.Conv2D if op == "Conv2D" else ops.DepthwiseConv2D
-        return lambda x, k: kind(k, None, strides, padding, dil)(x)
-    raise ModelFormatError(f"node '{node.name}' uses the op '{op}', which is not supported.")
+# ---------------------------------------------------------------------------- ops without compilation
+# Each builder turns a node into a callable on all of its inputs, in order.
+OpBuilder = Callable[[_Node], Callable[..., np.ndarray]]
 
 
-SUPPORTED_OPS = {
-    "Placeholder", "Const", "Identity", "StopGradient", "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "Add",
-    "AddV2", "Mul", "Sub", "RealDiv", "Relu", "Relu6", "Sigmoid", "Tanh", "Mean", "Squeeze", "Reshape",
-    "Softmax", "AvgPool", "MaxPool", "Pad", "ConcatV2", "FusedBatchNorm", "FusedBatchNormV3", "MatMul",
-    "_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul", "NoOp",
+def _fixed(fn: Callable[..., np.ndarray]) -> OpBuilder:
+    """A builder for an op whose callable depends on no attribute."""
+    return lambda node: fn
+
+
+def _nhwc(fn: Callable[..., np.ndarray]) -> OpBuilder:
+    """A builder for an op that only needs its data_format checked."""
+    def build(node: _Node) -> Callable[..., np.ndarray]:
+        _data_format(node)
+        return fn
+    return build
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    return ops.softmax(x, axis=-1)
+
+
+def _reshape(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    return x.reshape(tuple(int(s) for s in np.ravel(shape)))
+
+
+def _concat_v2(*xs: np.ndarray) -> np.ndarray:
+    return np.concatenate(xs[:-1], axis=int(np.ravel(xs[-1])[0]))
+
+
+def _pad(x: np.ndarray, paddings: np.ndarray) -> np.ndarray:
+    p = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)
+    return np.pad(x, [tuple(r) for r in p])
+
+
+def _mean(node: _Node) -> Callable[..., np.ndarray]:
+    keep = bool(_attr(node, "keep_dims", False))
+    return lambda x, axes: x.mean(axis=tuple(int(a) for a in np.ravel(axes)), keepdims=keep, dtype=F32)
+
+
+def _squeeze(node: _Node) -> Callable[..., np.ndarray]:
+    dims = tuple(_attr(node, "squeeze_dims", None) or _attr(node, "axis", None) or [])
+
+    def squeeze(x):
+        if not dims:
+            return np.squeeze(x, axis=tuple(i for i in range(1, x.ndim) if x.shape[i] == 1))
+        return np.squeeze(x, axis=dims)
+    return squeeze
+
+
+def _pool(node: _Node) -> Callable[..., np.ndarray]:
+    _data_format(node)
+    pool, strides = _hw(node, "ksize"), _hw(node, "strides")
+    padding = _attr(node, "padding", "VALID")
+    if padding not in ("SAME", "VALID"):
+        raise ModelFormatError(f"node '{node.name}' ({node.op}) uses padding '{padding}', which is not supported.")
+    mode = "avg" if node.op == "AvgPool" else "max"
+    return lambda x: ops.pool2d(x, pool, strides, padding.lower(), mode)
+
+
+def _batch_norm(node: _Node) -> Callable[..., np.ndarray]:
+    _data_format(node)
+    eps = float(_attr(node, "epsilon", 1e-3))
+    return lambda x, s, o, m, v, *rest: ops.batch_norm(x, s, o, m, v, eps)
+
+
+def _matmul(node: _Node) -> Callable[..., np.ndarray]:
+    ta, tb = bool(_attr(node, "transpose_a", False)), bool(_attr(node, "transpose_b", False))
+    return lambda a, b: ops.matmul(a, b, ta, tb)
+
+
+def _computed_filter_conv(node: _Node) -> Callable[..., np.ndarray]:
+    """A convolution whose filter is computed, not constant: the kernel is built on every call."""
+    _data_format(node)
+    strides, dil, padding = _hw(node, "strides"), _hw(node, "dilations"), _conv_padding(node)
+    kind = ops.Conv2D if node.op == "Conv2D" else ops.DepthwiseConv2D
+    return lambda x, k: kind(k, None, strides, padding, dil)(x)
+
+
+_SIMPLE_OPS: dict[str, OpBuilder] = {
+    "Identity": _fixed(_identity), "StopGradient": _fixed(_identity),
+    "Add": _fixed(np.add), "AddV2": _fixed(np.add), "Sub": _fixed(np.subtract), "Mul": _fixed(np.multiply),
+    "RealDiv": _fixed(np.divide), "BiasAdd": _nhwc(np.add),
+    "Relu": _fixed(ops.relu), "Relu6": _fixed(ops.relu6), "Sigmoid": _fixed(ops.sigmoid), "Tanh": _fixed(ops.tanh),
+    "Softmax": _fixed(_softmax), "Mean": _mean, "Squeeze": _squeeze, "Reshape": _fixed(_reshape),
+    "ConcatV2": _fixed(_concat_v2), "Pad": _fixed(_pad), "AvgPool": _pool, "MaxPool": _pool,
+    "FusedBatchNorm": _batch_norm, "FusedBatchNormV3": _batch_norm, "MatMul": _matmul,
+    "Conv2D": _computed_filter_conv, "DepthwiseConv2dNative": _computed_filter_conv,
 }
+
+
+def _simple_op(node: _Node) -> Callable[..., np.ndarray]:
+    """A callable on all of the node's inputs, in order, for the ops that need no compilation."""
+    build = _SIMPLE_OPS.get(node.op)
+    if build is None:
+        raise ModelFormatError(f"node '{node.name}' uses the op '{node.op}', which is not supported.")
+    return build(node)
+
+
+# ops that fold into a convolution or dense kernel when their filter / weight is constant
+_FUSED_KERNEL_OPS = {"_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul"}
+_DEPTHWISE_OPS = {"DepthwiseConv2dNative", "FusedDepthwiseConv2dNative"}
+_MATMUL_OPS = {"MatMul", "_FusedMatMul"}
+_KERNEL_OPS = {"Conv2D", "DepthwiseConv2dNative", "MatMul"} | _FUSED_KERNEL_OPS
+_BATCH_NORM_OPS = {"FusedBatchNorm", "FusedBatchNormV3"}
+
+SUPPORTED_OPS = set(_SIMPLE_OPS) | _FUSED_KERNEL_OPS | {"Placeholder", "Const", "NoOp"}
 
 
 # ---------------------------------------------------------------------------- building
@@ -257,23 +291,19 @@ class _GraphBuilder:
         if len(placeholders) != 1:
             raise ModelFormatError(f"the graph has {len(placeholders)} Placeholder inputs; exactly one is supported.")
         self.input = placeholders[0]
-        self.consumers: dict[str, list[str]] = {}
-        for node in self.nodes:
-            for src in node.inputs:
-                self.consumers.setdefault(src, []).append(node.name)
         if outputs is None:
+            read = {src for node in self.nodes for src in node.inputs}
             outputs = _signature_outputs(signature, self.by_name) or [
-                n.name for n in self.nodes if n.name not in self.consumers and n.op not in ("Const", "Placeholder", "NoOp")]
+                n.name for n in self.nodes if n.name not in read and n.op not in ("Const", "Placeholder", "NoOp")]
         for out in outputs:
             if out not in self.by_name:
                 raise ModelFormatError(f"the graph has no node named '{out}'.")
         if not outputs:
             raise ModelFormatError("the graph has no output node.")
         self.outputs = list(outputs)
-        self.keep = set(keep) | set(self.outputs)
+        self.readers = Readers(((node.name, node.inputs) for node in self.nodes), set(keep) | set(self.outputs))
         self.consts: dict[str, np.ndarray] = {}
         self.steps: list[Step] = []
-        self.alias: dict[str, str] = {}  # fused-away node -> array that holds its value (none)
 
     def order(self) -> list[_Node]:
         ordered: list[_Node] = []
@@ -324,8 +354,7 @@ class _GraphBuilder:
             if node.name in absorbed or node.name in self.consts or node.op in ("Placeholder", "NoOp"):
                 continue
             vals = [self.consts.get(src) for src in node.inputs]
-            if node.op in ("Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative",
-                           "MatMul", "_FusedMatMul") and len(vals) > 1 and vals[1] is not None and vals[0] is None:
+            if node.op in _KERNEL_OPS and len(vals) > 1 and vals[1] is not None and vals[0] is None:
                 absorbed |= self._conv(node, vals)
                 continue
             self._generic(node, vals)
@@ -353,9 +382,9 @@ class _GraphBuilder:
             raise ModelFormatError(f"node '{node.name}' ({node.op}) cannot combine its constant inputs: {exc}") from None
 
     def _callable(self, node: _Node, vals: list[np.ndarray | None]) -> Callable[..., np.ndarray]:
-        if node.op in ("_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul"):
+        if node.op in _FUSED_KERNEL_OPS:
             raise ModelFormatError(f"node '{node.name}' ({node.op}) needs a constant filter and a computed input.")
-        return _simple_op(node, vals)
+        return _simple_op(node)
 
     def _generic(self, node: _Node, vals: list[np.ndarray | None]) -> None:
         fn = self._callable(node, vals)
@@ -372,99 +401,108 @@ class _GraphBuilder:
 
     # ---- convolutions with their bias, scale, batch norm and activation folded in
     def _conv(self, node: _Node, vals: list[np.ndarray | None]) -> set[str]:
-        op = node.op
-        kernel = vals[1].astype(F32)
-        depthwise = op in ("DepthwiseConv2dNative", "FusedDepthwiseConv2dNative")
-        matmul = op in ("MatMul", "_FusedMatMul")
-        bias: np.ndarray | None = None
-        activation = "linear"
-        post: Callable[[np.ndarray], np.ndarray] | None = None
-        if matmul:
-            if _attr(node, "transpose_a", False):
-                self._generic(node, vals)
-                return set()
+        """Emit a kernel op with a constant filter and its followers folded in; returns the folded names."""
+        if node.op in _MATMUL_OPS and _attr(node, "transpose_a", False):
+            self._generic(node, vals)
+            return set()
+        fused = FusedKernel(self._kernel(node, vals[1]), None, node.op in _DEPTHWISE_OPS, node.name)
+        post = self._fused_ops(node, vals, fused) if node.op in _FUSED_KERNEL_OPS else None
+        if post is None:
+            fold_followers(fused, self.readers, self._fold_follower)
+        fn = self._kernel_fn(node, fused)
+        if post is not None:
+            inner = fn
+            fn = lambda x: post(inner(x))
+        self.steps.append(Step(fused.output, [node.inputs[0]], fn, node.op))
+        return fused.absorbed
+
+    @staticmethod
+    def _kernel(node: _Node, value: np.ndarray) -> np.ndarray:
+        """The constant filter (4-D) or weight (2-D, as (in, out)) of a kernel op."""
+        kernel = value.astype(F32)
+        if node.op in _MATMUL_OPS:
             if _attr(node, "transpose_b", False):
                 kernel = kernel.T
             if kernel.ndim != 2:
-                raise ModelFormatError(f"node '{node.name}' ({op}) has a {kernel.ndim}-D weight; MatMul needs 2-D.")
+                raise ModelFormatError(f"node '{node.name}' ({node.op}) has a {kernel.ndim}-D weight; MatMul needs 2-D.")
         else:
             _data_format(node)
             if kernel.ndim != 4:
-                raise ModelFormatError(f"node '{node.name}' ({op}) has a filter of shape {list(kernel.shape)}; "
+                raise ModelFormatError(f"node '{node.name}' ({node.op}) has a filter of shape {list(kernel.shape)}; "
                                        "a 4-D filter is needed.")
-        cout = kernel.shape[-1] if not depthwise else kernel.shape[2] * kernel.shape[3]
-        if op in ("_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul"):
-            fused = _attr(node, "fused_ops", []) or []
-            extra = fused[0] if fused else ""
-            act = fused[1] if len(fused) > 1 else ""
-            args = [v for v in vals[2:]]
-            if any(a is None for a in args):
-                raise ModelFormatError(f"node '{node.name}' ({op}) has a computed bias; only constants are supported.")
-            if extra == "BiasAdd":
-                bias = _channel_vector(args[0], cout, node)
-                args = args[1:]
-            elif extra in ("FusedBatchNorm", "FusedBatchNormV3"):
-                raise ModelFormatError(f"node '{node.name}' ({op}) fuses FusedBatchNorm, which TensorFlow.js does not support either.")
-            elif extra:
-                act, args = extra, args
-            if act in ("Relu", "Relu6", "Sigmoid", "Tanh"):
-                activation = _FUSED_ACTIVATIONS[act]
-            elif act:
-                post = _activation_fn(node, act, args)
-        out_name = node.name
-        absorbed: set[str] = set()
-        # fold per-channel affine ops that follow, while the conv output has one consumer
-        while post is None and activation == "linear":
-            nxt = self._only_consumer(out_name)
-            if nxt is None:
-                break
-            if nxt.op in ("BiasAdd", "Add", "AddV2", "Sub", "Mul"):
-                other = [self.consts.get(s) if s != out_name else None for s in nxt.inputs]
-                if len(nxt.inputs) != 2 or nxt.inputs.count(out_name) != 1:
-                    break
-                c = other[1] if nxt.inputs[0] == out_name else other[0]
-                c = None if c is None else _maybe_channel_vector(c, cout)
-                if c is None or (nxt.op == "Sub" and nxt.inputs[1] == out_name):
-                    break
-                c64 = c.astype(np.float64)
-                b64 = np.zeros(cout) if bias is None else bias.astype(np.float64)
-                if nxt.op == "Mul":
-                    kernel = (kernel.astype(np.float64) * (c64.reshape(kernel.shape[2], kernel.shape[3])
-                                                           if depthwise else c64)).astype(F32)
-                    bias = None if bias is None else (b64 * c64).astype(F32)
-                else:
-                    bias = (b64 - c64 if nxt.op == "Sub" else b64 + c64).astype(F32)
-            elif nxt.op in ("FusedBatchNorm", "FusedBatchNormV3"):
-                params = [self.consts.get(s) for s in nxt.inputs[1:5]]
-                if nxt.inputs[0] != out_name or len(params) != 4 or any(p is None for p in params):
-                    break
-                scale, offset = ops.batch_norm_scale_offset(*[_channel_vector(p, cout, nxt) for p in params],
-                                                            float(_attr(nxt, "epsilon", 1e-3)))
-                kernel, bias = ops.fold_scale_offset(kernel, bias, scale, offset, depthwise)
-            elif nxt.op in ("Relu", "Relu6"):
-                activation = _FUSED_ACTIVATIONS[nxt.op]
-            else:
-                break
-            absorbed.add(nxt.name)
-            out_name = nxt.name
-        if matmul:
-            k, b, act = kernel, bias, activation
-            fn: Callable[[np.ndarray], np.ndarray] = lambda x: ops.dense(x, k, b, act)
-        else:
-            strides, dil, padding = _hw(node, "strides"), _hw(node, "dilations"), _conv_padding(node)
-            cls = ops.DepthwiseConv2D if depthwise else ops.Conv2D
-            fn = cls(kernel, bias, strides, padding, dil, activation)
-        if post is not None:
-            inner, p = fn, post
-            fn = lambda x: p(inner(x))
-        self.steps.append(Step(out_name, [node.inputs[0]], fn, op))
-        return absorbed
+        return kernel
 
-    def _only_consumer(self, name: str) -> _Node | None:
-        users = self.consumers.get(name, [])
-        if len(users) != 1 or name in self.keep:
+    @staticmethod
+    def _fused_ops(node: _Node, vals: list[np.ndarray | None],
+                   fused: FusedKernel) -> Callable[[np.ndarray], np.ndarray] | None:
+        """Apply a grappler-fused op's ``fused_ops`` (bias, activation) to ``fused``.
+
+        Returns the activation to run after the kernel when the kernel cannot run it itself.
+        """
+        names = _attr(node, "fused_ops", []) or []
+        extra = names[0] if names else ""
+        act = names[1] if len(names) > 1 else ""
+        args = list(vals[2:])
+        if any(a is None for a in args):
+            raise ModelFormatError(f"node '{node.name}' ({node.op}) has a computed bias; only constants are supported.")
+        if extra == "BiasAdd":
+            fused.bias = _channel_vector(args[0], fused.channels, node)
+            args = args[1:]
+        elif extra in _BATCH_NORM_OPS:
+            raise ModelFormatError(f"node '{node.name}' ({node.op}) fuses FusedBatchNorm, "
+                                   "which TensorFlow.js does not support either.")
+        elif extra:
+            act = extra
+        if act in _FUSED_ACTIVATIONS:
+            fused.activation = _FUSED_ACTIVATIONS[act]
             return None
-        return self.by_name[users[0]]
+        return _activation_fn(node, act, args) if act else None
+
+    def _fold_follower(self, fused: FusedKernel, follower: str) -> bool:
+        """Fold one node reading the kernel's output into it, if it is a per-channel affine op or Relu."""
+        nxt = self.by_name[follower]
+        if nxt.op in ("BiasAdd", "Add", "AddV2", "Sub", "Mul"):
+            return self._fold_affine(fused, nxt)
+        if nxt.op in _BATCH_NORM_OPS:
+            return self._fold_batch_norm(fused, nxt)
+        if nxt.op in ("Relu", "Relu6"):
+            fused.fuse_activation(nxt.name, _FUSED_ACTIVATIONS[nxt.op])
+            return True
+        return False
+
+    def _fold_affine(self, fused: FusedKernel, nxt: _Node) -> bool:
+        out = fused.output
+        if len(nxt.inputs) != 2 or nxt.inputs.count(out) != 1:
+            return False
+        if nxt.op == "Sub" and nxt.inputs[1] == out:  # c - y is not a shift of y
+            return False
+        other = nxt.inputs[1] if nxt.inputs[0] == out else nxt.inputs[0]
+        c = self.consts.get(other)
+        c = None if c is None else _maybe_channel_vector(c, fused.channels)
+        if c is None:
+            return False
+        if nxt.op == "Mul":
+            fused.fold_scale(nxt.name, c)
+        else:
+            fused.fold_shift(nxt.name, c, subtract=nxt.op == "Sub")
+        return True
+
+    def _fold_batch_norm(self, fused: FusedKernel, nxt: _Node) -> bool:
+        params = [self.consts.get(s) for s in nxt.inputs[1:5]]
+        if nxt.inputs[0] != fused.output or len(params) != 4 or any(p is None for p in params):
+            return False
+        gamma, beta, mean, var = [_channel_vector(p, fused.channels, nxt) for p in params]
+        fused.fold_batch_norm(nxt.name, gamma, beta, mean, var, float(_attr(nxt, "epsilon", 1e-3)))
+        return True
+
+    @staticmethod
+    def _kernel_fn(node: _Node, fused: FusedKernel) -> Callable[[np.ndarray], np.ndarray]:
+        k, b, act = fused.kernel, fused.bias, fused.activation
+        if node.op in _MATMUL_OPS:
+            return lambda x: ops.dense(x, k, b, act)
+        strides, dil, padding = _hw(node, "strides"), _hw(node, "dilations"), _conv_padding(node)
+        cls = ops.DepthwiseConv2D if fused.depthwise else ops.Conv2D
+        return cls(k, b, strides, padding, dil, act)
 
 
 def _maybe_channel_vector(value: np.ndarray, channels: int) -> np.ndarray | None:

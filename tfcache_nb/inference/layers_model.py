@@ -11,22 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import ModelFormatError
 from . import ops
+from .fusion import FusedKernel, Readers, fold_followers
+from .ops.padding import window_geometry
 from .plan import Plan, Step
 
 F32 = np.float32
 Shape = tuple[int, ...]
 
-SUPPORTED = {
-    "InputLayer", "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "BatchNormalization", "Activation",
-    "ReLU", "ZeroPadding2D", "GlobalAveragePooling2D", "AveragePooling2D", "MaxPooling2D", "Reshape",
-    "Flatten", "Dropout", "Dense", "Add", "Concatenate",
-}
 _ALIASES = {"Convolution2D": "Conv2D", "AvgPool2D": "AveragePooling2D", "MaxPool2D": "MaxPooling2D",
             "GlobalAvgPool2D": "GlobalAveragePooling2D", "SeparableConvolution2D": "SeparableConv2D"}
 _CONV_LIKE = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"}
@@ -297,13 +294,9 @@ class _Builder:
     def __init__(self, graph: LayersGraph, weights: Mapping[str, np.ndarray], keep: set[str]):
         self.graph = graph
         self.table = WeightTable(weights)
-        self.keep = set(keep) | set(graph.outputs)
         self.shapes: dict[str, Shape] = {}
         self.steps: list[Step] = []
-        self.consumers: dict[str, list[str]] = {}
-        for layer in graph.layers:
-            for src in layer.inputs:
-                self.consumers.setdefault(src, []).append(layer.name)
+        self.readers = Readers(((layer.name, layer.inputs) for layer in graph.layers), set(keep) | set(graph.outputs))
         self.by_name = {layer.name: layer for layer in graph.layers}
 
     def build(self) -> Plan:
@@ -335,118 +328,85 @@ class _Builder:
         self.shapes[output] = tuple(shape)
         self.steps.append(Step(output, inputs, fn, op, tuple(shape)))
 
-    def _single_consumer(self, name: str) -> _Layer | None:
-        users = self.consumers.get(name, [])
-        if len(users) != 1 or name in self.keep:
-            return None
-        return self.by_name[users[0]]
-
     # ---- convolutions and dense layers, with batch norm and activation fused in
     def _conv_like(self, layer: _Layer, in_shapes: list[Shape]) -> set[str]:
+        """Emit the layer with its followers folded in; returns the names of the folded followers."""
         name, cfg = layer.name, layer.config
         if len(in_shapes) != 1:
             raise ModelFormatError(f"layer '{name}' takes one input, not {len(in_shapes)}.")
         (shape,) = in_shapes
         activation = _activation(cfg.get("activation", "linear"), name)
-        use_bias = bool(cfg.get("use_bias", True))
-        absorbed: set[str] = set()
-        pre: tuple[ops.DepthwiseConv2D, Shape] | None = None
         if layer.kind == "Dense":
-            if len(shape) < 1:
-                raise ModelFormatError(f"layer '{name}' (Dense) needs an input with at least 2 dimensions.")
-            units = int(cfg.get("units", 0))
-            kernel = self.table.get(name, "kernel", (shape[-1], units))
-            out_shape: Shape = tuple(shape[:-1]) + (units,)
-            depthwise = False
+            kernel, window = self._dense_kernel(layer, shape), None
+            out_shape: Shape = tuple(shape[:-1]) + (kernel.shape[1],)
         else:
-            _need_rank(shape, 3, name, layer.kind)
-            _check_channels_last(cfg, name)
-            kh, kw = _pair(cfg.get("kernel_size"), name, "kernel_size")
-            strides = _pair(cfg.get("strides", 1), name, "strides")
-            dil = _pair(cfg.get("dilation_rate", 1), name, "dilation_rate")
-            padding = _padding(cfg, name)
-            if dil != (1, 1) and strides != (1, 1):
-                raise ModelFormatError(f"layer '{name}' combines strides {list(strides)} with dilation {list(dil)}, "
-                                       "which TensorFlow does not allow.")
-            if int(cfg.get("groups", 1) or 1) != 1:
-                raise ModelFormatError(f"layer '{name}' uses grouped convolution, which is not supported.")
-            cin = shape[2]
-            if layer.kind == "Conv2D":
-                filters = int(cfg.get("filters", 0))
-                kernel = self.table.get(name, "kernel", (kh, kw, cin, filters))
-                depthwise = False
-            else:
-                mult = int(cfg.get("depth_multiplier", 1))
-                dkernel = self.table.get(name, "depthwise_kernel", (kh, kw, cin, mult))
-                depthwise = layer.kind == "DepthwiseConv2D"
-                if depthwise:
-                    kernel = dkernel
-                else:
-                    filters = int(cfg.get("filters", 0))
-                    kernel = self.table.get(name, "pointwise_kernel", (1, 1, cin * mult, filters))
-                    pre_op = ops.DepthwiseConv2D(dkernel, None, strides, padding, dil)
-                    pre = (pre_op, pre_op.output_shape(shape))
-                    strides, dil, padding = (1, 1), (1, 1), "valid"
-            conv_in = pre[1] if pre else shape
-            oh, ow, _ = ops.Conv2D(np.zeros((kh if not pre else 1, kw if not pre else 1, 1, 1), F32),
-                                   None, strides, padding, dil).output_shape(conv_in)
-            out_shape = (oh, ow, kernel.shape[2] * kernel.shape[3] if depthwise else kernel.shape[3])
-        cout = out_shape[-1]
-        bias = self.table.get(name, "bias", (cout,)) if use_bias else None
-        out_name = name
-        # fold a following batch norm, then run a following activation in place
-        nxt = self._single_consumer(out_name) if activation == "linear" else None
-        if nxt is not None and nxt.kind == "BatchNormalization" and self._bn_axis_ok(nxt, len(out_shape)):
-            gamma, beta, mean, var, eps = self._bn_params(nxt, cout)
-            kernel, bias = ops.fold_batch_norm(kernel, bias, gamma, beta, mean, var, eps, depthwise=depthwise)
-            absorbed.add(nxt.name)
-            out_name = nxt.name
-            nxt = self._single_consumer(out_name)
-        if activation == "linear" and nxt is not None:
-            fused = self._fusable_activation(nxt)
-            if fused is not None:
-                activation = fused
-                absorbed.add(nxt.name)
-                out_name = nxt.name
-        if layer.kind == "Dense":
-            k, b, act = kernel, bias, activation
-            fn = lambda x, k=k, b=b, act=act: ops.dense(x, k, b, act)
-        elif pre is not None:
-            pre_op = pre[0]
-            conv = ops.Conv2D(kernel, bias, (1, 1), "valid", (1, 1), activation)
-            fn = lambda x, d=pre_op, c=conv: c(d(x))
-        elif depthwise:
-            fn = ops.DepthwiseConv2D(kernel, bias, strides, padding, dil, activation)
+            kernel, out_shape, window = self._conv_kernel(layer, shape)
+        bias = self.table.get(name, "bias", (out_shape[-1],)) if cfg.get("use_bias", True) else None
+        fused = FusedKernel(kernel, bias, layer.kind == "DepthwiseConv2D", name, activation)
+        fold_followers(fused, self.readers, lambda f, follower: self._fold(f, follower, len(out_shape)))
+        self._emit(fused.output, list(layer.inputs), _kernel_fn(layer.kind, fused, window), layer.kind, out_shape)
+        return fused.absorbed
+
+    def _dense_kernel(self, layer: _Layer, shape: Shape) -> np.ndarray:
+        if len(shape) < 1:
+            raise ModelFormatError(f"layer '{layer.name}' (Dense) needs an input with at least 2 dimensions.")
+        return self.table.get(layer.name, "kernel", (shape[-1], int(layer.config.get("units", 0))))
+
+    def _conv_kernel(self, layer: _Layer, shape: Shape) -> tuple[np.ndarray, Shape, _Window]:
+        """(kernel, output shape, window) of a Conv2D, DepthwiseConv2D or SeparableConv2D."""
+        name, cfg = layer.name, layer.config
+        _need_rank(shape, 3, name, layer.kind)
+        _check_channels_last(cfg, name)
+        kh, kw = _pair(cfg.get("kernel_size"), name, "kernel_size")
+        window = _Window(_pair(cfg.get("strides", 1), name, "strides"), _padding(cfg, name),
+                         _pair(cfg.get("dilation_rate", 1), name, "dilation_rate"))
+        if window.dilations != (1, 1) and window.strides != (1, 1):
+            raise ModelFormatError(f"layer '{name}' combines strides {list(window.strides)} with dilation "
+                                   f"{list(window.dilations)}, which TensorFlow does not allow.")
+        if int(cfg.get("groups", 1) or 1) != 1:
+            raise ModelFormatError(f"layer '{name}' uses grouped convolution, which is not supported.")
+        cin = shape[2]
+        if layer.kind == "Conv2D":
+            kernel = self.table.get(name, "kernel", (kh, kw, cin, int(cfg.get("filters", 0))))
         else:
-            fn = ops.Conv2D(kernel, bias, strides, padding, dil, activation)
-        self._emit(out_name, list(layer.inputs), fn, layer.kind, out_shape)
-        return absorbed
+            mult = int(cfg.get("depth_multiplier", 1))
+            kernel = self.table.get(name, "depthwise_kernel", (kh, kw, cin, mult))
+            if layer.kind == "SeparableConv2D":  # depthwise first, then the 1x1 kernel carries bias and folding
+                pre = ops.DepthwiseConv2D(kernel, None, window.strides, window.padding, window.dilations)
+                kernel = self.table.get(name, "pointwise_kernel", (1, 1, cin * mult, int(cfg.get("filters", 0))))
+                oh, ow, _ = pre.output_shape(shape)
+                return kernel, (oh, ow, kernel.shape[3]), _Window((1, 1), "valid", (1, 1), pre)
+        _, _, oh, ow = window_geometry(shape[0], shape[1], (kh, kw), window.strides, window.dilations, window.padding)
+        cout = kernel.shape[2] * kernel.shape[3] if layer.kind == "DepthwiseConv2D" else kernel.shape[3]
+        return kernel, (oh, ow, cout), window
+
+    def _fold(self, fused: FusedKernel, follower: str, rank: int) -> bool:
+        """Fold a batch norm right after the kernel, then one activation; False for anything else."""
+        layer = self.by_name[follower]
+        if layer.kind == "BatchNormalization":
+            if fused.absorbed or not _bn_axis_ok(layer, rank):
+                return False
+            fused.fold_batch_norm(layer.name, *self.bn_params(layer, fused.channels))
+            return True
+        if fused.absorbed and self.by_name[fused.output].kind != "BatchNormalization":
+            return False  # an activation layer already folded (a linear one leaves activation "linear")
+        act = self._fusable_activation(layer)
+        if act is None:
+            return False
+        fused.fuse_activation(layer.name, act)
+        return True
 
     def _fusable_activation(self, layer: _Layer) -> str | None:
         if layer.kind == "Activation":
-            act = _activation(layer.config.get("activation"), layer.name)
-            return act
+            return _activation(layer.config.get("activation"), layer.name)
         if layer.kind == "ReLU":
-            mv, slope, thr = self._relu_params(layer)
+            mv, slope, thr = _relu_params(layer)
             if slope == 0 and thr == 0 and mv in (None, 6.0):
                 return "relu" if mv is None else "relu6"
         return None
 
-    @staticmethod
-    def _relu_params(layer: _Layer) -> tuple[float | None, float, float]:
-        cfg = layer.config
-        mv = cfg.get("max_value")
-        slope = float(cfg.get("negative_slope", 0) or 0)
-        thr = float(cfg.get("threshold", 0) or 0)
-        return (None if mv is None else float(mv)), slope, thr
-
-    def _bn_axis_ok(self, layer: _Layer, rank: int) -> bool:
-        axis = layer.config.get("axis", -1)
-        if isinstance(axis, list):
-            axis = axis[0] if len(axis) == 1 else None
-        return axis in (-1, rank)
-
-    def _bn_params(self, layer: _Layer, channels: int):
+    def bn_params(self, layer: _Layer, channels: int):
+        """(gamma, beta, mean, variance, epsilon) of a batch norm layer over ``channels``."""
         cfg = layer.config
         gamma = self.table.get(layer.name, "gamma", (channels,)) if cfg.get("scale", True) else None
         beta = self.table.get(layer.name, "beta", (channels,)) if cfg.get("center", True) else None
@@ -454,94 +414,168 @@ class _Builder:
         var = self.table.get(layer.name, "moving_variance", (channels,))
         return gamma, beta, mean, var, float(cfg.get("epsilon", 1e-3))
 
-    # ---- everything else
+    # ---- everything else: one builder per layer kind, see _SIMPLE
     def _simple(self, layer: _Layer, in_shapes: list[Shape]) -> None:
-        name, cfg, kind = layer.name, layer.config, layer.kind
-        inputs = list(layer.inputs)
+        name, kind = layer.name, layer.kind
         if kind == "InputLayer":
             raise ModelFormatError(f"input layer '{name}' has inbound layers; only one input is supported.")
-        if kind in ("Add", "Concatenate"):
+        if kind in _MERGES:
             if len(in_shapes) < 2:
                 raise ModelFormatError(f"layer '{name}' ({kind}) needs at least two inputs.")
         elif len(in_shapes) != 1:
             raise ModelFormatError(f"layer '{name}' ({kind}) takes one input, not {len(in_shapes)}.")
-        shape = in_shapes[0]
-        if kind == "Dropout":
-            self._emit(name, inputs, lambda x: x, kind, shape)
-        elif kind == "BatchNormalization":
-            if not self._bn_axis_ok(layer, len(shape)):
-                raise ModelFormatError(f"layer '{name}' normalises axis {cfg.get('axis')}; only the last axis is supported.")
-            gamma, beta, mean, var, eps = self._bn_params(layer, shape[-1])
-            scale, offset = ops.batch_norm_scale_offset(gamma, beta, mean, var, eps)
-            s32, o32 = scale.astype(F32), offset.astype(F32)
+        fn, out_shape = _SIMPLE[kind](self, layer, in_shapes)
+        self._emit(name, list(layer.inputs), fn, kind, out_shape)
 
-            def bn(x, s=s32, o=o32):
-                y = x * s
-                y += o
-                return y
-            self._emit(name, inputs, bn, kind, shape)
-        elif kind == "Activation":
-            act = _activation(cfg.get("activation"), name)
-            fn = ops.softmax if act == "softmax" else (lambda x, f=ops.ACTIVATIONS[act]: f(x))
-            self._emit(name, inputs, fn, kind, shape)
-        elif kind == "ReLU":
-            mv, slope, thr = self._relu_params(layer)
-            self._emit(name, inputs, lambda x: ops.relu_keras(x, mv, slope, thr), kind, shape)
-        elif kind == "ZeroPadding2D":
-            _need_rank(shape, 3, name, kind)
-            _check_channels_last(cfg, name)
-            pad = cfg.get("padding", 1)
-            if isinstance(pad, (int, float)):
-                (t, b), (l, r) = (int(pad), int(pad)), (int(pad), int(pad))
-            elif isinstance(pad, (list, tuple)) and len(pad) == 2 and all(isinstance(p, (int, float)) for p in pad):
-                (t, b), (l, r) = (int(pad[0]), int(pad[0])), (int(pad[1]), int(pad[1]))
-            else:
-                (t, b), (l, r) = _pair(pad[0], name, "padding"), _pair(pad[1], name, "padding")
-            self._emit(name, inputs, lambda x: ops.zero_pad(x, t, b, l, r), kind,
-                       (shape[0] + t + b, shape[1] + l + r, shape[2]))
-        elif kind == "GlobalAveragePooling2D":
-            _need_rank(shape, 3, name, kind)
-            _check_channels_last(cfg, name)
-            keep = bool(cfg.get("keepdims", False))
-            self._emit(name, inputs, lambda x: ops.global_avg_pool(x, keep), kind,
-                       (1, 1, shape[2]) if keep else (shape[2],))
-        elif kind in ("AveragePooling2D", "MaxPooling2D"):
-            _need_rank(shape, 3, name, kind)
-            _check_channels_last(cfg, name)
-            pool = _pair(cfg.get("pool_size", 2), name, "pool_size")
-            strides = _pair(cfg.get("strides") or pool, name, "strides")
-            padding = _padding(cfg, name)
-            mode = "avg" if kind == "AveragePooling2D" else "max"
-            self._emit(name, inputs, lambda x: ops.pool2d(x, pool, strides, padding, mode), kind,
-                       ops.pool_output_shape(shape, pool, strides, padding))
-        elif kind == "Reshape":
-            target = cfg.get("target_shape")
-            if not isinstance(target, (list, tuple)):
-                raise ModelFormatError(f"layer '{name}' (Reshape) has no 'target_shape'.")
-            out = ops.reshape_target(shape, target)
-            if out is None:
-                raise ModelFormatError(f"layer '{name}' cannot reshape {[None, *shape]} to {[None, *target]}.")
-            self._emit(name, inputs, lambda x, t=out: ops.reshape(x, t), kind, out)
-        elif kind == "Flatten":
-            self._emit(name, inputs, ops.flatten, kind, (math.prod(shape),))
-        elif kind == "Add":
-            if any(s != shape for s in in_shapes):
-                raise ModelFormatError(f"layer '{name}' (Add) gets inputs of different shapes "
-                                       f"{[[None, *s] for s in in_shapes]}.")
-            self._emit(name, inputs, lambda *xs: ops.add(xs), kind, shape)
-        elif kind == "Concatenate":
-            axis = int(cfg.get("axis", -1))
-            rank = len(shape) + 1
-            ax = axis if axis >= 0 else rank + axis
-            if not 1 <= ax < rank or any(len(s) != len(shape) for s in in_shapes) or any(
-                    s[:ax - 1] + s[ax:] != shape[:ax - 1] + shape[ax:] for s in in_shapes):
-                raise ModelFormatError(f"layer '{name}' (Concatenate) cannot join shapes "
-                                       f"{[[None, *s] for s in in_shapes]} on axis {axis}.")
-            out = list(shape)
-            out[ax - 1] = sum(s[ax - 1] for s in in_shapes)
-            self._emit(name, inputs, lambda *xs: ops.concat(xs, ax), kind, tuple(out))
-        else:  # pragma: no cover - SUPPORTED and this chain list the same kinds
-            raise ModelFormatError(f"layer '{name}' is a {kind}, which is not supported.")
+
+@dataclasses.dataclass
+class _Window:
+    """How a convolution slides, and the depthwise step before a separable convolution's 1x1 kernel."""
+
+    strides: tuple[int, int]
+    padding: str
+    dilations: tuple[int, int]
+    pre: ops.DepthwiseConv2D | None = None
+
+
+def _kernel_fn(kind: str, fused: FusedKernel, window: _Window | None) -> Callable[[np.ndarray], np.ndarray]:
+    k, b, act = fused.kernel, fused.bias, fused.activation
+    if kind == "Dense":
+        return lambda x: ops.dense(x, k, b, act)
+    if window.pre is not None:
+        pre, conv = window.pre, ops.Conv2D(k, b, (1, 1), "valid", (1, 1), act)
+        return lambda x: conv(pre(x))
+    cls = ops.DepthwiseConv2D if fused.depthwise else ops.Conv2D
+    return cls(k, b, window.strides, window.padding, window.dilations, act)
+
+
+def _bn_axis_ok(layer: _Layer, rank: int) -> bool:
+    axis = layer.config.get("axis", -1)
+    if isinstance(axis, list):
+        axis = axis[0] if len(axis) == 1 else None
+    return axis in (-1, rank)
+
+
+def _relu_params(layer: _Layer) -> tuple[float | None, float, float]:
+    cfg = layer.config
+    mv = cfg.get("max_value")
+    slope = float(cfg.get("negative_slope", 0) or 0)
+    thr = float(cfg.get("threshold", 0) or 0)
+    return (None if mv is None else float(mv)), slope, thr
+
+
+# ---- the simple layers: (fn, output shape) from the layer and its input shapes
+LayerBuilder = Callable[[_Builder, _Layer, list[Shape]], tuple[Callable[..., np.ndarray], Shape]]
+
+
+def _dropout(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    return (lambda x: x), in_shapes[0]
+
+
+def _batch_norm(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    """A batch norm that follows no kernel: one multiply and one add."""
+    shape = in_shapes[0]
+    if not _bn_axis_ok(layer, len(shape)):
+        raise ModelFormatError(f"layer '{layer.name}' normalises axis {layer.config.get('axis')}; "
+                               "only the last axis is supported.")
+    scale, offset = ops.batch_norm_scale_offset(*builder.bn_params(layer, shape[-1]))
+    s32, o32 = scale.astype(F32), offset.astype(F32)
+
+    def bn(x, s=s32, o=o32):
+        y = x * s
+        y += o
+        return y
+    return bn, shape
+
+
+def _activation_layer(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    act = _activation(layer.config.get("activation"), layer.name)
+    fn = ops.softmax if act == "softmax" else (lambda x, f=ops.ACTIVATIONS[act]: f(x))
+    return fn, in_shapes[0]
+
+
+def _relu(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    mv, slope, thr = _relu_params(layer)
+    return (lambda x: ops.relu_keras(x, mv, slope, thr)), in_shapes[0]
+
+
+def _zero_padding(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    name, cfg, shape = layer.name, layer.config, in_shapes[0]
+    _need_rank(shape, 3, name, layer.kind)
+    _check_channels_last(cfg, name)
+    pad = cfg.get("padding", 1)
+    if isinstance(pad, (int, float)):
+        (t, b), (l, r) = (int(pad), int(pad)), (int(pad), int(pad))
+    elif isinstance(pad, (list, tuple)) and len(pad) == 2 and all(isinstance(p, (int, float)) for p in pad):
+        (t, b), (l, r) = (int(pad[0]), int(pad[0])), (int(pad[1]), int(pad[1]))
+    else:
+        (t, b), (l, r) = _pair(pad[0], name, "padding"), _pair(pad[1], name, "padding")
+    return (lambda x: ops.zero_pad(x, t, b, l, r)), (shape[0] + t + b, shape[1] + l + r, shape[2])
+
+
+def _global_avg_pool(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    shape = in_shapes[0]
+    _need_rank(shape, 3, layer.name, layer.kind)
+    _check_channels_last(layer.config, layer.name)
+    keep = bool(layer.config.get("keepdims", False))
+    return (lambda x: ops.global_avg_pool(x, keep)), ((1, 1, shape[2]) if keep else (shape[2],))
+
+
+def _pooling(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    name, cfg, shape = layer.name, layer.config, in_shapes[0]
+    _need_rank(shape, 3, name, layer.kind)
+    _check_channels_last(cfg, name)
+    pool = _pair(cfg.get("pool_size", 2), name, "pool_size")
+    strides = _pair(cfg.get("strides") or pool, name, "strides")
+    padding = _padding(cfg, name)
+    mode = "avg" if layer.kind == "AveragePooling2D" else "max"
+    return (lambda x: ops.pool2d(x, pool, strides, padding, mode)), ops.pool_output_shape(shape, pool, strides, padding)
+
+
+def _reshape(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    shape, target = in_shapes[0], layer.config.get("target_shape")
+    if not isinstance(target, (list, tuple)):
+        raise ModelFormatError(f"layer '{layer.name}' (Reshape) has no 'target_shape'.")
+    out = ops.reshape_target(shape, target)
+    if out is None:
+        raise ModelFormatError(f"layer '{layer.name}' cannot reshape {[None, *shape]} to {[None, *target]}.")
+    return (lambda x: ops.reshape(x, out)), out
+
+
+def _flatten(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    return ops.flatten, (math.prod(in_shapes[0]),)
+
+
+def _add(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    shape = in_shapes[0]
+    if any(s != shape for s in in_shapes):
+        raise ModelFormatError(f"layer '{layer.name}' (Add) gets inputs of different shapes "
+                               f"{[[None, *s] for s in in_shapes]}.")
+    return (lambda *xs: ops.add(xs)), shape
+
+
+def _concatenate(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+    shape = in_shapes[0]
+    axis = int(layer.config.get("axis", -1))
+    rank = len(shape) + 1
+    ax = axis if axis >= 0 else rank + axis
+    if not 1 <= ax < rank or any(len(s) != len(shape) for s in in_shapes) or any(
+            s[:ax - 1] + s[ax:] != shape[:ax - 1] + shape[ax:] for s in in_shapes):
+        raise ModelFormatError(f"layer '{layer.name}' (Concatenate) cannot join shapes "
+                               f"{[[None, *s] for s in in_shapes]} on axis {axis}.")
+    out = list(shape)
+    out[ax - 1] = sum(s[ax - 1] for s in in_shapes)
+    return (lambda *xs: ops.concat(xs, ax)), tuple(out)
+
+
+_SIMPLE: dict[str, LayerBuilder] = {
+    "Dropout": _dropout, "BatchNormalization": _batch_norm, "Activation": _activation_layer,
+    "ReLU": _relu, "ZeroPadding2D": _zero_padding, "GlobalAveragePooling2D": _global_avg_pool,
+    "AveragePooling2D": _pooling, "MaxPooling2D": _pooling, "Reshape": _reshape, "Flatten": _flatten,
+    "Add": _add, "Concatenate": _concatenate,
+}
+_MERGES = {"Add", "Concatenate"}
+SUPPORTED = {"InputLayer"} | _CONV_LIKE | set(_SIMPLE)
 
 
 def build_layers_plan(topology: Mapping[str, Any], weights: Mapping[str, np.ndarray],
