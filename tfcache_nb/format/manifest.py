@@ -28,35 +28,43 @@ def validate_weight_spec(spec: Any, where: str = "weight spec") -> dict[str, Any
     name = spec.get("name")
     if not isinstance(name, str) or not name:
         raise ModelFormatError(f"{where} has no 'name' string.")
-    where = f"weight {quoted(name)}"
+    problem = _spec_problem(spec)
+    if problem is not None:  # the name is quoted only for a message: a load checks many specs
+        raise ModelFormatError(f"weight {quoted(name)} {problem}")
+    return dict(spec)
+
+
+def _spec_problem(spec: Mapping[str, Any]) -> str | None:
+    """What is wrong with a named weight spec (the end of a sentence), or None."""
     shape = spec.get("shape")
     if not isinstance(shape, Sequence) or isinstance(shape, (str, bytes)):
-        raise ModelFormatError(f"{where} has no 'shape' list.")
+        return "has no 'shape' list."
     for dim in shape:
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 0:
-            raise ModelFormatError(f"{where} has a shape with an invalid dimension {dim!r}.")
+            return f"has a shape with an invalid dimension {dim!r}."
     if math.prod(shape) > MAX_ELEMENTS:
-        raise ModelFormatError(f"{where} has a shape {list(shape)} too large to be real.")
+        return f"has a shape {list(shape)} too large to be real."
     dtype = spec.get("dtype")
     if not isinstance(dtype, str) or (dtype not in DTYPE_BYTES and dtype != STRING_DTYPE):
-        raise ModelFormatError(f"{where} has an unsupported dtype {dtype!r}.")
+        return f"has an unsupported dtype {dtype!r}."
     quant = spec.get("quantization")
-    if quant is not None:
-        if not isinstance(quant, Mapping):
-            raise ModelFormatError(f"{where} has a 'quantization' that is not an object.")
-        qdtype = quant.get("dtype")
-        if not isinstance(qdtype, str) or qdtype not in QUANTIZED_BYTES:
-            raise ModelFormatError(f"{where} has an unsupported quantization dtype {qdtype!r}.")
-        if dtype not in ("float32", "int32"):
-            raise ModelFormatError(f"{where} is quantized but its dtype is {dtype!r}.")
-        if qdtype == "float16" and dtype != "float32":
-            raise ModelFormatError(f"{where} is float16-quantized but its dtype is {dtype!r}.")
-        if qdtype in ("uint8", "uint16"):
-            for field in ("scale", "min"):
-                value = quant.get(field)
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                    raise ModelFormatError(f"{where} is {qdtype}-quantized without a numeric '{field}'.")
-    return dict(spec)
+    if quant is None:
+        return None
+    if not isinstance(quant, Mapping):
+        return "has a 'quantization' that is not an object."
+    qdtype = quant.get("dtype")
+    if not isinstance(qdtype, str) or qdtype not in QUANTIZED_BYTES:
+        return f"has an unsupported quantization dtype {qdtype!r}."
+    if dtype not in ("float32", "int32"):
+        return f"is quantized but its dtype is {dtype!r}."
+    if qdtype == "float16" and dtype != "float32":
+        return f"is float16-quantized but its dtype is {dtype!r}."
+    if qdtype in ("uint8", "uint16"):
+        for field in ("scale", "min"):
+            value = quant.get(field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                return f"is {qdtype}-quantized without a numeric '{field}'."
+    return None
 
 
 def num_elements(spec: Mapping[str, Any]) -> int:
