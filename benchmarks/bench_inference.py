@@ -31,14 +31,14 @@ def onnx_from_layers(artifacts, batch: int):
     from onnx import TensorProto, helper, numpy_helper
 
     from tfcache_nb.inference import ops
-    from tfcache_nb.inference.layers_model import WeightTable, parse_topology
+    from tfcache_nb.inference.keras_topology import parse_topology
+    from tfcache_nb.inference.keras_weights import WeightTable
 
     graph = parse_topology(artifacts.model_topology)
     table = WeightTable(artifacts.decode_weights())
     h, w, c = graph.input_shape[1:]
     nodes, inits = [], []
     cur = graph.input_name
-    by_name = {layer.name: layer for layer in graph.layers}
     skip: set[str] = set()
 
     def const(name, value):
@@ -103,6 +103,87 @@ def onnx_from_layers(artifacts, batch: int):
     return model
 
 
+GROUPS = ("first conv", "depthwise", "pointwise", "classifier", "other")
+
+
+def numpy_groups(model, x: np.ndarray, repeat: int) -> dict[str, float]:
+    """Seconds per kind of layer in one numpy prediction (``Model.profile``, steps timed in sequence)."""
+    totals = dict.fromkeys(GROUPS, 0.0)
+    timings = model.profile(x, repeat)
+    first_conv = next((t.output for t in timings if t.op == "Conv2D"), None)
+    for t in timings:
+        if t.op == "DepthwiseConv2D":
+            group = "depthwise"
+        elif t.op == "Conv2D":
+            group = "first conv" if t.output == first_conv else "classifier" if t.shape[1:3] == (1, 1) else "pointwise"
+        else:
+            group = "other"
+        totals[group] += t.seconds
+    return totals
+
+
+def onnx_groups(onnx_model) -> dict[str, str]:
+    """Kind of layer of each ONNX node output, for reading onnxruntime's profile."""
+    kinds: dict[str, str] = {}
+    first = True
+    for node in onnx_model.graph.node:
+        if node.op_type == "Conv":
+            attrs = {a.name: a for a in node.attribute}
+            if "group" in attrs and attrs["group"].i > 1:
+                kinds[node.output[0]] = "depthwise"
+            elif first:
+                kinds[node.output[0]] = "first conv"
+            else:
+                kinds[node.output[0]] = "pointwise"
+            first = False
+        elif node.op_type == "Clip" and node.input[0] in kinds:
+            kinds[node.output[0]] = kinds[node.input[0]]
+    last_conv = [n.output[0] for n in onnx_model.graph.node if n.op_type == "Conv"][-1]
+    kinds[last_conv] = "classifier"
+    return kinds
+
+
+def onnxruntime_groups(onnx_model, x: np.ndarray, threads: int, repeat: int) -> dict[str, float]:
+    """Seconds per kind of layer in one onnxruntime run, from its own profiler (median per node)."""
+    import json
+    import tempfile
+
+    import onnxruntime as ort
+
+    kinds = onnx_groups(onnx_model)
+    names = sorted(kinds, key=len, reverse=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.enable_profiling = True
+        opts.profile_file_prefix = str(Path(tmp) / "ort")
+        sess = ort.InferenceSession(onnx_model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        feed = {sess.get_inputs()[0].name: x}
+        for _ in range(3 + repeat):
+            sess.run(None, feed)
+        events = json.loads(Path(sess.end_profiling()).read_text())
+    per_node: dict[str, list[float]] = {}
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            per_node.setdefault(event["name"][:-len("_kernel_time")], []).append(event["dur"] / 1e6)
+    totals = dict.fromkeys(GROUPS, 0.0)
+    for node, durations in per_node.items():
+        group = next((kinds[n] for n in names if node.startswith(n)), "other")
+        totals[group] += statistics.median(durations[3:] or durations)
+    return totals
+
+
+def print_breakdown(name: str, np_groups: dict[str, float], ort_groups: dict[str, float]) -> None:
+    print(f"{name} at batch 1, where the time goes (ms; numpy: Model.profile, onnxruntime: its profiler):")
+    print(f"  {'layers':12} {'numpy':>8} {'onnxrt':>8} {'ratio':>6}")
+    for group in GROUPS:
+        a, b = np_groups[group] * 1e3, ort_groups[group] * 1e3
+        print(f"  {group:12} {a:8.3f} {b:8.3f} {a / b if b else float('nan'):6.2f}")
+    a, b = sum(np_groups.values()) * 1e3, sum(ort_groups.values()) * 1e3
+    print(f"  {'all':12} {a:8.3f} {b:8.3f} {a / b:6.2f}")
+
+
 def retained_bytes(model) -> int:
     """Bytes of the buffers a model reuses between predictions (plan arena, kernel scratch)."""
     return model._plan.retained_bytes()
@@ -128,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--threads", type=int, default=2, help="threads for both BLAS and onnxruntime (default 2)")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per case; the median is reported")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also show, for batch 1, the time per kind of layer on both sides")
     args = parser.parse_args(argv)
 
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -162,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
             t_ort, b_ort = (t / batch * 1e3 for t in timeit(lambda: sess.run(None, feed), args.repeat))
             print(f"{name:24} {batch:5d} {t_np:13.2f} {t_ort:14.2f} {t_np / t_ort:6.2f} "
                   f"{b_np:11.2f} {b_ort:12.2f} {b_np / b_ort:11.2f} {diff:11.2e}")
+        if args.breakdown:
+            x = rng.uniform(-1, 1, (1, 224, 224, 3)).astype(np.float32)
+            print_breakdown(name, numpy_groups(model, x, args.repeat),
+                            onnxruntime_groups(onnx_from_layers(artifacts, 1), x, args.threads, args.repeat))
         net = MobileNet.from_model(model)
         image = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
         net.classify(image)

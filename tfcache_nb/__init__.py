@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     # inference
     "load_model": ".inference.model",
     "Model": ".inference.model",
+    "StepTiming": ".inference.plan",
     "MobileNet": ".inference.mobilenet",
     "Prediction": ".inference.mobilenet",
     "IMAGENET_CLASSES": ".inference.classes",
@@ -98,6 +99,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .inference.classes import IMAGENET_CLASSES
     from .inference.mobilenet import MobileNet, Prediction
     from .inference.model import Model, load_model
+    from .inference.plan import StepTiming
     from .io.cache_metadata import CacheMetadata
     from .io.file_storage_io import file_storage_io
     from .io.folder_io import folder_io

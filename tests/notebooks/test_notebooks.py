@@ -7,7 +7,6 @@ toolkit's cache home in temporary folders. The total time is printed, not assert
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 

@@ -9,7 +9,6 @@ shape that does not fit is reported (naming the node) when the model is built.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
@@ -18,6 +17,8 @@ import numpy as np
 from ..errors import ModelFormatError
 from . import ops
 from .fusion import FusedKernel, Readers, fold_followers
+from .graph_def import (GraphNode, attr_value, check_data_format, conv_padding, hw_pair, parse_nodes,
+                        signature_outputs)
 from .plan import Plan, Step
 
 F32 = np.float32
@@ -31,101 +32,18 @@ class GraphInfo:
     output_shape: tuple[int | None, ...]
 
 
-@dataclasses.dataclass
-class _Node:
-    name: str
-    op: str
-    inputs: list[str]
-    attr: dict[str, Any]
-
-
-# ---------------------------------------------------------------------------- attributes
-def _attr(node: _Node, key: str, default: Any = None) -> Any:
-    """An attribute's plain value: str for ``s``, int for ``i``, lists for ``list``."""
-    value = node.attr.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, Mapping):
-        raise ModelFormatError(f"node '{node.name}' has an invalid attribute '{key}'.")
-    if "s" in value:
-        return _b64(value["s"], node, key)
-    if "i" in value:
-        return int(value["i"])
-    if "f" in value:
-        return float(value["f"])
-    if "b" in value:
-        return bool(value["b"])
-    if "type" in value:
-        return str(value["type"])
-    if "list" in value:
-        lst = value["list"] or {}
-        if "i" in lst:
-            return [int(v) for v in lst["i"]]
-        if "s" in lst:
-            return [_b64(v, node, key) for v in lst["s"]]
-        if "f" in lst:
-            return [float(v) for v in lst["f"]]
-        return []
-    if "shape" in value:
-        shape = value["shape"] or {}
-        if shape.get("unknownRank"):
-            return None
-        return [int(d.get("size", -1)) for d in shape.get("dim", [])]
-    return default
-
-
-def _b64(text: Any, node: _Node, key: str) -> str:
-    try:
-        return base64.b64decode(str(text), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        raise ModelFormatError(f"node '{node.name}' attribute '{key}' is not valid base64 text.") from None
-
-
-def _data_format(node: _Node) -> None:
-    fmt = _attr(node, "data_format", "NHWC")
-    if fmt not in ("NHWC", None, ""):
-        raise ModelFormatError(f"node '{node.name}' ({node.op}) uses data_format '{fmt}'; only NHWC is supported.")
-
-
-def _hw(node: _Node, key: str, default: int = 1) -> tuple[int, int]:
-    values = _attr(node, key)
-    if values is None:
-        return default, default
-    if len(values) == 4:
-        if values[0] != 1 or values[3] != 1:
-            raise ModelFormatError(f"node '{node.name}' ({node.op}) has {key} {values} over batch or channels.")
-        return values[1], values[2]
-    if len(values) == 2:
-        return values[0], values[1]
-    raise ModelFormatError(f"node '{node.name}' ({node.op}) has an invalid '{key}' {values}.")
-
-
-def _conv_padding(node: _Node) -> str | list[tuple[int, int]]:
-    padding = _attr(node, "padding", "VALID")
-    if padding == "SAME":
-        return "same"
-    if padding == "VALID":
-        return "valid"
-    if padding == "EXPLICIT":
-        p = _attr(node, "explicit_paddings", [])
-        if len(p) != 8:
-            raise ModelFormatError(f"node '{node.name}' ({node.op}) has EXPLICIT padding without 8 explicit_paddings.")
-        return [(p[2], p[3]), (p[4], p[5])]
-    raise ModelFormatError(f"node '{node.name}' ({node.op}) uses padding '{padding}', which is not supported.")
-
-
 # ---------------------------------------------------------------------------- element-wise ops
 _FUSED_ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "Tanh": "tanh"}
 
 
-def _activation_fn(node: _Node, name: str, args: list[np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+def _activation_fn(node: GraphNode, name: str, args: list[np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
     """A fused activation that the convolution kernels do not run themselves."""
     if name in ("", "linear", None):
         return lambda y: y
     if name == "Elu":
         return lambda y: np.where(y > 0, y, np.expm1(np.minimum(y, 0))).astype(F32)
     if name == "LeakyRelu":
-        alpha = F32(_attr(node, "leakyrelu_alpha", 0.2))
+        alpha = F32(attr_value(node, "leakyrelu_alpha", 0.2))
         return lambda y: np.where(y >= 0, y, y * alpha).astype(F32)
     if name == "Prelu":
         if not args:
@@ -137,7 +55,7 @@ def _activation_fn(node: _Node, name: str, args: list[np.ndarray]) -> Callable[[
 
 # ---------------------------------------------------------------------------- ops without compilation
 # Each builder turns a node into a callable on all of its inputs, in order.
-OpBuilder = Callable[[_Node], Callable[..., np.ndarray]]
+OpBuilder = Callable[[GraphNode], Callable[..., np.ndarray]]
 
 
 def _fixed(fn: Callable[..., np.ndarray]) -> OpBuilder:
@@ -147,8 +65,8 @@ def _fixed(fn: Callable[..., np.ndarray]) -> OpBuilder:
 
 def _nhwc(fn: Callable[..., np.ndarray]) -> OpBuilder:
     """A builder for an op that only needs its data_format checked."""
-    def build(node: _Node) -> Callable[..., np.ndarray]:
-        _data_format(node)
+    def build(node: GraphNode) -> Callable[..., np.ndarray]:
+        check_data_format(node)
         return fn
     return build
 
@@ -174,13 +92,13 @@ def _pad(x: np.ndarray, paddings: np.ndarray) -> np.ndarray:
     return np.pad(x, [tuple(r) for r in p])
 
 
-def _mean(node: _Node) -> Callable[..., np.ndarray]:
-    keep = bool(_attr(node, "keep_dims", False))
+def _mean(node: GraphNode) -> Callable[..., np.ndarray]:
+    keep = bool(attr_value(node, "keep_dims", False))
     return lambda x, axes: x.mean(axis=tuple(int(a) for a in np.ravel(axes)), keepdims=keep, dtype=F32)
 
 
-def _squeeze(node: _Node) -> Callable[..., np.ndarray]:
-    dims = tuple(_attr(node, "squeeze_dims", None) or _attr(node, "axis", None) or [])
+def _squeeze(node: GraphNode) -> Callable[..., np.ndarray]:
+    dims = tuple(attr_value(node, "squeeze_dims", None) or attr_value(node, "axis", None) or [])
 
     def squeeze(x):
         if not dims:
@@ -189,31 +107,31 @@ def _squeeze(node: _Node) -> Callable[..., np.ndarray]:
     return squeeze
 
 
-def _pool(node: _Node) -> Callable[..., np.ndarray]:
-    _data_format(node)
-    pool, strides = _hw(node, "ksize"), _hw(node, "strides")
-    padding = _attr(node, "padding", "VALID")
+def _pool(node: GraphNode) -> Callable[..., np.ndarray]:
+    check_data_format(node)
+    pool, strides = hw_pair(node, "ksize"), hw_pair(node, "strides")
+    padding = attr_value(node, "padding", "VALID")
     if padding not in ("SAME", "VALID"):
         raise ModelFormatError(f"node '{node.name}' ({node.op}) uses padding '{padding}', which is not supported.")
     mode = "avg" if node.op == "AvgPool" else "max"
     return lambda x: ops.pool2d(x, pool, strides, padding.lower(), mode)
 
 
-def _batch_norm(node: _Node) -> Callable[..., np.ndarray]:
-    _data_format(node)
-    eps = float(_attr(node, "epsilon", 1e-3))
+def _batch_norm(node: GraphNode) -> Callable[..., np.ndarray]:
+    check_data_format(node)
+    eps = float(attr_value(node, "epsilon", 1e-3))
     return lambda x, s, o, m, v, *rest: ops.batch_norm(x, s, o, m, v, eps)
 
 
-def _matmul(node: _Node) -> Callable[..., np.ndarray]:
-    ta, tb = bool(_attr(node, "transpose_a", False)), bool(_attr(node, "transpose_b", False))
+def _matmul(node: GraphNode) -> Callable[..., np.ndarray]:
+    ta, tb = bool(attr_value(node, "transpose_a", False)), bool(attr_value(node, "transpose_b", False))
     return lambda a, b: ops.matmul(a, b, ta, tb)
 
 
-def _computed_filter_conv(node: _Node) -> Callable[..., np.ndarray]:
+def _computed_filter_conv(node: GraphNode) -> Callable[..., np.ndarray]:
     """A convolution whose filter is computed, not constant: the kernel is built on every call."""
-    _data_format(node)
-    strides, dil, padding = _hw(node, "strides"), _hw(node, "dilations"), _conv_padding(node)
+    check_data_format(node)
+    strides, dil, padding = hw_pair(node, "strides"), hw_pair(node, "dilations"), conv_padding(node)
     kind = ops.Conv2D if node.op == "Conv2D" else ops.DepthwiseConv2D
     return lambda x, k: kind(k, None, strides, padding, dil)(x)
 
@@ -230,7 +148,7 @@ _SIMPLE_OPS: dict[str, OpBuilder] = {
 }
 
 
-def _simple_op(node: _Node) -> Callable[..., np.ndarray]:
+def _simple_op(node: GraphNode) -> Callable[..., np.ndarray]:
     """A callable on all of the node's inputs, in order, for the ops that need no compilation."""
     build = _SIMPLE_OPS.get(node.op)
     if build is None:
@@ -249,36 +167,10 @@ SUPPORTED_OPS = set(_SIMPLE_OPS) | _FUSED_KERNEL_OPS | {"Placeholder", "Const", 
 
 
 # ---------------------------------------------------------------------------- building
-def _parse_nodes(topology: Mapping[str, Any]) -> list[_Node]:
-    raw_nodes = topology.get("node") if isinstance(topology, Mapping) else None
-    if not isinstance(raw_nodes, list):
-        raise ModelFormatError("the graph model's 'modelTopology' has no 'node' list.")
-    nodes = []
-    seen: set[str] = set()
-    for i, raw in enumerate(raw_nodes):
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str) or not isinstance(raw.get("op"), str):
-            raise ModelFormatError(f"node #{i} of the graph has no 'name' or 'op'.")
-        name = raw["name"]
-        if name in seen:  # the converter sometimes repeats a node (e.g. the Placeholder): keep the first
-            continue
-        seen.add(name)
-        inputs = []
-        for inp in raw.get("input", []) or []:
-            inp = str(inp)
-            if inp.startswith("^"):
-                continue  # control dependency: order only, no data
-            base, _, index = inp.partition(":")
-            if index not in ("", "0"):
-                raise ModelFormatError(f"node '{name}' reads output {index} of '{base}'; only first outputs are supported.")
-            inputs.append(base)
-        nodes.append(_Node(name, raw["op"], inputs, dict(raw.get("attr") or {})))
-    return nodes
-
-
 class _GraphBuilder:
     def __init__(self, topology: Mapping[str, Any], weights: Mapping[str, np.ndarray], keep: set[str],
                  outputs: Sequence[str] | None, signature: Mapping[str, Any] | None):
-        self.nodes = _parse_nodes(topology)
+        self.nodes = parse_nodes(topology)
         self.by_name = {n.name: n for n in self.nodes}
         self.weights = weights
         for node in self.nodes:
@@ -293,7 +185,7 @@ class _GraphBuilder:
         self.input = placeholders[0]
         if outputs is None:
             read = {src for node in self.nodes for src in node.inputs}
-            outputs = _signature_outputs(signature, self.by_name) or [
+            outputs = signature_outputs(signature, self.by_name) or [
                 n.name for n in self.nodes if n.name not in read and n.op not in ("Const", "Placeholder", "NoOp")]
         for out in outputs:
             if out not in self.by_name:
@@ -305,8 +197,8 @@ class _GraphBuilder:
         self.consts: dict[str, np.ndarray] = {}
         self.steps: list[Step] = []
 
-    def order(self) -> list[_Node]:
-        ordered: list[_Node] = []
+    def order(self) -> list[GraphNode]:
+        ordered: list[GraphNode] = []
         state: dict[str, int] = {}
         for root in self.outputs:
             stack = [(root, False)]
@@ -329,14 +221,14 @@ class _GraphBuilder:
                         stack.append((src, False))
         return ordered
 
-    def const(self, node: _Node) -> np.ndarray:
+    def const(self, node: GraphNode) -> np.ndarray:
         value = self.weights.get(node.name)
         if value is None:
             raise ModelFormatError(f"Const node '{node.name}' has no value in the weights manifest.")
         return np.asarray(value)
 
     def build(self) -> tuple[Plan, GraphInfo]:
-        shape = _attr(self.input, "shape")
+        shape = attr_value(self.input, "shape")
         if shape is None:
             raise ModelFormatError(f"the input '{self.input.name}' has no shape.")
         input_shape = tuple(None if d < 0 else d for d in shape)
@@ -374,19 +266,19 @@ class _GraphBuilder:
         out = plan.run(x)[0]
         return (None, *out.shape[1:])
 
-    def _fold_constant(self, node: _Node, vals: list[np.ndarray]) -> np.ndarray:
+    def _fold_constant(self, node: GraphNode, vals: list[np.ndarray]) -> np.ndarray:
         fn = self._callable(node, [None] * len(vals))
         try:
             return np.asarray(fn(*vals))
         except (ValueError, IndexError, TypeError) as exc:
             raise ModelFormatError(f"node '{node.name}' ({node.op}) cannot combine its constant inputs: {exc}") from None
 
-    def _callable(self, node: _Node, vals: list[np.ndarray | None]) -> Callable[..., np.ndarray]:
+    def _callable(self, node: GraphNode, vals: list[np.ndarray | None]) -> Callable[..., np.ndarray]:
         if node.op in _FUSED_KERNEL_OPS:
             raise ModelFormatError(f"node '{node.name}' ({node.op}) needs a constant filter and a computed input.")
         return _simple_op(node)
 
-    def _generic(self, node: _Node, vals: list[np.ndarray | None]) -> None:
+    def _generic(self, node: GraphNode, vals: list[np.ndarray | None]) -> None:
         fn = self._callable(node, vals)
         dyn = [src for src, v in zip(node.inputs, vals) if v is None]
         if all(v is None for v in vals):
@@ -400,9 +292,9 @@ class _GraphBuilder:
         self.steps.append(Step(node.name, dyn, call, node.op))
 
     # ---- convolutions with their bias, scale, batch norm and activation folded in
-    def _conv(self, node: _Node, vals: list[np.ndarray | None]) -> set[str]:
+    def _conv(self, node: GraphNode, vals: list[np.ndarray | None]) -> set[str]:
         """Emit a kernel op with a constant filter and its followers folded in; returns the folded names."""
-        if node.op in _MATMUL_OPS and _attr(node, "transpose_a", False):
+        if node.op in _MATMUL_OPS and attr_value(node, "transpose_a", False):
             self._generic(node, vals)
             return set()
         fused = FusedKernel(self._kernel(node, vals[1]), None, node.op in _DEPTHWISE_OPS, node.name)
@@ -417,29 +309,29 @@ class _GraphBuilder:
         return fused.absorbed
 
     @staticmethod
-    def _kernel(node: _Node, value: np.ndarray) -> np.ndarray:
+    def _kernel(node: GraphNode, value: np.ndarray) -> np.ndarray:
         """The constant filter (4-D) or weight (2-D, as (in, out)) of a kernel op."""
         kernel = value.astype(F32)
         if node.op in _MATMUL_OPS:
-            if _attr(node, "transpose_b", False):
+            if attr_value(node, "transpose_b", False):
                 kernel = kernel.T
             if kernel.ndim != 2:
                 raise ModelFormatError(f"node '{node.name}' ({node.op}) has a {kernel.ndim}-D weight; MatMul needs 2-D.")
         else:
-            _data_format(node)
+            check_data_format(node)
             if kernel.ndim != 4:
                 raise ModelFormatError(f"node '{node.name}' ({node.op}) has a filter of shape {list(kernel.shape)}; "
                                        "a 4-D filter is needed.")
         return kernel
 
     @staticmethod
-    def _fused_ops(node: _Node, vals: list[np.ndarray | None],
+    def _fused_ops(node: GraphNode, vals: list[np.ndarray | None],
                    fused: FusedKernel) -> Callable[[np.ndarray], np.ndarray] | None:
         """Apply a grappler-fused op's ``fused_ops`` (bias, activation) to ``fused``.
 
         Returns the activation to run after the kernel when the kernel cannot run it itself.
         """
-        names = _attr(node, "fused_ops", []) or []
+        names = attr_value(node, "fused_ops", []) or []
         extra = names[0] if names else ""
         act = names[1] if len(names) > 1 else ""
         args = list(vals[2:])
@@ -470,7 +362,7 @@ class _GraphBuilder:
             return True
         return False
 
-    def _fold_affine(self, fused: FusedKernel, nxt: _Node) -> bool:
+    def _fold_affine(self, fused: FusedKernel, nxt: GraphNode) -> bool:
         out = fused.output
         if len(nxt.inputs) != 2 or nxt.inputs.count(out) != 1:
             return False
@@ -487,20 +379,20 @@ class _GraphBuilder:
             fused.fold_shift(nxt.name, c, subtract=nxt.op == "Sub")
         return True
 
-    def _fold_batch_norm(self, fused: FusedKernel, nxt: _Node) -> bool:
+    def _fold_batch_norm(self, fused: FusedKernel, nxt: GraphNode) -> bool:
         params = [self.consts.get(s) for s in nxt.inputs[1:5]]
         if nxt.inputs[0] != fused.output or len(params) != 4 or any(p is None for p in params):
             return False
         gamma, beta, mean, var = [_channel_vector(p, fused.channels, nxt) for p in params]
-        fused.fold_batch_norm(nxt.name, gamma, beta, mean, var, float(_attr(nxt, "epsilon", 1e-3)))
+        fused.fold_batch_norm(nxt.name, gamma, beta, mean, var, float(attr_value(nxt, "epsilon", 1e-3)))
         return True
 
     @staticmethod
-    def _kernel_fn(node: _Node, fused: FusedKernel) -> Callable[[np.ndarray], np.ndarray]:
+    def _kernel_fn(node: GraphNode, fused: FusedKernel) -> Callable[[np.ndarray], np.ndarray]:
         k, b, act = fused.kernel, fused.bias, fused.activation
         if node.op in _MATMUL_OPS:
             return lambda x: ops.dense(x, k, b, act)
-        strides, dil, padding = _hw(node, "strides"), _hw(node, "dilations"), _conv_padding(node)
+        strides, dil, padding = hw_pair(node, "strides"), hw_pair(node, "dilations"), conv_padding(node)
         cls = ops.DepthwiseConv2D if fused.depthwise else ops.Conv2D
         return cls(k, b, strides, padding, dil, act)
 
@@ -517,23 +409,12 @@ def _maybe_channel_vector(value: np.ndarray, channels: int) -> np.ndarray | None
     return None
 
 
-def _channel_vector(value: np.ndarray, channels: int, node: _Node) -> np.ndarray:
+def _channel_vector(value: np.ndarray, channels: int, node: GraphNode) -> np.ndarray:
     v = _maybe_channel_vector(value, channels)
     if v is None:
         raise ModelFormatError(f"node '{node.name}' ({node.op}) has a per-channel constant of shape "
                                f"{list(np.shape(value))}, but the convolution has {channels} channels.")
     return v
-
-
-def _signature_outputs(signature: Mapping[str, Any] | None, nodes: Mapping[str, _Node]) -> list[str]:
-    if not isinstance(signature, Mapping) or not isinstance(signature.get("outputs"), Mapping):
-        return []
-    names = []
-    for spec in signature["outputs"].values():
-        name = str((spec or {}).get("name", "")).split(":")[0]
-        if name in nodes:
-            names.append(name)
-    return names
 
 
 def build_graph_plan(topology: Mapping[str, Any], weights: Mapping[str, np.ndarray], *,

@@ -18,238 +18,16 @@ import numpy as np
 from ..errors import ModelFormatError
 from . import ops
 from .fusion import FusedKernel, Readers, fold_followers
+from .keras_topology import Layer, LayersGraph, parse_topology
+from .keras_weights import WeightTable
 from .ops.padding import window_geometry
 from .plan import Plan, Step
 
 F32 = np.float32
 Shape = tuple[int, ...]
 
-_ALIASES = {"Convolution2D": "Conv2D", "AvgPool2D": "AveragePooling2D", "MaxPool2D": "MaxPooling2D",
-            "GlobalAvgPool2D": "GlobalAveragePooling2D", "SeparableConvolution2D": "SeparableConv2D"}
 _CONV_LIKE = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"}
 _ACTIVATION_NAMES = {"hardSigmoid": "hard_sigmoid", "hard_sigmoid": "hard_sigmoid", None: "linear"}
-
-
-@dataclasses.dataclass
-class _Layer:
-    name: str
-    kind: str
-    config: dict[str, Any]
-    inputs: list[str]
-
-
-@dataclasses.dataclass
-class LayersGraph:
-    """The parsed topology: layers in topological order, the input and output layer names."""
-
-    layers: list[_Layer]
-    input_name: str
-    input_shape: tuple[int | None, ...]
-    outputs: list[str]
-
-
-# ---------------------------------------------------------------------------- topology parsing
-def model_config(topology: Mapping[str, Any]) -> tuple[str, Any]:
-    """(class_name, config) of the model, for converted-Keras and TF.js-saved topologies."""
-    if not isinstance(topology, Mapping):
-        raise ModelFormatError("the layers model has no 'modelTopology' object.")
-    node = topology.get("model_config", topology)
-    if not isinstance(node, Mapping) or "class_name" not in node:
-        raise ModelFormatError("the model topology has no 'class_name' (expected Sequential, Model or Functional).")
-    return str(node["class_name"]), node.get("config")
-
-
-def parse_topology(topology: Mapping[str, Any]) -> LayersGraph:
-    class_name, config = model_config(topology)
-    if class_name == "Sequential":
-        return _parse_sequential(config)
-    if class_name in ("Model", "Functional"):
-        return _parse_functional(config)
-    raise ModelFormatError(f"the model class '{class_name}' is not supported (expected Sequential, Model or Functional).")
-
-
-def _layer_name(raw: Mapping[str, Any], index: int) -> str:
-    name = raw.get("name") or (raw.get("config") or {}).get("name")
-    if not isinstance(name, str) or not name:
-        raise ModelFormatError(f"layer #{index} of the model topology has no name.")
-    return name
-
-
-def _kind(raw: Mapping[str, Any], name: str) -> str:
-    kind = raw.get("class_name")
-    if not isinstance(kind, str):
-        raise ModelFormatError(f"layer '{name}' has no 'class_name'.")
-    return _ALIASES.get(kind, kind)
-
-
-def _input_shape(config: Mapping[str, Any], name: str) -> tuple[int | None, ...] | None:
-    shape = config.get("batch_input_shape") or config.get("batch_shape")
-    if shape is None and config.get("input_shape") is not None:
-        shape = [None, *config["input_shape"]]
-    if shape is None:
-        return None
-    if not isinstance(shape, (list, tuple)) or len(shape) < 2:
-        raise ModelFormatError(f"layer '{name}' has an invalid input shape {shape!r}.")
-    return tuple(None if d is None else int(d) for d in shape)
-
-
-def _parse_sequential(config: Any) -> LayersGraph:
-    raw_layers = config.get("layers") if isinstance(config, Mapping) else config
-    if not isinstance(raw_layers, list) or not raw_layers:
-        raise ModelFormatError("the Sequential model has no layers.")
-    layers: list[_Layer] = []
-    input_name, input_shape = None, None
-    prev = None
-    for i, raw in enumerate(raw_layers):
-        if not isinstance(raw, Mapping):
-            raise ModelFormatError(f"layer #{i} of the Sequential model is not an object.")
-        name, kind = _layer_name(raw, i), None
-        kind = _kind(raw, name)
-        cfg = dict(raw.get("config") or {})
-        if prev is None:
-            input_shape = _input_shape(cfg, name)
-            if input_shape is None:
-                raise ModelFormatError(f"the first layer '{name}' of the Sequential model has no input shape.")
-            if kind == "InputLayer":
-                input_name = name
-                prev = name
-                continue
-            input_name = name + "_input"
-            prev = input_name
-        layers.append(_Layer(name, kind, cfg, [prev]))
-        prev = name
-    return LayersGraph(layers, input_name, input_shape, [prev])
-
-
-def _inbound_names(raw: Mapping[str, Any], name: str) -> list[str]:
-    nodes = raw.get("inbound_nodes") or []
-    if not nodes:
-        return []
-    if len(nodes) > 1:
-        raise ModelFormatError(f"layer '{name}' is called more than once (shared layers are not supported).")
-    node = nodes[0]
-    names: list[str] = []
-    if isinstance(node, Mapping):  # Keras 3: {"args": [keras tensors...], "kwargs": {}}
-        def collect(obj: Any) -> None:
-            if isinstance(obj, Mapping):
-                history = (obj.get("config") or {}).get("keras_history") if obj.get("class_name") == "__keras_tensor__" else None
-                if history:
-                    names.append(str(history[0]))
-                else:
-                    for v in obj.values():
-                        collect(v)
-            elif isinstance(obj, list):
-                for v in obj:
-                    collect(v)
-        collect(node.get("args", []))
-    elif isinstance(node, list):
-        for entry in node:
-            if not isinstance(entry, (list, tuple)) or not entry:
-                raise ModelFormatError(f"layer '{name}' has an invalid inbound node {entry!r}.")
-            if len(entry) > 2 and int(entry[1]) != 0:
-                raise ModelFormatError(f"layer '{name}' uses a second call of layer '{entry[0]}' (not supported).")
-            names.append(str(entry[0]))
-    else:
-        raise ModelFormatError(f"layer '{name}' has invalid inbound nodes.")
-    return names
-
-
-def _io_names(entries: Any, field: str) -> list[str]:
-    if not isinstance(entries, list) or not entries:
-        raise ModelFormatError(f"the model config has no '{field}'.")
-    if isinstance(entries[0], str):  # a single [name, 0, 0]
-        entries = [entries]
-    return [str(e[0]) for e in entries]
-
-
-def _parse_functional(config: Any) -> LayersGraph:
-    if not isinstance(config, Mapping) or not isinstance(config.get("layers"), list):
-        raise ModelFormatError("the functional model config has no 'layers' list.")
-    by_name: dict[str, _Layer] = {}
-    order: list[str] = []
-    for i, raw in enumerate(config["layers"]):
-        if not isinstance(raw, Mapping):
-            raise ModelFormatError(f"layer #{i} of the model is not an object.")
-        name = _layer_name(raw, i)
-        if name in by_name:
-            raise ModelFormatError(f"the model has two layers named '{name}'.")
-        by_name[name] = _Layer(name, _kind(raw, name), dict(raw.get("config") or {}), _inbound_names(raw, name))
-        order.append(name)
-    inputs = _io_names(config.get("input_layers"), "input_layers")
-    outputs = _io_names(config.get("output_layers"), "output_layers")
-    if len(inputs) != 1:
-        raise ModelFormatError(f"the model has {len(inputs)} inputs; only models with one input are supported.")
-    input_name = inputs[0]
-    if input_name not in by_name or by_name[input_name].kind != "InputLayer":
-        raise ModelFormatError(f"the model input '{input_name}' is not an InputLayer.")
-    input_shape = _input_shape(by_name[input_name].config, input_name)
-    if input_shape is None:
-        raise ModelFormatError(f"the input layer '{input_name}' has no 'batch_input_shape'.")
-    for out in outputs:
-        if out not in by_name:
-            raise ModelFormatError(f"the model output '{out}' is not one of its layers.")
-    # topological order (depth first from the outputs), so a layer runs after its inputs
-    ordered: list[_Layer] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, user: str) -> None:
-        if name not in by_name:
-            raise ModelFormatError(f"layer '{user}' takes its input from '{name}', which is not a layer of the model.")
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            raise ModelFormatError(f"the model graph has a cycle through layer '{name}'.")
-        state[name] = 1
-        for src in by_name[name].inputs:
-            visit(src, name)
-        state[name] = 2
-        if name != input_name:
-            layer = by_name[name]
-            if layer.kind == "InputLayer":
-                raise ModelFormatError(f"the model has a second input layer '{name}'; only one input is supported.")
-            if not layer.inputs:
-                raise ModelFormatError(f"layer '{name}' has no inbound nodes.")
-            ordered.append(layer)
-
-    for out in outputs:
-        visit(out, "the model outputs")
-    return LayersGraph(ordered, input_name, input_shape, outputs)
-
-
-# ---------------------------------------------------------------------------- weights
-class WeightTable:
-    """Weights by layer and short name, with or without name scopes (``model/conv1/kernel``)."""
-
-    def __init__(self, weights: Mapping[str, np.ndarray]):
-        self.weights = weights
-        self.by_suffix: dict[tuple[str, str], list[str]] = {}
-        for full in weights:
-            parts = full.split("/")
-            clean = parts[-1].split(":")[0]
-            for i in range(len(parts) - 1):
-                self.by_suffix.setdefault((parts[i], clean), []).append(full)
-        self.used: set[str] = set()
-
-    def get(self, layer: str, short: str, shape: Sequence[int] | None, required: bool = True) -> np.ndarray | None:
-        full = layer + "/" + short
-        names = [full] if full in self.weights else self.by_suffix.get((layer, short), [])
-        if layer.count("/") == 0 and len(names) > 1:
-            # keep only names where the layer is the segment just before the weight name
-            names = [n for n in names if n.split("/")[-2] == layer] or names
-        if not names:
-            if required:
-                raise ModelFormatError(f"layer '{layer}' needs the weight '{full}', which is not in the weights manifest.")
-            return None
-        if len(names) > 1:
-            raise ModelFormatError(f"layer '{layer}' weight '{short}' matches several weights: {', '.join(sorted(names))}.")
-        value = self.weights[names[0]]
-        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
-            raise ModelFormatError(f"weight '{names[0]}' of layer '{layer}' is not numeric.")
-        if shape is not None and tuple(value.shape) != tuple(shape):
-            raise ModelFormatError(f"weight '{names[0]}' of layer '{layer}' has shape {list(value.shape)}, "
-                                   f"but the layer needs {list(shape)}.")
-        self.used.add(names[0])
-        return value.astype(F32, copy=False)
 
 
 # ---------------------------------------------------------------------------- config helpers
@@ -329,7 +107,7 @@ class _Builder:
         self.steps.append(Step(output, inputs, fn, op, tuple(shape)))
 
     # ---- convolutions and dense layers, with batch norm and activation fused in
-    def _conv_like(self, layer: _Layer, in_shapes: list[Shape]) -> set[str]:
+    def _conv_like(self, layer: Layer, in_shapes: list[Shape]) -> set[str]:
         """Emit the layer with its followers folded in; returns the names of the folded followers."""
         name, cfg = layer.name, layer.config
         if len(in_shapes) != 1:
@@ -347,12 +125,12 @@ class _Builder:
         self._emit(fused.output, list(layer.inputs), _kernel_fn(layer.kind, fused, window), layer.kind, out_shape)
         return fused.absorbed
 
-    def _dense_kernel(self, layer: _Layer, shape: Shape) -> np.ndarray:
+    def _dense_kernel(self, layer: Layer, shape: Shape) -> np.ndarray:
         if len(shape) < 1:
             raise ModelFormatError(f"layer '{layer.name}' (Dense) needs an input with at least 2 dimensions.")
         return self.table.get(layer.name, "kernel", (shape[-1], int(layer.config.get("units", 0))))
 
-    def _conv_kernel(self, layer: _Layer, shape: Shape) -> tuple[np.ndarray, Shape, _Window]:
+    def _conv_kernel(self, layer: Layer, shape: Shape) -> tuple[np.ndarray, Shape, _Window]:
         """(kernel, output shape, window) of a Conv2D, DepthwiseConv2D or SeparableConv2D."""
         name, cfg = layer.name, layer.config
         _need_rank(shape, 3, name, layer.kind)
@@ -396,7 +174,7 @@ class _Builder:
         fused.fuse_activation(layer.name, act)
         return True
 
-    def _fusable_activation(self, layer: _Layer) -> str | None:
+    def _fusable_activation(self, layer: Layer) -> str | None:
         if layer.kind == "Activation":
             return _activation(layer.config.get("activation"), layer.name)
         if layer.kind == "ReLU":
@@ -405,7 +183,7 @@ class _Builder:
                 return "relu" if mv is None else "relu6"
         return None
 
-    def bn_params(self, layer: _Layer, channels: int):
+    def bn_params(self, layer: Layer, channels: int):
         """(gamma, beta, mean, variance, epsilon) of a batch norm layer over ``channels``."""
         cfg = layer.config
         gamma = self.table.get(layer.name, "gamma", (channels,)) if cfg.get("scale", True) else None
@@ -415,7 +193,7 @@ class _Builder:
         return gamma, beta, mean, var, float(cfg.get("epsilon", 1e-3))
 
     # ---- everything else: one builder per layer kind, see _SIMPLE
-    def _simple(self, layer: _Layer, in_shapes: list[Shape]) -> None:
+    def _simple(self, layer: Layer, in_shapes: list[Shape]) -> None:
         name, kind = layer.name, layer.kind
         if kind == "InputLayer":
             raise ModelFormatError(f"input layer '{name}' has inbound layers; only one input is supported.")
@@ -449,14 +227,14 @@ def _kernel_fn(kind: str, fused: FusedKernel, window: _Window | None) -> Callabl
     return cls(k, b, window.strides, window.padding, window.dilations, act)
 
 
-def _bn_axis_ok(layer: _Layer, rank: int) -> bool:
+def _bn_axis_ok(layer: Layer, rank: int) -> bool:
     axis = layer.config.get("axis", -1)
     if isinstance(axis, list):
         axis = axis[0] if len(axis) == 1 else None
     return axis in (-1, rank)
 
 
-def _relu_params(layer: _Layer) -> tuple[float | None, float, float]:
+def _relu_params(layer: Layer) -> tuple[float | None, float, float]:
     cfg = layer.config
     mv = cfg.get("max_value")
     slope = float(cfg.get("negative_slope", 0) or 0)
@@ -465,14 +243,14 @@ def _relu_params(layer: _Layer) -> tuple[float | None, float, float]:
 
 
 # ---- the simple layers: (fn, output shape) from the layer and its input shapes
-LayerBuilder = Callable[[_Builder, _Layer, list[Shape]], tuple[Callable[..., np.ndarray], Shape]]
+LayerBuilder = Callable[[_Builder, Layer, list[Shape]], tuple[Callable[..., np.ndarray], Shape]]
 
 
-def _dropout(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _dropout(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     return (lambda x: x), in_shapes[0]
 
 
-def _batch_norm(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _batch_norm(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     """A batch norm that follows no kernel: one multiply and one add."""
     shape = in_shapes[0]
     if not _bn_axis_ok(layer, len(shape)):
@@ -488,18 +266,18 @@ def _batch_norm(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
     return bn, shape
 
 
-def _activation_layer(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _activation_layer(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     act = _activation(layer.config.get("activation"), layer.name)
     fn = ops.softmax if act == "softmax" else (lambda x, f=ops.ACTIVATIONS[act]: f(x))
     return fn, in_shapes[0]
 
 
-def _relu(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _relu(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     mv, slope, thr = _relu_params(layer)
     return (lambda x: ops.relu_keras(x, mv, slope, thr)), in_shapes[0]
 
 
-def _zero_padding(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _zero_padding(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     name, cfg, shape = layer.name, layer.config, in_shapes[0]
     _need_rank(shape, 3, name, layer.kind)
     _check_channels_last(cfg, name)
@@ -513,7 +291,7 @@ def _zero_padding(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
     return (lambda x: ops.zero_pad(x, t, b, l, r)), (shape[0] + t + b, shape[1] + l + r, shape[2])
 
 
-def _global_avg_pool(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _global_avg_pool(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     shape = in_shapes[0]
     _need_rank(shape, 3, layer.name, layer.kind)
     _check_channels_last(layer.config, layer.name)
@@ -521,7 +299,7 @@ def _global_avg_pool(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
     return (lambda x: ops.global_avg_pool(x, keep)), ((1, 1, shape[2]) if keep else (shape[2],))
 
 
-def _pooling(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _pooling(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     name, cfg, shape = layer.name, layer.config, in_shapes[0]
     _need_rank(shape, 3, name, layer.kind)
     _check_channels_last(cfg, name)
@@ -532,7 +310,7 @@ def _pooling(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
     return (lambda x: ops.pool2d(x, pool, strides, padding, mode)), ops.pool_output_shape(shape, pool, strides, padding)
 
 
-def _reshape(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _reshape(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     shape, target = in_shapes[0], layer.config.get("target_shape")
     if not isinstance(target, (list, tuple)):
         raise ModelFormatError(f"layer '{layer.name}' (Reshape) has no 'target_shape'.")
@@ -542,11 +320,11 @@ def _reshape(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
     return (lambda x: ops.reshape(x, out)), out
 
 
-def _flatten(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _flatten(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     return ops.flatten, (math.prod(in_shapes[0]),)
 
 
-def _add(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _add(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     shape = in_shapes[0]
     if any(s != shape for s in in_shapes):
         raise ModelFormatError(f"layer '{layer.name}' (Add) gets inputs of different shapes "
@@ -554,7 +332,7 @@ def _add(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
     return (lambda *xs: ops.add(xs)), shape
 
 
-def _concatenate(builder: _Builder, layer: _Layer, in_shapes: list[Shape]):
+def _concatenate(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     shape = in_shapes[0]
     axis = int(layer.config.get("axis", -1))
     rank = len(shape) + 1

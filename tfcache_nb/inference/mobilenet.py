@@ -109,7 +109,7 @@ def _ends_with_softmax(model: Model) -> bool:
         while node is not None and node.get("op") in _PASS_THROUGH_OPS and node.get("input"):
             node = nodes.get(str(node["input"][0]).split(":")[0])
         return node is not None and node.get("op") == "Softmax"
-    from .layers_model import parse_topology
+    from .keras_topology import parse_topology
 
     graph = parse_topology(topo)
     layers = {layer.name: layer for layer in graph.layers}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..errors import InvalidArgumentError, ModelFormatError
-from .plan import Plan
+from .plan import Plan, StepTiming
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..format.artifacts import ModelArtifacts
@@ -119,6 +119,16 @@ class Model:
             out[start:start + chunk] = y
         assert out is not None
         return out
+
+    def profile(self, x: np.ndarray, repeat: int = 10) -> list[StepTiming]:
+        """Where a prediction on ``x`` spends its time: each layer's (or node's) median seconds.
+
+        The batch runs whole (not in chunks), ``repeat`` times after one warm-up run.
+        """
+        x = self._check_input(x)
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            raise InvalidArgumentError(f"profile() takes repeat as a whole number of runs >= 1, not {repeat!r}.")
+        return self._plan.profile(x, repeat)
 
     def predict_named(self, x: np.ndarray, outputs: Sequence[str]) -> dict[str, np.ndarray]:
         """The outputs of the named layers (layers models) or nodes (graph models)."""

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 import threading
+import time
 from typing import Callable, Sequence
 
 import numpy as np
@@ -27,6 +29,16 @@ class Step:
     fn: Callable[..., np.ndarray]
     op: str
     shape: tuple[int | None, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class StepTiming:
+    """How long one step of a prediction took: the median of several runs, in seconds."""
+
+    output: str
+    op: str
+    shape: tuple[int, ...]
+    seconds: float
 
 
 class Plan:
@@ -129,6 +141,32 @@ class Plan:
                                        f"{shapes}: {exc}") from None
             return [values[k].copy() if n in self._aliased else values[k]
                     for n, k in zip(self.outputs, self._output_index)]
+
+    def profile(self, x: np.ndarray, repeat: int = 10) -> list[StepTiming]:
+        """The median time of each step over ``repeat`` predictions on ``x``, in plan order.
+
+        Steps run exactly as in :meth:`run` (same bound buffers, same order), so each time
+        includes the cache misses a step meets in a real prediction, which timing one layer
+        over and over would hide.
+        """
+        self.run(x)  # binds the program for this shape, and reports a bad input as run() does
+        with self._lock:
+            program = self._programs[x.shape]
+            times: list[list[float]] = [[] for _ in program]
+            shapes: list[tuple[int, ...]] = [()] * len(program)
+            clock = time.perf_counter
+            for _ in range(repeat):
+                values: list[np.ndarray | None] = [None] * (len(self.steps) + 1)
+                values[0] = x
+                for i, (fn, args, free) in enumerate(program):
+                    start = clock()
+                    values[i + 1] = fn(*[values[a] for a in args])
+                    times[i].append(clock() - start)
+                    shapes[i] = values[i + 1].shape
+                    for a in free:
+                        values[a] = None
+        return [StepTiming(step.output, step.op, tuple(shape), statistics.median(t))
+                for step, shape, t in zip(self.steps, shapes, times)]
 
     def _compile(self, x: np.ndarray) -> list[tuple[Callable[..., np.ndarray], tuple[int, ...], tuple[int, ...]]]:
         """The steps bound to input shape ``x.shape``: (call, argument indices, indices to drop).
