@@ -789,6 +789,24 @@ print(f"{len(images)} images: batch {batch_s * 1000:.0f} ms, one by one {single_
 print("same answers:", [b[0].index for b in batch] == [s[0].index for s in single])
 """),
         md("""
+## Where a prediction's time goes
+
+`model.profile(x)` runs the same prediction several times and times each layer as it runs
+in a real prediction (a layer timed alone, over and over, would find its data already in
+the cache and look faster than it is). `tc.plot_profile` draws the result. In MobileNet the
+pointwise (1x1) convolutions are one matrix product each, done by the BLAS library numpy
+uses; the depthwise (3x3, one filter per channel) convolutions have no such library routine,
+so they take a share of the time far above their share of the arithmetic.
+"""),
+        code("""
+x = net.preprocess([GRACE])
+timings = net.model.profile(x, repeat=5)
+slowest = max(timings, key=lambda t: t.seconds)
+print(f"{len(timings)} steps, {sum(t.seconds for t in timings) * 1000:.2f} ms in all; "
+      f"slowest: {slowest.output} ({slowest.op}, output {list(slowest.shape)}) {slowest.seconds * 1000:.2f} ms")
+tc.plot_profile(timings)
+"""),
+        md("""
 ## Layers model against graph model
 
 The two MobileNet v1 0.25 files hold nearly the same network in two forms. The **layers**

@@ -68,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "plot_storage": ".viz.charts",
     "plot_load_times": ".viz.charts",
     "plot_predictions": ".viz.charts",
+    "plot_profile": ".viz.charts",
     "Dashboard": ".widgets.dashboard",
 }
 
@@ -115,5 +116,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .storage.base import StorageInfo
     from .storage.dict_storage import DictStorage
     from .storage.wx_storage import WxStorage
-    from .viz.charts import plot_load_times, plot_predictions, plot_storage
+    from .viz.charts import plot_load_times, plot_predictions, plot_profile, plot_storage
     from .widgets.dashboard import Dashboard

@@ -1,5 +1,8 @@
 """Regenerate the figures in this folder: ``/work/venv/bin/python docs/figures/make_figures.py``.
 
+Run it with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` as the inference benchmark is, so the
+profile figure shows the same BLAS kernels as the README's figures.
+
 Uses the real models in ``../shared/models`` (or ``$TFCACHE_NB_MODEL_DIR``) served on
 127.0.0.1; without them, the synthetic model (random weights) stands in, and the file says so.
 """
@@ -13,7 +16,7 @@ from pathlib import Path
 
 import tfcache_nb as tc
 from tfcache_nb.inference.samples import sample_image_path
-from tfcache_nb.viz.charts import figure_png, plot_predictions, plot_storage
+from tfcache_nb.viz.charts import figure_png, plot_predictions, plot_profile, plot_storage
 from tfcache_nb.experiments.sources import local_model_folders
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +57,15 @@ def main() -> None:
         note = None if real else "synthetic model with random weights: its predictions mean nothing"
         fig = plot_predictions(image, preds, title=f"MobileNet v1 0.25 on grace_hopper.jpg: top-5", note=note)
         (HERE / "predictions_grace_hopper.png").write_bytes(figure_png(fig))
-    print("wrote", HERE / "storage_two_users.png", "and", HERE / "predictions_grace_hopper.png", file=sys.stderr)
+
+        model = tc.load_model(str(big))
+        timings = model.profile(tc.MobileNet.from_model(model).preprocess([image]), repeat=50)
+        total_ms = sum(t.seconds for t in timings) * 1000
+        fig = plot_profile(timings, title=f"MobileNet v1 0.75, one image: {total_ms:.2f} ms, layer by layer"
+                                          + ("" if real else " (synthetic model)"))
+        (HERE / "profile_mobilenet_075.png").write_bytes(figure_png(fig))
+    print("wrote storage_two_users.png, predictions_grace_hopper.png and profile_mobilenet_075.png in", HERE,
+          file=sys.stderr)
 
 
 if __name__ == "__main__":
