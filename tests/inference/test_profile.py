@@ -47,3 +47,25 @@ def test_profile_checks_its_input_like_predict():
     model, _ = _residual_model()
     with pytest.raises(tc.InvalidArgumentError, match="float32"):
         model.profile(np.zeros((1, 6, 6, 3), np.float64))
+
+
+def test_profile_and_predict_on_other_shapes_from_two_threads():
+    import threading
+
+    model, weights = _residual_model()
+    x1, x2 = w(1, 6, 6, 3), w(3, 6, 6, 3)
+    errors: list[BaseException] = []
+
+    def profile_loop():
+        try:
+            for _ in range(30):
+                assert len(model.profile(x1, repeat=1)) == 5
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    t = threading.Thread(target=profile_loop)
+    t.start()
+    for _ in range(30):
+        np.testing.assert_allclose(model.predict(x2), _reference(x2, weights), atol=1e-4)
+    t.join()
+    assert errors == []

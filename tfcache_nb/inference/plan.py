@@ -115,16 +115,21 @@ class Plan:
             self._arena_grew = True
         return flat[:size].reshape(shape)
 
+    def _program(self, x: np.ndarray) -> list:
+        """The program bound to ``x.shape``, compiled (by running it on ``x``) the first time; hold the lock."""
+        program = self._programs.get(x.shape)
+        if program is None:
+            self._programs = {}  # one shape at a time keeps memory bounded
+            self._arena_grew = False
+            program = self._compile(x)
+            if self._arena_grew:  # earlier steps hold buffers since replaced: bind again to the final ones
+                program = self._compile(x)
+            self._programs = {x.shape: program}
+        return program
+
     def run(self, x: np.ndarray) -> list[np.ndarray]:
         with self._lock:
-            program = self._programs.get(x.shape)
-            if program is None:
-                self._programs = {}  # one shape at a time keeps memory bounded
-                self._arena_grew = False
-                program = self._compile(x)
-                if self._arena_grew:  # earlier steps hold buffers since replaced: bind again to the final ones
-                    program = self._compile(x)
-                self._programs = {x.shape: program}
+            program = self._program(x)
             values: list[np.ndarray | None] = [None] * (len(self.steps) + 1)
             values[0] = x
             i = 0
@@ -143,25 +148,25 @@ class Plan:
                     for n, k in zip(self.outputs, self._output_index)]
 
     def profile(self, x: np.ndarray, repeat: int = 10) -> list[StepTiming]:
-        """The median time of each step over ``repeat`` predictions on ``x``, in plan order.
+        """The median time of each step over ``repeat`` predictions on ``x`` (after one more), in plan order.
 
         Steps run exactly as in :meth:`run` (same bound buffers, same order), so each time
         includes the cache misses a step meets in a real prediction, which timing one layer
         over and over would hide.
         """
-        self.run(x)  # binds the program for this shape, and reports a bad input as run() does
         with self._lock:
-            program = self._programs[x.shape]
+            program = self._program(x)
             times: list[list[float]] = [[] for _ in program]
             shapes: list[tuple[int, ...]] = [()] * len(program)
             clock = time.perf_counter
-            for _ in range(repeat):
+            for run in range(repeat + 1):  # the first run warms the caches and is not counted
                 values: list[np.ndarray | None] = [None] * (len(self.steps) + 1)
                 values[0] = x
                 for i, (fn, args, free) in enumerate(program):
                     start = clock()
                     values[i + 1] = fn(*[values[a] for a in args])
-                    times[i].append(clock() - start)
+                    if run:
+                        times[i].append(clock() - start)
                     shapes[i] = values[i + 1].shape
                     for a in free:
                         values[a] = None
