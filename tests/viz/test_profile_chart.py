@@ -64,3 +64,16 @@ def test_bad_timings_get_one_typed_error(bad):
 def test_bad_top_gets_one_typed_error(top):
     with pytest.raises(tc.InvalidArgumentError, match="top"):
         tc.plot_profile(_timings(), top=top)
+
+
+def test_long_graph_node_names_keep_their_distinct_ends():
+    scope = "module_apply_default/MobilenetV1/MobilenetV1/"
+    timings = [StepTiming(scope + "Conv2d_1_depthwise/Relu6", "DepthwiseConv2dNative", (1, 2), 0.001),
+               StepTiming(scope + "Conv2d_1_pointwise/Relu6", "Conv2D", (1, 2), 0.002)]
+    fig = tc.plot_profile(timings)
+    names = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert sorted(names) == ["\u2026V1/Conv2d_1_depthwise/Relu6", "\u2026V1/Conv2d_1_pointwise/Relu6"]
+    colours = {b.get_gid(): b.get_facecolor() for b in _bars(fig)}
+    depthwise = colours["step:" + timings[0].output]
+    pointwise = colours["step:" + timings[1].output]
+    assert depthwise != pointwise  # a graph model's depthwise and pointwise convolutions are told apart

@@ -8,8 +8,10 @@ from ..errors import InvalidArgumentError
 from ._common import GREY, label, new_figure
 
 # the kinds of layer a MobileNet spends its time in keep the same colour in every chart
-_OP_COLOURS = {"Conv2D": "#1f77b4", "DepthwiseConv2D": "#ff7f0e", "Dense": "#2ca02c",
-               "GlobalAveragePooling2D": "#9467bd"}
+_OP_COLOURS = {"Conv2D": "#1f77b4", "_FusedConv2D": "#1f77b4", "DepthwiseConv2D": "#ff7f0e",
+               "DepthwiseConv2dNative": "#ff7f0e", "FusedDepthwiseConv2dNative": "#ff7f0e", "Dense": "#2ca02c",
+               "MatMul": "#2ca02c", "_FusedMatMul": "#2ca02c", "GlobalAveragePooling2D": "#9467bd", "Mean": "#9467bd"}
+_NAME_CHARS = 28
 _OTHER_COLOURS = ("#8c564b", "#e377c2", "#bcbd22", "#17becf", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a")
 
 
@@ -46,7 +48,7 @@ def plot_profile(timings: Sequence[Any], ax: Any = None, *, top: int | None = No
     for i, t in enumerate(shown):
         ms = float(t.seconds) * 1000
         ax.barh(len(shown) - 1 - i, ms, color=colours.get(t.op, GREY), gid=f"step:{t.output}")
-    ax.set_yticks(range(len(shown) - 1, -1, -1), [label(t.output, 28) for t in shown], fontsize=7)
+    ax.set_yticks(range(len(shown) - 1, -1, -1), [_short(t.output) for t in shown], fontsize=7)
     ax.set_xlabel("time per prediction (ms, median)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
@@ -61,3 +63,9 @@ def plot_profile(timings: Sequence[Any], ax: Any = None, *, top: int | None = No
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
               title="by kind of step", title_fontsize=8)
     return fig
+
+
+def _short(name: Any) -> str:
+    """A step's name cut from the left: graph nodes share long scopes and differ at the end."""
+    text = str(name)
+    return label(text if len(text) <= _NAME_CHARS else "\u2026" + text[-(_NAME_CHARS - 1):], _NAME_CHARS)
