@@ -8,19 +8,14 @@ from typing import Any
 import numpy as np
 
 from tfcache_nb.format.artifacts import ModelArtifacts
+from tfcache_nb.format.weights import encode_weights
 from tfcache_nb.inference import ops
 
 
 def artifacts(topology: dict[str, Any], weights: dict[str, np.ndarray], fmt: str | None = None) -> ModelArtifacts:
     """Artifacts whose weights are float32 (or int32) in the order given."""
-    specs, chunks = [], []
-    for name, value in weights.items():
-        value = np.asarray(value)
-        dtype = "int32" if value.dtype.kind in "iu" else "float32"
-        value = value.astype(dtype)
-        specs.append({"name": name, "shape": list(value.shape), "dtype": dtype})
-        chunks.append(value.tobytes())
-    return ModelArtifacts(model_topology=topology, weight_specs=specs, weight_data=b"".join(chunks), format=fmt)
+    specs, data = encode_weights(weights)
+    return ModelArtifacts(model_topology=topology, weight_specs=specs, weight_data=data, format=fmt)
 
 
 def b64(text: str) -> str:

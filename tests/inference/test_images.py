@@ -103,9 +103,6 @@ def test_huge_image_is_refused_before_decoding(monkeypatch):
 
 
 def test_messages_name_the_problem_not_python_objects(tmp_path):
-    from tfcache_nb.errors import ImageError
-    from tfcache_nb.inference.images import load_image
-
     with pytest.raises(ImageError) as err:
         load_image(b"definitely not an image")
     assert "object at 0x" not in str(err.value)

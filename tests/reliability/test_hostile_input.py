@@ -101,10 +101,6 @@ def hostile_doc(draw):
     return doc
 
 
-def weight_data_for(draw_data: bytes, mode: int) -> bytes:
-    return BASE.weight_data if mode == 0 else draw_data
-
-
 def _check_result(art) -> None:
     """A model that was accepted is self-consistent and decodes, or decoding is a typed error."""
     assert isinstance(art, tc.ModelArtifacts)

@@ -11,7 +11,6 @@ the version committed before the last operation or the one that was in flight.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import signal
 import subprocess
@@ -36,7 +35,7 @@ def _state(store) -> dict[str, tuple[int, int]]:
         handler = tc.local_storage_io(store, key)
         art = handler.load(verify=True)  # chunk count, sizes and SHA-256
         meta = handler.read_metadata()
-        assert meta is not None and meta.sha256 == hashlib.sha256(art.weight_data).hexdigest()
+        assert meta is not None and meta.sha256 == art.weights_sha256()
         _, n, s = meta.source.split(":")
         expected = make_artifacts(int(n), int(s))
         assert art.weight_data == expected.weight_data, f"model {key} is a mix of two saves"

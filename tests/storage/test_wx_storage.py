@@ -16,6 +16,16 @@ from tfcache_nb.storage import paths
 from tfcache_nb.storage.wx_storage import SCHEMA_VERSION
 
 
+def _behind_the_apis_back(path, sql: str) -> None:
+    """Change the file with sqlite3 directly, as damage or another program would."""
+    raw = sqlite3.connect(path)
+    try:
+        raw.execute(sql)
+        raw.commit()
+    finally:
+        raw.close()
+
+
 def test_default_path_honours_tfcache_nb_home(monkeypatch, tmp_path):
     home = tmp_path / "deep" / "home"   # folders are created
     monkeypatch.setenv("TFCACHE_NB_HOME", str(home))
@@ -137,9 +147,7 @@ def test_unreadable_file(tmp_path):
 
 def test_file_from_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "s.sqlite3"
-    raw = sqlite3.connect(path)
-    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    raw.close()
+    _behind_the_apis_back(path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(tc.StorageError, match="newer"):
         tc.WxStorage(path)
 
@@ -149,10 +157,7 @@ def test_check_detects_a_wrong_running_total(tmp_path):
     with tc.WxStorage(path, app_id="a", user_id="u") as store:
         store.set("k", "value")
         store.check()
-        raw = sqlite3.connect(path)
-        raw.execute("UPDATE namespaces SET used = used + 1")
-        raw.commit()
-        raw.close()
+        _behind_the_apis_back(path, "UPDATE namespaces SET used = used + 1")
         with pytest.raises(tc.StorageError, match="'a'.*'u'.*records 9 bytes in use but its entries hold 8"):
             store.check()
         assert store.recount() == 8
@@ -226,10 +231,7 @@ def test_repair_fixes_totals_after_edits_behind_the_api(tmp_path):
     store.set("two", "y" * 500)
     other = store.for_namespace("b", "v")
     other.set("kept", 1)
-    raw = sqlite3.connect(path)
-    raw.execute("DELETE FROM entries WHERE key='one'")
-    raw.commit()
-    raw.close()
+    _behind_the_apis_back(path, "DELETE FROM entries WHERE key='one'")
     with pytest.raises(tc.StorageError, match="records"):
         store.check()
     assert store.repair() == 1
