@@ -64,6 +64,35 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TFCACHE_NB_HOME", str(tmp_path_factory.mktemp("tfcache_home")))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_proxy_for_loopback():
+    """A proxy set in the environment must not sit between the tests and their servers on 127.0.0.1.
+
+    requests reads these at every request, and subprocesses inherit them, so every session
+    (the toolkit's default one included) goes straight to the loopback servers. Session-wide,
+    so module fixtures that start servers and load from them are covered too.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("NO_PROXY", "no_proxy"):
+            mp.setenv(name, "127.0.0.1,localhost")
+        yield
+
+
+@pytest.fixture
+def session():
+    """A requests session that ignores proxy settings entirely, to pass as ``session=``.
+
+    Tests of unreachable hosts need it too: through a proxy, "host not found" would become
+    "connection refused" (the proxy's answer).
+    """
+    import requests
+
+    s = requests.Session()
+    s.trust_env = False
+    yield s
+    s.close()
+
+
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("TFCACHE_NB_INTERNET") == "1":
         return

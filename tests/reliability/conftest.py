@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-import requests
 
 import tfcache_nb as tc
 from rel_helpers import FIGURES, write_figures, write_model
@@ -30,15 +29,6 @@ def pytest_sessionfinish(session, exitstatus):
 def figures():
     """The session's counter: ``figures["faults_tried"] += 1``."""
     return FIGURES
-
-
-@pytest.fixture
-def session():
-    """A requests session that ignores proxy settings: traffic stays on 127.0.0.1."""
-    s = requests.Session()
-    s.trust_env = False
-    yield s
-    s.close()
 
 
 @pytest.fixture

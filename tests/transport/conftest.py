@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import requests
 
 from tfcache_nb.netsim.server import ModelServer
 from transport_helpers import write_tiny_model
@@ -14,14 +13,6 @@ from transport_helpers import write_tiny_model
 @pytest.fixture
 def tiny_model(tmp_path) -> Path:
     return write_tiny_model(tmp_path / "tiny")
-
-
-@pytest.fixture
-def session():
-    s = requests.Session()
-    s.trust_env = False  # a proxy from the environment must not sit between us and 127.0.0.1
-    yield s
-    s.close()
 
 
 @pytest.fixture
