@@ -7,6 +7,7 @@ notebook without reaching up into the presentation layer.
 from __future__ import annotations
 
 import html
+import math
 from typing import Any, Iterable, Sequence
 
 STYLE = "border-collapse:collapse;font-family:sans-serif;font-size:13px"
@@ -45,6 +46,7 @@ def human_bytes(n: float | int | None) -> str:
 
 
 def human_seconds(s: float | None) -> str:
-    if s is None:
+    """0.0142 -> '14.2 ms', 2.5 -> '2.50 s'; '-' for None or NaN (a figure that is missing)."""
+    if s is None or math.isnan(s):
         return "-"
     return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"

@@ -9,7 +9,7 @@ import tempfile
 from .._html import human_bytes, human_seconds
 from ..cache.loader import load_artifacts
 from ..experiments.sources import serve
-from ..io.management import remove_model
+from ..io.local_storage_io import local_storage_io
 from ..storage.wx_storage import WxStorage
 from .progress import ProgressLine
 from .sources import add_source_options, source_from_args
@@ -52,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
                                                         if served.profile_applied else ""))
                 key = served.cache_key
                 url = served.url
-                if key in _cached(store):
-                    remove_model(store, key)  # so the first load really is cold
+                local_storage_io(store, key).remove()  # so the first load really is cold (False if absent)
                 progress = ProgressLine("cold load")
                 _, cold = load_artifacts(url, cache=store, cache_key=key, on_progress=progress)
                 progress.close()
@@ -70,12 +69,6 @@ def run(args: argparse.Namespace) -> int:
         finally:
             store.close()
     return 0
-
-
-def _cached(store: WxStorage) -> set[str]:
-    from ..io.management import list_models
-
-    return set(list_models(store))
 
 
 def _print_table(cold, warm) -> None:

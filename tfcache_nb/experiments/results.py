@@ -6,16 +6,15 @@ need pandas. Times are seconds; bytes are bytes.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from .._html import esc, human_bytes
+from .._atomic import atomic_write
+from .._html import esc, human_bytes, human_seconds
 from .stats import describe
 
 GROUP = ("model", "profile", "storage")
@@ -95,11 +94,11 @@ class ExperimentResults:
             warm_flag = "" if s["warm_from_cache"] == s["n"] else f" ({s['n'] - s['warm_from_cache']} not cached!)"
             rows.append([
                 str(s["model"]), str(s["profile"]), str(s["storage"]), str(s["n"]),
-                _t(s["cold_median_s"]), _range(s["cold_p5_s"], s["cold_p95_s"]),
+                human_seconds(s["cold_median_s"]), _range(s["cold_p5_s"], s["cold_p95_s"]),
                 _mean_ci(s, "cold"),
-                _t(s["warm_median_s"]) + warm_flag, _range(s["warm_p5_s"], s["warm_p95_s"]),
+                human_seconds(s["warm_median_s"]) + warm_flag, _range(s["warm_p5_s"], s["warm_p95_s"]),
                 _mean_ci(s, "warm"),
-                _x(s["speedup"]), _t(s["expected_s"]), _ratio(s["measured_over_expected"]),
+                _x(s["speedup"]), human_seconds(s["expected_s"]), _ratio(s["measured_over_expected"]),
                 human_bytes(s["bytes_network"]), human_bytes(s["bytes_storage"]),
             ])
         return header, rows
@@ -162,18 +161,7 @@ class ExperimentResults:
         if path is None:
             return text
         path = Path(path)
-        # a temporary file of our own in the same folder: os.replace is then atomic, and a
-        # failed write leaves neither a half CSV nor a stray temporary file behind
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the CSV private
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write(path, text.encode("utf-8"))  # a failed write leaves no half CSV, no temporary file
         return path
 
     # -- plot ----------------------------------------------------------------------------------
@@ -254,14 +242,6 @@ def _median_int(values) -> int:
     return xs[len(xs) // 2] if xs else 0
 
 
-def _t(s: float | None) -> str:
-    if s is None or math.isnan(s):
-        return "-"
-    if s < 1:
-        return f"{s * 1000:.1f} ms"
-    return f"{s:.2f} s"
-
-
 def _range(lo: float, hi: float) -> str:
     if math.isnan(lo) or math.isnan(hi):
         return "-"
@@ -269,14 +249,14 @@ def _range(lo: float, hi: float) -> str:
         return f"{lo:.2f}-{hi:.2f} s"
     if lo < 1 and hi < 1:
         return f"{lo * 1000:.1f}-{hi * 1000:.1f} ms"
-    return f"{_t(lo)}-{_t(hi)}"
+    return f"{human_seconds(lo)}-{human_seconds(hi)}"
 
 
 def _mean_ci(row: dict, kind: str) -> str:
     mean, high = row[f"{kind}_mean_s"], row[f"{kind}_ci_high_s"]
     if math.isnan(high):
-        return _t(mean)
-    return f"{_t(mean)} ± {_t(high - mean)}"
+        return human_seconds(mean)
+    return f"{human_seconds(mean)} ± {human_seconds(high - mean)}"
 
 
 def _x(v: float) -> str:

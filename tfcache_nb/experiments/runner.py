@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import os
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
+from .._html import human_seconds
 from ..cache.loader import load_artifacts
 from ..errors import TfcacheError
 from ..io.file_storage_io import file_storage_io
@@ -282,8 +282,8 @@ class _ProgressLine:
 
     def draw(self, done: int, total: int, ctx: dict, cold: dict, warm: dict) -> None:
         text = (f"trial {done}/{total}  {ctx['model']}  {ctx['profile']}  {ctx['storage']}  "
-                f"cold {_secs(cold['total_s'])}  warm {_secs(warm['total_s'])}  "
-                f"elapsed {_secs(time.monotonic() - self.started)}")
+                f"cold {human_seconds(cold['total_s'])}  warm {human_seconds(warm['total_s'])}  "
+                f"elapsed {human_seconds(time.monotonic() - self.started)}")
         pad = max(0, self.width - len(text))
         self.width = len(text)
         self.stream.write("\r" + text + " " * pad)
@@ -293,12 +293,6 @@ class _ProgressLine:
         if self.width:
             self.stream.write("\n")
             self.stream.flush()
-
-
-def _secs(s: float) -> str:
-    if s is None or (isinstance(s, float) and math.isnan(s)):
-        return "-"
-    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
 
 
 __all__ = ["run_experiment", "derive_seed", "STORAGE_KINDS"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Iterable
 
 # two-sided 95% critical values of Student's t (the 0.975 quantile), degrees of freedom 1..30
@@ -69,9 +69,6 @@ class Describe:
     mean: float
     ci_low: float
     ci_high: float
-
-    def as_dict(self, prefix: str = "") -> dict[str, float]:
-        return {f"{prefix}{k}": v for k, v in asdict(self).items()}
 
 
 def describe(values: Iterable[float]) -> Describe:

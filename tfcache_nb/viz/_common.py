@@ -38,10 +38,6 @@ def new_figure(width: float, height: float) -> tuple[Any, Any]:
     return fig, fig.add_subplot(1, 1, 1)
 
 
-def figure_of(ax: Any) -> Any:
-    return ax.figure if ax is not None else None
-
-
 def to_png(fig: Any, dpi: int = 100) -> bytes:
     """PNG bytes of ``fig`` (missing glyphs of exotic names are drawn as boxes, not errors)."""
     buf = io.BytesIO()
@@ -49,10 +45,6 @@ def to_png(fig: Any, dpi: int = 100) -> bytes:
         warnings.simplefilter("ignore")  # "Glyph ... missing from font": harmless here
         fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
-
-
-def mb(n: float) -> float:
-    return n / MB
 
 
 def fmt_mb(n: float | int | None) -> str:

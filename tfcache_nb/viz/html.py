@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from .._html import esc, human_bytes, table
 from ..storage.base import KeyValueStorage
-from .storage_usage import namespace_usage
+from .storage_usage import NamespaceUsage, namespace_usage
 
 
 def model_info_html(info: Any, name: str | None = None) -> str:
@@ -39,7 +39,11 @@ def predictions_html(predictions: Sequence[Any], note: str | None = None) -> str
 
 def storage_html(store: KeyValueStorage) -> str:
     """The models in one namespace, by kind of entry, with the base64 overhead and free space."""
-    u = namespace_usage(store)
+    return usage_html(namespace_usage(store))
+
+
+def usage_html(u: NamespaceUsage) -> str:
+    """:func:`storage_html` of a namespace's usage already worked out (no second read of the storage)."""
     rows = []
     for m in u.models:
         rows.append((m.key, m.quantization or "float32", human_bytes(m.raw_weight_bytes),
@@ -72,10 +76,15 @@ class StorageView:
         self.namespaces = namespaces
         self.pending = pending
 
-    def figure(self) -> Any:
-        from .storage_usage import plot_storage
+    def _usages(self) -> list[NamespaceUsage]:
+        from .storage_usage import storage_usage
 
-        return plot_storage(self.stores, namespaces=self.namespaces, pending=self.pending)
+        return storage_usage(self.stores, namespaces=self.namespaces, pending=self.pending)
+
+    def figure(self) -> Any:
+        from .storage_usage import draw_storage
+
+        return draw_storage(self._usages())
 
     def _repr_png_(self) -> bytes:
         from ._common import to_png
@@ -83,7 +92,9 @@ class StorageView:
         return to_png(self.figure())
 
     def _repr_html_(self) -> str:
-        from .storage_usage import _stores
+        from ._common import to_png
+        from .storage_usage import draw_storage
 
-        tables = "".join(storage_html(s) for s in _stores(self.stores, self.namespaces))
-        return png_img_html(self._repr_png_(), "storage chart") + tables
+        usages = self._usages()  # one read of each namespace for both the chart and the tables
+        tables = "".join(usage_html(u) for u in usages)
+        return png_img_html(to_png(draw_storage(usages)), "storage chart") + tables

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from ..errors import InvalidArgumentError
+from ..io.cache_metadata import METADATA_FIELD, CacheMetadata
 from ..io.local_storage_io import KEY_PREFIX, local_storage_io, model_key_from_info_key
 from ..storage.base import KeyValueStorage
 from ._common import GREY, MB, MODEL_COLOURS, WARN, fmt_mb, label, new_figure
-
-_CHUNK = re.compile(r":\d+$")
-
 
 @dataclasses.dataclass
 class ModelUsage:
@@ -29,18 +27,12 @@ class ModelUsage:
     info_bytes: int = 0          # info + weight_data_size entries
     topology_bytes: int = 0      # model_without_weight
     weight_bytes: int = 0        # the base64 chunks as stored (keys and JSON quotes included)
-    raw_weight_bytes: int | None = None       # the binary weights the chunks encode
-    original_weight_bytes: int | None = None  # float32 size before quantization, when known
+    raw_weight_bytes: int | None = None  # the binary weights the chunks encode
     quantization: str | None = None
 
     @property
     def total_bytes(self) -> int:
         return self.info_bytes + self.topology_bytes + self.weight_bytes
-
-    @property
-    def base64_overhead(self) -> int:
-        """Bytes base64 (and the chunk keys) add on top of the raw weights."""
-        return max(0, self.weight_bytes - (self.raw_weight_bytes or 0)) if self.raw_weight_bytes else 0
 
 
 @dataclasses.dataclass
@@ -80,12 +72,13 @@ def namespace_usage(store: KeyValueStorage) -> NamespaceUsage:
         if name is not None:
             models[name] = ModelUsage(name)
     bases = {f"{KEY_PREFIX}/{name}/": m for name, m in models.items()}
+    # the longest matching model prefix owns a key (names may contain '/')
+    longest_first = sorted(bases, key=len, reverse=True)
     other = other_keys = 0
     for k, size in sizes.items():
         owner = None
         if k.startswith(KEY_PREFIX + "/"):
-            # the longest matching model prefix owns the key (names may contain '/')
-            for base in sorted(bases, key=len, reverse=True):
+            for base in longest_first:
                 if k.startswith(base):
                     owner, rest = bases[base], k[len(base):]
                     break
@@ -103,16 +96,15 @@ def namespace_usage(store: KeyValueStorage) -> NamespaceUsage:
             other_keys += 1
     for m in models.values():
         try:
-            handler = local_storage_io(store, m.key)
-            info = handler.read_info() or {}
+            info = local_storage_io(store, m.key).read_info() or {}
             raw = info.get("weightDataBytes")
             m.raw_weight_bytes = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-            meta = handler.read_metadata()
+            # the record inside the info entry just read (what read_metadata would read again)
+            meta = CacheMetadata.from_json(info.get(METADATA_FIELD))
         except Exception:  # a damaged info entry: still show its bytes
             meta = None
         if meta is not None:
             m.quantization = meta.quantization
-            m.original_weight_bytes = meta.original_weight_bytes
     return NamespaceUsage(store.app_id, store.user_id, store.limit_bytes, sum(sizes.values()),
                           sorted(models.values(), key=lambda m: m.key), other, other_keys)
 
@@ -384,8 +376,3 @@ def _place_notes(ax: Any, x: float, notes: list[tuple[float, str, str]], line_h:
         ax.annotate(text, (x - 0.08, want), xytext=(x + 0.05, y), textcoords="data", ha="left",
                     va="center", fontsize=8, color=colour,
                     arrowprops=dict(arrowstyle="-", color=colour, lw=0.6, shrinkA=0, shrinkB=0))
-
-
-def pending_from_reports(reports: Iterable[Any]) -> list[PendingModel]:
-    """The reports that fetched a model without saving it, as pending models."""
-    return [p for p in map(as_pending, reports) if p is not None]

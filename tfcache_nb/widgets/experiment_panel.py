@@ -43,8 +43,7 @@ class ExperimentPanel:
 
         if not self.chosen.value:
             raise ValueError("pick at least one network profile.")
-        src, url, _key = self.d.load_panel.selected_without_server()
-        source = str(self.d.servers.folder_of(src)) if src is not None and not src.url else url
+        _src, source, _key = self.d.load_panel.selected_without_server()  # a URL or a local folder
         self.progress.max = int(self.trials.value) * len(self.chosen.value)
         self.progress.value = 0
 
@@ -57,9 +56,7 @@ class ExperimentPanel:
         self.results = results
         self.plot.value = to_png(results.plot(), dpi=80)
         self.summary.value = results._repr_html_()
-        text = results.to_csv()
-        if not isinstance(text, str):  # a path was returned
-            text = open(text, encoding="utf-8").read()
+        text = results.to_csv()  # without a path: the CSV text
         data = base64.b64encode(text.encode("utf-8")).decode("ascii")
         self.csv.value = (f"<a download='tfcache_experiment.csv' href='data:text/csv;base64,{data}'>"
                           f"Download the {esc(len(results.records))} records as CSV</a>")

@@ -9,10 +9,8 @@ import ipywidgets as w
 from .._html import esc
 from ..cache.keys import default_cache_key
 from ..cache.loader import load_artifacts
-from ..cache.policy import items_size
-from ..io.local_storage_io import local_storage_io
 from ..io.management import remove_model
-from ..viz.storage_usage import PendingModel
+from ..viz.storage_usage import as_pending
 from ..experiments.sources import ModelSource
 
 if TYPE_CHECKING:
@@ -59,7 +57,6 @@ class LoadPanel:
                               w.HBox([self.load, self.remove, self.clear]), self.progress, self.note,
                               self.report])
         self.last_artifacts: Any = None
-        self.last_report: Any = None
         self.last_source: ModelSource | None = None
 
     @property
@@ -99,12 +96,12 @@ class LoadPanel:
                                            **self.d.load_options)
         self.progress.value = self.progress.max
         self.progress.bar_style = "success"
-        self.last_artifacts, self.last_report, self.last_source = artifacts, report, src
+        self.last_artifacts, self.last_source = artifacts, src
         ns = (store.app_id, store.user_id)
         pending = [p for p in self.d.pending.get(ns, []) if p.name != key]
-        if report.source == "network" and not report.saved:
-            needed = items_size(local_storage_io(store, key).planned_items(artifacts))
-            pending.append(PendingModel(key, needed, len(artifacts.weight_data), report.save_error))
+        missed = as_pending(report)  # None unless fetched over the network and not saved
+        if missed is not None:
+            pending.append(missed)
         self.d.pending[ns] = pending
         note = f"<div style='color:#b26a00'>{esc(src.note)}</div>" if src.note else ""
         self.report.value = report._repr_html_() + note

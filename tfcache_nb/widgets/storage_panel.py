@@ -7,8 +7,8 @@ from typing import Any
 import ipywidgets as w
 
 from ..viz._common import to_png
-from ..viz.html import storage_html
-from ..viz.storage_usage import PendingModel, plot_storage
+from ..viz.html import usage_html
+from ..viz.storage_usage import PendingModel, draw_storage, storage_usage
 
 
 class StoragePanel:
@@ -28,7 +28,8 @@ class StoragePanel:
         others = [ns for ns in store.namespaces() if ns != current]
         stores = [store] + [store.for_namespace(*ns) for ns in others[:5]]
         shown = {(s.app_id, s.user_id) for s in stores}
-        self.figure = plot_storage(stores, pending={ns: p for ns, p in pending.items() if ns in shown and p})
+        usages = storage_usage(stores, pending={ns: p for ns, p in pending.items() if ns in shown and p})
+        self.figure = draw_storage(usages)
         self.chart.value = to_png(self.figure, dpi=80)
-        self.table.value = storage_html(store)
+        self.table.value = usage_html(usages[0])  # the current namespace, already read for the chart
         self.redraws += 1
