@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import ops
+from .ops.padding import Padding
 
 F32 = np.float32
 
@@ -64,20 +65,33 @@ class FusedKernel:
         self._absorb(follower)
 
     def fold_shift(self, follower: str, c: np.ndarray, subtract: bool = False) -> None:
-        """Fold ``y + c`` (or ``y - c``) with ``c`` a per-channel vector."""
+        """Fold ``y + c`` (or ``y - c``) with ``c`` a per-channel vector; the kernel stays as it is.
+
+        Not :func:`ops.fold_scale_offset` with an offset of ``-c``: ``b - c`` and ``b + (-c)``
+        differ in the sign of a NaN.
+        """
         c64 = c.astype(np.float64)
         b64 = np.zeros(self.channels) if self.bias is None else self.bias.astype(np.float64)
         self.bias = (b64 - c64 if subtract else b64 + c64).astype(F32)
         self._absorb(follower)
 
     def fold_scale(self, follower: str, c: np.ndarray) -> None:
-        """Fold ``y * c`` with ``c`` a per-channel vector."""
-        c64 = c.astype(np.float64)
-        k = self.kernel
-        scale = c64.reshape(k.shape[2], k.shape[3]) if self.depthwise else c64
-        self.kernel = (k.astype(np.float64) * scale).astype(F32)
-        self.bias = None if self.bias is None else (self.bias.astype(np.float64) * c64).astype(F32)
+        """Fold ``y * c`` with ``c`` a per-channel vector; a kernel without bias stays without one."""
+        # adding -0.0 leaves every float as it is (adding +0.0 would turn -0.0 into +0.0)
+        self.kernel, bias = ops.fold_scale_offset(self.kernel, self.bias, c, np.full(self.channels, -0.0),
+                                                  self.depthwise)
+        if self.bias is not None:
+            self.bias = bias
         self._absorb(follower)
+
+    def kernel_fn(self, strides: Sequence[int] | None = None, padding: Padding = "valid",
+                  dilations: Sequence[int] = (1, 1)) -> Callable[[np.ndarray], np.ndarray]:
+        """The fused kernel as a call: a dense layer without ``strides``, else a (depthwise) convolution."""
+        k, b, act = self.kernel, self.bias, self.activation
+        if strides is None:
+            return lambda x: ops.dense(x, k, b, act)
+        cls = ops.DepthwiseConv2D if self.depthwise else ops.Conv2D
+        return cls(k, b, strides, padding, dilations, act)
 
     def fuse_activation(self, follower: str, activation: str) -> None:
         self.activation = activation

@@ -26,9 +26,7 @@ F32 = np.float32
 
 @dataclasses.dataclass
 class GraphInfo:
-    input_name: str
     input_shape: tuple[int | None, ...]
-    output_names: list[str]
     output_shape: tuple[int | None, ...]
 
 
@@ -38,7 +36,7 @@ _FUSED_ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "T
 
 def _activation_fn(node: GraphNode, name: str, args: list[np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
     """A fused activation that the convolution kernels do not run themselves."""
-    if name in ("", "linear", None):
+    if name == "linear":
         return lambda y: y
     if name == "Elu":
         return lambda y: np.where(y > 0, y, np.expm1(np.minimum(y, 0))).astype(F32)
@@ -76,7 +74,8 @@ def _identity(x: np.ndarray) -> np.ndarray:
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
-    return ops.softmax(x, axis=-1)
+    """``ops.softmax`` on exactly one input (a second one must not be taken as its axis)."""
+    return ops.softmax(x)
 
 
 def _reshape(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
@@ -257,7 +256,7 @@ class _GraphBuilder:
                                        lambda x, v=value: np.broadcast_to(v, v.shape).copy(), "Const"))
         plan = Plan(self.input.name, self.steps, self.outputs)
         out_shape = self._dry_run(plan, input_shape)
-        return plan, GraphInfo(self.input.name, input_shape, self.outputs, out_shape)
+        return plan, GraphInfo(input_shape, out_shape)
 
     def _dry_run(self, plan: Plan, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         if any(d is None for d in input_shape[1:]) or not input_shape:
@@ -267,19 +266,20 @@ class _GraphBuilder:
         return (None, *out.shape[1:])
 
     def _fold_constant(self, node: GraphNode, vals: list[np.ndarray]) -> np.ndarray:
-        fn = self._callable(node, [None] * len(vals))
+        fn = self._callable(node)
         try:
             return np.asarray(fn(*vals))
         except (ValueError, IndexError, TypeError) as exc:
             raise ModelFormatError(f"node '{node.name}' ({node.op}) cannot combine its constant inputs: {exc}") from None
 
-    def _callable(self, node: GraphNode, vals: list[np.ndarray | None]) -> Callable[..., np.ndarray]:
+    @staticmethod
+    def _callable(node: GraphNode) -> Callable[..., np.ndarray]:
         if node.op in _FUSED_KERNEL_OPS:
             raise ModelFormatError(f"node '{node.name}' ({node.op}) needs a constant filter and a computed input.")
         return _simple_op(node)
 
     def _generic(self, node: GraphNode, vals: list[np.ndarray | None]) -> None:
-        fn = self._callable(node, vals)
+        fn = self._callable(node)
         dyn = [src for src, v in zip(node.inputs, vals) if v is None]
         if all(v is None for v in vals):
             call = fn
@@ -389,12 +389,10 @@ class _GraphBuilder:
 
     @staticmethod
     def _kernel_fn(node: GraphNode, fused: FusedKernel) -> Callable[[np.ndarray], np.ndarray]:
-        k, b, act = fused.kernel, fused.bias, fused.activation
         if node.op in _MATMUL_OPS:
-            return lambda x: ops.dense(x, k, b, act)
+            return fused.kernel_fn()
         strides, dil, padding = hw_pair(node, "strides"), hw_pair(node, "dilations"), conv_padding(node)
-        cls = ops.DepthwiseConv2D if fused.depthwise else ops.Conv2D
-        return cls(k, b, strides, padding, dil, act)
+        return fused.kernel_fn(strides, padding, dil)
 
 
 def _maybe_channel_vector(value: np.ndarray, channels: int) -> np.ndarray | None:

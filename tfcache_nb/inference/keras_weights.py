@@ -22,18 +22,16 @@ class WeightTable:
             clean = parts[-1].split(":")[0]
             for i in range(len(parts) - 1):
                 self.by_suffix.setdefault((parts[i], clean), []).append(full)
-        self.used: set[str] = set()
 
-    def get(self, layer: str, short: str, shape: Sequence[int] | None, required: bool = True) -> np.ndarray | None:
+    def get(self, layer: str, short: str, shape: Sequence[int] | None) -> np.ndarray:
+        """Weight ``short`` of ``layer`` as float32, checked against ``shape`` unless that is None."""
         full = layer + "/" + short
         names = [full] if full in self.weights else self.by_suffix.get((layer, short), [])
         if layer.count("/") == 0 and len(names) > 1:
             # keep only names where the layer is the segment just before the weight name
             names = [n for n in names if n.split("/")[-2] == layer] or names
         if not names:
-            if required:
-                raise ModelFormatError(f"layer '{layer}' needs the weight '{full}', which is not in the weights manifest.")
-            return None
+            raise ModelFormatError(f"layer '{layer}' needs the weight '{full}', which is not in the weights manifest.")
         if len(names) > 1:
             raise ModelFormatError(f"layer '{layer}' weight '{short}' matches several weights: {', '.join(sorted(names))}.")
         value = self.weights[names[0]]
@@ -42,5 +40,4 @@ class WeightTable:
         if shape is not None and tuple(value.shape) != tuple(shape):
             raise ModelFormatError(f"weight '{names[0]}' of layer '{layer}' has shape {list(value.shape)}, "
                                    f"but the layer needs {list(shape)}.")
-        self.used.add(names[0])
         return value.astype(F32, copy=False)

@@ -122,7 +122,7 @@ class _Builder:
         bias = self.table.get(name, "bias", (out_shape[-1],)) if cfg.get("use_bias", True) else None
         fused = FusedKernel(kernel, bias, layer.kind == "DepthwiseConv2D", name, activation)
         fold_followers(fused, self.readers, lambda f, follower: self._fold(f, follower, len(out_shape)))
-        self._emit(fused.output, list(layer.inputs), _kernel_fn(layer.kind, fused, window), layer.kind, out_shape)
+        self._emit(fused.output, list(layer.inputs), _kernel_fn(fused, window), layer.kind, out_shape)
         return fused.absorbed
 
     def _dense_kernel(self, layer: Layer, shape: Shape) -> np.ndarray:
@@ -216,15 +216,15 @@ class _Window:
     pre: ops.DepthwiseConv2D | None = None
 
 
-def _kernel_fn(kind: str, fused: FusedKernel, window: _Window | None) -> Callable[[np.ndarray], np.ndarray]:
-    k, b, act = fused.kernel, fused.bias, fused.activation
-    if kind == "Dense":
-        return lambda x: ops.dense(x, k, b, act)
-    if window.pre is not None:
-        pre, conv = window.pre, ops.Conv2D(k, b, (1, 1), "valid", (1, 1), act)
-        return lambda x: conv(pre(x))
-    cls = ops.DepthwiseConv2D if fused.depthwise else ops.Conv2D
-    return cls(k, b, window.strides, window.padding, window.dilations, act)
+def _kernel_fn(fused: FusedKernel, window: _Window | None) -> Callable[[np.ndarray], np.ndarray]:
+    """A Dense layer (no window), a convolution, or a separable one's depthwise step then its 1x1 kernel."""
+    if window is None:
+        return fused.kernel_fn()
+    conv = fused.kernel_fn(window.strides, window.padding, window.dilations)
+    if window.pre is None:
+        return conv
+    pre = window.pre
+    return lambda x: conv(pre(x))
 
 
 def _bn_axis_ok(layer: Layer, rank: int) -> bool:
@@ -268,8 +268,7 @@ def _batch_norm(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
 
 def _activation_layer(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
     act = _activation(layer.config.get("activation"), layer.name)
-    fn = ops.softmax if act == "softmax" else (lambda x, f=ops.ACTIVATIONS[act]: f(x))
-    return fn, in_shapes[0]
+    return ops.ACTIVATIONS[act], in_shapes[0]
 
 
 def _relu(builder: _Builder, layer: Layer, in_shapes: list[Shape]):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..errors import InvalidArgumentError, ModelFormatError
+from .ops.shapes import largest_divisor_at_most as _largest_divisor_at_most  # equal chunks: one bound program
 from .plan import Plan, StepTiming
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,11 +29,6 @@ def batch_chunk(activation_bytes_per_image: int) -> int:
     larger activations (0.75: 2.4 MB) a few images per run amortise the per-layer overhead.
     """
     return 1 if activation_bytes_per_image <= L2_BYTES else LARGE_ACTIVATION_CHUNK
-
-
-def _largest_divisor_at_most(n: int, limit: int) -> int:
-    """Chunks of equal size, so one bound program serves the whole batch."""
-    return next(d for d in range(min(n, limit), 0, -1) if n % d == 0)
 
 
 class Model:

@@ -68,8 +68,9 @@ class Plan:
         self._fed_buffers: list[np.ndarray] = []  # padded inputs that producers fill directly
         self._arena_grew = False
         self.activation_bytes_per_image = 0  # the largest intermediate of one image, once known
-        self._output_index = [0 if n == input_name else 1 + [s.output for s in self.steps].index(n)
-                              for n in self.outputs]
+        # where each array sits in a run's values: the input first, then step i's output at i + 1
+        self._index = {input_name: 0} | {step.output: i + 1 for i, step in enumerate(self.steps)}
+        self._output_index = [self._index[n] for n in self.outputs]
 
     def _assign_slots(self) -> tuple[list[int | None], set[str]]:
         """A buffer slot for each step that can write into one, reused once no live array needs it.
@@ -182,9 +183,7 @@ class Plan:
         Shapes of the other steps' outputs are only known by running them, so compiling runs
         the steps once on ``x`` (on the caller's input: nothing is computed twice).
         """
-        index = {self.input_name: 0}
-        for i, step in enumerate(self.steps):
-            index[step.output] = i + 1
+        index = self._index
         program = []
         self._fed_buffers = []
         values: list[np.ndarray | None] = [x] + [None] * len(self.steps)

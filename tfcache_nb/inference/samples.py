@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: sample photographs shipped in matplotlib's ``sample_data`` folder
-SAMPLE_IMAGES = ("grace_hopper.jpg",)
-
 
 def sample_image_path(name: str = "grace_hopper.jpg") -> Path:
     """The path of one of matplotlib's sample images (``grace_hopper.jpg`` by default)."""

@@ -76,16 +76,6 @@ ACTIVATIONS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def apply_activation(name: str, x: np.ndarray, inplace: bool = False) -> np.ndarray:
-    """Activation ``name`` of ``x``, overwriting ``x`` when ``inplace``."""
-    fn = ACTIVATIONS[name]
-    if name == "linear":
-        return x
-    return fn(x, out=x if inplace else None)
-
-
 def activate_all(name: str, y: np.ndarray) -> np.ndarray:
     """Activation ``name`` over a kernel's own output, in place (softmax over the last axis)."""
-    if name == "softmax":
-        return softmax(y, out=y)
-    return apply_activation(name, y, inplace=True)
+    return ACTIVATIONS[name](y, out=y)

@@ -40,8 +40,7 @@ class DepthwiseConv2D:
         self.dh, self.dw = int(dilations[0]), int(dilations[1])
         self.padding = padding
         self.taps = np.ascontiguousarray(kernel, dtype=F32).reshape(kh, kw, c * m)
-        self.bias = None if bias is None else np.ascontiguousarray(bias, dtype=F32).reshape(c * m)
-        self.bias_rows = None if bias is None else tile_bias(self.bias)
+        self.bias_rows = None if bias is None else tile_bias(np.ascontiguousarray(bias, dtype=F32).reshape(c * m))
         self.activation = activation
         self._plans: dict[tuple[int, int], dict] = {}
         self._buffers: dict[tuple[int, int, int], np.ndarray] = {}
@@ -101,7 +100,7 @@ class DepthwiseConv2D:
         p = self._plan(h, w)
         oh, ow, c = p["oh"], p["ow"], self.cout
         y = np.empty((n, oh, ow, c), F32) if out is None else out
-        grid = self._tap_grid(self._padded(x, p), p, n)
+        grid = self._tap_grid(self._padded(x), p, n)
         _einsum(_GRID_SUM, grid, p["weights"], out=y.reshape(n, oh, ow * c))
         if self.bias_rows is not None:
             add_channel_bias(y, self.bias_rows)
@@ -166,12 +165,12 @@ class DepthwiseConv2D:
         depthwise.buffers = (buf,)  # type: ignore[attr-defined]  # counted by Plan.retained_bytes
         return depthwise
 
-    def _padded(self, x: np.ndarray, p: dict) -> np.ndarray:
+    def _padded(self, x: np.ndarray) -> np.ndarray:
         """The input copied into the interior of this size's zero-bordered buffer (kept between calls)."""
         key = (x.shape[0], x.shape[1], x.shape[2])
         buf = self._buffers.get(key)
         if buf is None:  # the border is never written, so it stays zero from here on
-            buf = np.zeros(x.shape[0] * p["hp"] * p["row_len"], F32)
+            buf = self.padded_buffer(x.shape)
             self._buffers.clear()
             self._buffers[key] = buf
         for src, dst in self.input_targets(buf, x):

@@ -12,8 +12,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS, softmax
+from .activations import ACTIVATIONS
 from .runs import LONG_RUN, as_runs, run_bytes
+from .shapes import largest_divisor_at_most
 
 F32 = np.float32
 _BIAS_RUN = 4096  # float32 elements per row of a tiled bias
@@ -44,7 +45,7 @@ def channel_bias_views(y: np.ndarray, tiled: np.ndarray) -> list[tuple[np.ndarra
     """
     flat = y.reshape(-1)
     c = y.shape[-1]
-    per_row = _pixels_per_row(flat.size // c, max(1, _BIAS_RUN // c)) if c else 0
+    per_row = largest_divisor_at_most(flat.size // c, max(1, _BIAS_RUN // c)) if flat.size else 0
     if per_row * c >= _BIAS_RUN // 4:
         return [(flat.reshape(-1, per_row * c), np.tile(tiled[:c], per_row))]
     whole = flat.size - flat.size % tiled.size
@@ -54,11 +55,6 @@ def channel_bias_views(y: np.ndarray, tiled: np.ndarray) -> list[tuple[np.ndarra
     if whole < flat.size:
         pairs.append((flat[whole:].reshape(-1, y.shape[-1]), tiled[:y.shape[-1]]))
     return pairs
-
-
-def _pixels_per_row(pixels: int, limit: int) -> int:
-    """The largest divisor of ``pixels`` not above ``limit``."""
-    return next(d for d in range(min(pixels, limit), 0, -1) if pixels % d == 0) if pixels else 0
 
 
 def activation_writer(name: str, src: np.ndarray, targets: Targets | None = None) -> Callable[[], None] | None:
@@ -89,9 +85,6 @@ def activation_writer(name: str, src: np.ndarray, targets: Targets | None = None
 def _in_place(name: str, src: np.ndarray) -> Callable[[], None] | None:
     if name == "linear":
         return None
-    if name == "softmax":
-        flat = src.reshape(-1, src.shape[-1])
-        return lambda: softmax(flat, out=flat)
     fn = ACTIVATIONS[name]
     return lambda: fn(src, out=src)
 

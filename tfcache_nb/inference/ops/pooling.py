@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .padding import axis_pads, conv_output_size, padded_output_size
+from .padding import conv_output_size, window_geometry
 
 F32 = np.float32
 
@@ -16,9 +16,7 @@ def pool2d(x: np.ndarray, pool: Sequence[int], strides: Sequence[int], padding: 
     n, h, w, c = x.shape
     kh, kw = int(pool[0]), int(pool[1])
     sh, sw = int(strides[0]), int(strides[1])
-    (pt, pb), (pl, pr) = axis_pads(h, kh, sh, 1, padding), axis_pads(w, kw, sw, 1, padding)
-    oh = padded_output_size(h, kh, sh, 1, (pt, pb))
-    ow = padded_output_size(w, kw, sw, 1, (pl, pr))
+    (pt, pb), (pl, pr), oh, ow = window_geometry(h, w, (kh, kw), (sh, sw), (1, 1), padding)
     fill = -np.inf if mode == "max" else 0.0
     xp = np.full((n, h + pt + pb, w + pl + pr, c), fill, F32)
     xp[:, pt:pt + h, pl:pl + w] = x

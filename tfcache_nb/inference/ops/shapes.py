@@ -29,6 +29,11 @@ def reshape_target(shape: Sequence[int], target: Sequence[int]) -> tuple[int, ..
     return tuple(target)
 
 
+def largest_divisor_at_most(n: int, limit: int) -> int:
+    """The largest divisor of ``n`` (at least 1) not above ``limit``: a size for equal chunks of ``n``."""
+    return next(d for d in range(min(n, limit), 0, -1) if n % d == 0)
+
+
 def flatten(x: np.ndarray) -> np.ndarray:
     return x.reshape(x.shape[0], -1)
 
