@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import itertools
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..errors import CacheIntegrityError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, TfcacheError
 from ..format.artifacts import ModelArtifacts
@@ -24,6 +25,7 @@ from ..io.http_io import HttpIOHandler, http_io
 from ..io.local_storage_io import LocalStorageIO, local_storage_io
 from ..io.router import io_for
 from ..storage.base import KeyValueStorage
+from ..transport.urls import is_http_url
 from .keys import default_cache_key, source_id
 from .policy import candidate_forms, plan_save, validate_options
 from .report import LoadReport
@@ -46,7 +48,7 @@ def _cache_entry(cache: Any, key: str) -> LocalStorageIO | FileStorageIO | None:
 def _source_handler(source: Any, on_progress: ProgressCallback | None, options: dict[str, Any]) -> Any:
     if hasattr(source, "load"):
         return source
-    if isinstance(source, str) and source.lower().startswith(("http://", "https://")):
+    if is_http_url(source):
         return io_for(source, on_progress=on_progress, **options)
     return io_for(source)
 
@@ -188,15 +190,12 @@ def _fetch(handler: Any, doc: dict[str, Any] | None) -> tuple[ModelArtifacts, st
     """The model from its source, with the ETag and Last-Modified to store for revalidation."""
     if not isinstance(handler, HttpIOHandler):
         return handler.load(), None, None
-    etag = last_modified = None
-    if doc is None:
-        result = handler.fetch_model_json()
-        doc, etag, last_modified = result.doc, result.etag, result.last_modified
-    data = handler.fetch_weights(doc)
+    fetched = handler.fetch_model(doc)
     try:
-        return ModelArtifacts.from_model_json(doc, data), etag, last_modified
+        artifacts = ModelArtifacts.from_model_json(fetched.doc, fetched.weight_data)
     except ModelFormatError as exc:
         raise ModelFormatError(f"{handler.url}: {exc}") from None
+    return artifacts, fetched.etag, fetched.last_modified
 
 
 def _touch(entry: Any, meta: CacheMetadata | None) -> None:
@@ -210,16 +209,41 @@ def _touch(entry: Any, meta: CacheMetadata | None) -> None:
         pass
 
 
+class _QuantizeFailed(Exception):
+    """A candidate form could not be made; ``error`` is the TfcacheError that said why."""
+
+    def __init__(self, error: TfcacheError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _timed_forms(artifacts: ModelArtifacts, quantize: str | None,
+                 report: LoadReport) -> Iterator[tuple[str | None, ModelArtifacts]]:
+    """:func:`candidate_forms`, each made only when asked for; the time making them (when
+    ``quantize`` is set) goes to the ``quantize`` phase, a failure comes as :class:`_QuantizeFailed`."""
+    forms = candidate_forms(artifacts, quantize)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            form = next(forms)
+        except StopIteration:
+            return
+        except TfcacheError as exc:
+            raise _QuantizeFailed(exc) from None
+        finally:
+            if quantize is not None:
+                report.add_phase("quantize", time.perf_counter() - t0)
+        yield form
+
+
 def _save(entry: LocalStorageIO | FileStorageIO, artifacts: ModelArtifacts, url: str, etag: str | None,
           last_modified: str | None, quantize: str | None, on_full: str, report: LoadReport) -> None:
-    t0 = time.perf_counter()
+    forms = _timed_forms(artifacts, quantize, report)
     try:
-        forms = candidate_forms(artifacts, quantize)
-    except TfcacheError as exc:
-        report.save_error = f"could not quantize the model: {exc}"
+        first = next(forms)  # the only form quantize="uint8" (etc.) makes; the original for "auto"
+    except _QuantizeFailed as exc:
+        report.save_error = f"could not quantize the model: {exc.error}"
         return
-    if quantize is not None:
-        report.add_phase("quantize", time.perf_counter() - t0)
 
     def metadata_for(form: str | None, stored: ModelArtifacts) -> CacheMetadata:
         return CacheMetadata(
@@ -229,12 +253,14 @@ def _save(entry: LocalStorageIO | FileStorageIO, artifacts: ModelArtifacts, url:
             original_weight_bytes=len(artifacts.weight_data))
 
     t1 = time.perf_counter()
+    quantize_before = report.phases.get("quantize", 0.0)
     try:
         if isinstance(entry, FileStorageIO):
-            form, stored = forms[0]
+            form, stored = first
             entry.save(stored, metadata=metadata_for(form, stored))
         else:
-            plan = plan_save(entry, forms, metadata_for, allow_evict=on_full == "evict")
+            plan = plan_save(entry, itertools.chain([first], forms), metadata_for,
+                             allow_evict=on_full == "evict")
             if not plan.fits:
                 report.bytes_needed, report.bytes_free = plan.needed, plan.free
                 message = (f"the model needs {plan.needed:,} bytes of storage but only {plan.free:,} of "
@@ -252,6 +278,9 @@ def _save(entry: LocalStorageIO | FileStorageIO, artifacts: ModelArtifacts, url:
                 report.add_phase("evict", time.perf_counter() - t2)
             form, stored = plan.form, plan.artifacts
             entry.save(stored, items=plan.items)
+    except _QuantizeFailed as exc:
+        report.save_error = f"could not quantize the model: {exc.error}"
+        return
     except StorageQuotaError as exc:
         if on_full == "error":
             raise
@@ -260,8 +289,9 @@ def _save(entry: LocalStorageIO | FileStorageIO, artifacts: ModelArtifacts, url:
     except StorageError as exc:
         report.save_error = str(exc)
         return
-    finally:
-        report.add_phase("save", time.perf_counter() - t1)
+    finally:  # the forms quantized while planning count in their own phase, not twice
+        quantized_s = report.phases.get("quantize", 0.0) - quantize_before
+        report.add_phase("save", time.perf_counter() - t1 - quantized_s)
     report.saved = True
     report.quantization = form
     report.bytes_storage = entry.stored_bytes()

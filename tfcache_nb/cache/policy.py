@@ -10,16 +10,13 @@ really makes room. Keys the toolkit did not write are never touched.
 from __future__ import annotations
 
 import dataclasses
-import json
-from typing import Any, Sequence
-
-import numpy as np
+from typing import Any, Iterable, Iterator
 
 from ..errors import InvalidArgumentError, TfcacheError
+from ..format import quantization
 from ..format.artifacts import ModelArtifacts
-from ..io.local_storage_io import LocalStorageIO, local_storage_io
-from ..io.management import list_models
-from ..storage.base import KeyValueStorage
+from ..io.local_storage_io import LocalStorageIO, local_storage_io, model_key_from_info_key
+from ..storage.base import KeyValueStorage, encode_value, utf8_len
 
 QUANTIZE_FORMS = ("uint8", "uint16", "float16")
 ON_FULL = ("evict", "skip", "error")
@@ -32,31 +29,29 @@ def validate_options(quantize: str | None, on_full: str) -> None:
         raise InvalidArgumentError(f"on_full must be 'evict', 'skip' or 'error', not {on_full!r}.")
 
 
-def max_abs_error(original: ModelArtifacts, quantized: ModelArtifacts) -> float:
-    """The largest absolute difference between any weight and its stored form."""
-    a, b = original.decode_weights(), quantized.decode_weights()
-    worst = 0.0
-    for name, value in a.items():
-        if value.dtype.kind == "f" and value.size:
-            worst = max(worst, float(np.max(np.abs(value - b[name]))))
-    return worst
+def candidate_forms(artifacts: ModelArtifacts,
+                    quantize: str | None) -> Iterator[tuple[str | None, ModelArtifacts]]:
+    """The forms to try in order of preference (most accurate first for ``"auto"``), made lazily.
 
-
-def candidate_forms(artifacts: ModelArtifacts, quantize: str | None) -> list[tuple[str | None, ModelArtifacts]]:
-    """The forms to try in order of preference: most accurate first for ``"auto"``."""
+    Each quantized copy is built only when the caller asks for it, so a model whose float32
+    form fits is never quantized.
+    """
     if quantize is None:
-        return [(None, artifacts)]
+        yield None, artifacts
+        return
     if quantize != "auto":
-        return [(quantize, artifacts.quantize(quantize))]
+        yield quantize, artifacts.quantize(quantize)
+        return
+    yield None, artifacts
     two_byte = [(form, artifacts.quantize(form)) for form in ("uint16", "float16")]
-    two_byte.sort(key=lambda pair: max_abs_error(artifacts, pair[1]))
-    return [(None, artifacts), *two_byte, ("uint8", artifacts.quantize("uint8"))]
+    two_byte.sort(key=lambda pair: max(quantization.max_abs_error(artifacts, pair[1]).values(), default=0.0))
+    yield from two_byte
+    yield "uint8", artifacts.quantize("uint8")
 
 
 def entry_size(key: str, value: Any) -> int:
     """Bytes one entry counts against the quota (API.md's rule)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return len(key.encode("utf-8")) + len(text.encode("utf-8"))
+    return utf8_len(key) + utf8_len(encode_value(value))
 
 
 def items_size(items: dict[str, Any]) -> int:
@@ -73,7 +68,8 @@ class Evictable:
 def evictable_models(store: KeyValueStorage, exclude: str) -> list[Evictable]:
     """Models tfcache_nb saved in this namespace (they carry its record), least recently used first."""
     found = []
-    for key in list_models(store):
+    keys = (model_key_from_info_key(storage_key) for storage_key in store.keys())
+    for key in sorted(k for k in keys if k is not None):
         if key == exclude:
             continue
         handler = local_storage_io(store, key)
@@ -101,9 +97,12 @@ class SavePlan:
     fits: bool
 
 
-def plan_save(entry: LocalStorageIO, forms: Sequence[tuple[str | None, ModelArtifacts]],
+def plan_save(entry: LocalStorageIO, forms: Iterable[tuple[str | None, ModelArtifacts]],
               metadata_for: Any, allow_evict: bool) -> SavePlan:
-    """Pick the first form that fits now; failing that, the first that fits after eviction."""
+    """Pick the first form that fits now; failing that, the first that fits after eviction.
+
+    ``forms`` is consumed lazily: forms after the first that fits are never made.
+    """
     store = entry.store
     replaced = entry.stored_bytes()
     free = store.limit_bytes - store.used_bytes + replaced

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..transport.urls import is_http_url
+
 
 def positive_int(value: str) -> int:
     """A whole number of at least 1 (trials, top-k)."""
@@ -29,6 +31,6 @@ def port_number(value: str) -> int:
 
 def http_url(value: str) -> str:
     """An http(s) URL of a model.json."""
-    if not value.lower().startswith(("http://", "https://")):
+    if not is_http_url(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL of a model.json")
     return value

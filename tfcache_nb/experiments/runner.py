@@ -27,8 +27,9 @@ from ..netsim.latency_model import expected_load_time
 from ..netsim.profiles import Profile
 from ..netsim.server import ModelServer
 from ..storage.wx_storage import WxStorage
+from ..transport.urls import is_http_url
 from .results import ExperimentResults
-from .sources import ModelSource, is_url, materialized, resolve_model_dir
+from .sources import ModelSource, materialized, resolve_model_dir
 
 STORAGE_KINDS = ("wx", "memory", "file")
 #: the profile name recorded for URL sources, which are loaded over the real network
@@ -218,7 +219,7 @@ def _model_source(src: str | os.PathLike | ModelSource, stack: contextlib.ExitSt
     """``{"name", "folder" (None for URLs), "url" (None for folders), "key"}``."""
     if not isinstance(src, ModelSource):
         text = os.fspath(src)
-        if is_url(text):
+        if is_http_url(text):
             src = ModelSource.from_url(text)
         elif "://" in text:
             raise ValueError(f"model source {text!r}: use a local folder or an http(s) URL")

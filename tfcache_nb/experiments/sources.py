@@ -90,10 +90,6 @@ class ModelSource:
         return cls(SYNTHETIC_LABEL, synthetic=True)
 
 
-def is_url(text: str) -> bool:
-    return text.lower().startswith(("http://", "https://"))
-
-
 def resolve_model_dir(path: str | os.PathLike[str]) -> Path:
     """A model folder: the folder itself (or a model.json's folder), or its
     ``mobilenet_v1_0.25_224`` child (the shared models folder). Absolute."""
@@ -261,10 +257,6 @@ class LocalServers:
         server.set_profile(profile)
         return server.url + "/model.json"
 
-    @staticmethod
-    def cache_key(source: ModelSource) -> str:
-        return source.cache_key
-
     def close(self) -> None:
         with self._lock:
             servers, self._servers = list(self._servers.values()), {}
@@ -277,5 +269,5 @@ class LocalServers:
 
 __all__ = ["ModelSource", "ServedSource", "LocalServers", "choose_source", "serve", "materialized",
            "resolve_model_dir", "internet_reachable", "local_model_folders", "preset_sources",
-           "is_url", "is_synthetic_folder", "DEFAULT_MODEL_URL", "DEFAULT_MODEL_NAME", "SYNTHETIC_KEY", "SYNTHETIC_NOTE",
+           "is_synthetic_folder", "DEFAULT_MODEL_URL", "DEFAULT_MODEL_NAME", "SYNTHETIC_KEY", "SYNTHETIC_NOTE",
            "SYNTHETIC_LABEL"]

@@ -22,7 +22,7 @@ from ..errors import ModelFormatError, ModelLoadError
 from ..format.artifacts import ModelArtifacts
 from ..format.manifest import group_byte_length, validate_manifest
 from ..transport.http import fetch
-from ..transport.urls import shard_urls, tfhub_model_url
+from ..transport.urls import is_http_url, shard_urls, tfhub_model_url
 from .handler import SaveResult
 
 ProgressCallback = Callable[[float, int, int], None]
@@ -40,6 +40,16 @@ class ModelJsonResult:
     url: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class FetchedModel:
+    """model.json and its weight bytes as downloaded, with the validators to revalidate them."""
+
+    doc: dict[str, Any]
+    weight_data: bytes
+    etag: str | None
+    last_modified: str | None
+
+
 class _Aborted(Exception):
     """Another shard failed: stop this one at its next chunk."""
 
@@ -55,7 +65,7 @@ class HttpIOHandler:
                  backoff: float = 0.2, max_workers: int = 6, allow_external_weights: bool = False,
                  tfhub: bool = False, max_download_bytes: int | None = 200 * 1024 * 1024,
                  headers: Mapping[str, str] | None = None):
-        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        if not is_http_url(url):
             raise ModelLoadError(f"http_io needs an http:// or https:// URL, not {url!r}.",
                                  url=str(url), cause="not an http(s) URL")
         if max_workers < 1:
@@ -232,15 +242,25 @@ class HttpIOHandler:
             pool.shutdown(wait=not abort.is_set(), cancel_futures=True)
 
     # ------------------------------------------------------------------ IOHandler
+    def fetch_model(self, doc: dict[str, Any] | None = None) -> FetchedModel:
+        """model.json (unless ``doc`` is one already fetched) and its weights, not yet parsed.
+
+        The ETag and Last-Modified are those of the model.json fetched here (None with ``doc``).
+        """
+        etag = last_modified = None
+        if doc is None:
+            result = self.fetch_model_json()
+            if result.doc is None:  # 304 to a request that was not conditional
+                raise ModelLoadError(f"The server at {self.url} answered 304 Not Modified to a plain "
+                                     f"request, so there is no model.json to load.", url=self.url,
+                                     cause="unexpected 304 Not Modified")
+            doc, etag, last_modified = result.doc, result.etag, result.last_modified
+        return FetchedModel(doc, self.fetch_weights(doc), etag, last_modified)
+
     def load(self) -> ModelArtifacts:
         """model.json and its weights as :class:`ModelArtifacts`."""
-        result = self.fetch_model_json()
-        if result.doc is None:  # 304 to a request that was not conditional
-            raise ModelLoadError(f"The server at {self.url} answered 304 Not Modified to a plain "
-                                 f"request, so there is no model.json to load.", url=self.url,
-                                 cause="unexpected 304 Not Modified")
-        data = self.fetch_weights(result.doc)
-        return ModelArtifacts.from_model_json(result.doc, data)
+        fetched = self.fetch_model()
+        return ModelArtifacts.from_model_json(fetched.doc, fetched.weight_data)
 
     def save(self, artifacts: ModelArtifacts) -> SaveResult:
         raise NotImplementedError(
@@ -355,4 +375,4 @@ def http_io(url: str, *, weight_path_prefix: str | None = None, on_progress: Pro
                          tfhub=tfhub, max_download_bytes=max_download_bytes, headers=headers)
 
 
-__all__ = ["http_io", "HttpIOHandler", "ModelJsonResult"]
+__all__ = ["http_io", "HttpIOHandler", "ModelJsonResult", "FetchedModel"]

@@ -252,20 +252,26 @@ class LocalStorageIO(StoredModel):
         return artifacts
 
     # ----------------------------------------------------------------- removing
-    def _chunk_keys_present(self) -> list[str]:
+    def _fixed_keys(self) -> tuple[str, str, str]:
+        return (self.keys.info, self.keys.model_without_weight, self.keys.weight_data_size)
+
+    def _is_chunk_key(self, storage_key: str) -> bool:
+        """Whether ``storage_key`` is one of this model's ``weight_data:<i>`` chunks."""
         head = self.keys.weight_data + ":"
-        return [k for k in self.store.keys() if k.startswith(head) and k[len(head):].isdigit()]
+        return storage_key.startswith(head) and storage_key[len(head):].isdigit()
+
+    def _chunk_keys_present(self) -> list[str]:
+        return [k for k in self.store.keys() if self._is_chunk_key(k)]
 
     def all_keys(self) -> list[str]:
         """Every key this model holds now, including stray chunks."""
-        fixed = [self.keys.info, self.keys.model_without_weight, self.keys.weight_data_size]
-        return [k for k in fixed if k in self.store] + self._chunk_keys_present()
+        return [k for k in self._fixed_keys() if k in self.store] + self._chunk_keys_present()
 
     def stored_bytes(self) -> int:
         """Bytes the model takes against the quota (keys plus JSON text)."""
+        fixed = self._fixed_keys()
         sizes = self.store.entry_sizes(f"{KEY_PREFIX}/{self.key}/")
-        own = set(self.all_keys())
-        return sum(size for key, size in sizes.items() if key in own)
+        return sum(size for key, size in sizes.items() if key in fixed or self._is_chunk_key(key))
 
     def remove(self, *, only_if_info: str | None = None) -> bool:
         """Remove every key of the model in one step; False when it was not there."""

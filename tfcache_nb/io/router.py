@@ -8,6 +8,7 @@ from typing import Any, Union
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ModelLoadError
+from ..transport.urls import is_http_url
 from .file_storage_io import FileStorageIO, file_storage_io
 from .folder_io import FolderIO, folder_io
 from .http_io import HttpIOHandler, http_io
@@ -35,7 +36,7 @@ def io_for(url_or_path: str | os.PathLike[str], **options: Any) -> Handler:
     if not isinstance(url_or_path, str) or not url_or_path:
         raise ModelLoadError(f"cannot load a model from {url_or_path!r}: expected a URL or a path.")
     lowered = url_or_path.lower()
-    if lowered.startswith(("http://", "https://")):
+    if is_http_url(url_or_path):
         return http_io(url_or_path, **{k: v for k, v in options.items() if k not in STORAGE_OPTIONS})
     if lowered.startswith("file://"):
         return folder_io(Path(unquote(urlsplit(url_or_path).path)))

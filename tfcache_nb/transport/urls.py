@@ -20,6 +20,11 @@ TFHUB_QUERY = "?tfjs-format=file"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
+def is_http_url(value: object) -> bool:
+    """Whether ``value`` is a str starting with ``http://`` or ``https://`` (any case)."""
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
 def split_model_url(model_url: str) -> tuple[str, str]:
     """``(folder ending in '/', query string with its '?' or '')`` of a model.json URL.
 
@@ -85,4 +90,4 @@ def _escape_problem(path: str) -> str | None:
     return None
 
 
-__all__ = ["shard_urls", "split_model_url", "tfhub_model_url", "TFHUB_QUERY"]
+__all__ = ["is_http_url", "shard_urls", "split_model_url", "tfhub_model_url", "TFHUB_QUERY"]
