@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
 import tfcache_nb as tc
+from cli_helpers import EXE, run_cli
 from tfcache_nb.cli.main import COMMANDS, main
 
-EXE = [sys.executable, "-m", "tfcache_nb.cli.main"]
-
-
-def run_cli(*args: str, env_extra: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, **(env_extra or {}))
-    return subprocess.run([*EXE, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])

@@ -5,22 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 import tfcache_nb as tc
+from cli_helpers import EXE, run_cli
 from tfcache_nb.cli.main import main
 
-EXE = [sys.executable, "-m", "tfcache_nb.cli.main"]
-
-
-def run_cli(*args: str, env_extra: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("TFCACHE_NB_DEBUG", "TFCACHE_NB_MODEL_DIR")}
-    env.update(env_extra or {})
-    return subprocess.run([*EXE, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @pytest.fixture()

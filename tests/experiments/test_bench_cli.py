@@ -54,10 +54,3 @@ def test_a_folder_without_a_model_is_a_usage_error(tmp_path, capsys):
         main(["bench", "--model-dir", str(tmp_path)])
     assert exc.value.code == 2
     assert "no model.json" in capsys.readouterr().err
-
-
-def test_bench_errors_are_one_line(model_folder, tmp_path, capsys):
-    rc = main(["bench", "--model-dir", str(model_folder), "--csv", str(tmp_path / "nope" / "x.csv")])
-    err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 1 and len(err) == 1
-    assert err[0].startswith("tfcache-nb bench: error:") and "does not exist" in err[0]

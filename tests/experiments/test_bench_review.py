@@ -32,6 +32,7 @@ def test_bad_output_paths_fail_before_the_run(model_folder, tmp_path, capsys, mo
     rc = main(["bench", "--model-dir", str(model_folder), "--trials", "1", option, value.format(tmp=tmp_path)])
     err = capsys.readouterr().err
     assert rc == 1 and message in err and err.count("\n") == 1
+    assert err.startswith("tfcache-nb bench: error:")
 
 
 def test_plot_without_a_suffix_names_the_file_it_wrote(model_folder, tmp_path, capsys):

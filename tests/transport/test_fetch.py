@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from tfcache_nb.errors import ModelLoadError
 from tfcache_nb.netsim.faults import Fault
 from tfcache_nb.transport.http import fetch
+from transport_helpers import closed_port, request_log
 
 SHARD = "group1-shard1of3"
 
@@ -18,21 +18,6 @@ def _get(url, session, **kw):
     kw.setdefault("timeout", (1.0, 1.0))
     kw.setdefault("backoff", 0.01)
     return fetch(url, session=session, **kw)
-
-
-def _log(server, count: int, settle: float = 0.1):
-    """The server's request log once it has ``count`` entries (the server logs after replying)."""
-    deadline = time.monotonic() + 3.0
-    while len(server.request_log) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(settle)  # and no more arrive
-    return server.request_log
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_fetch_streams_the_whole_body_and_reports_bytes(tiny_model, serve, session):
@@ -54,7 +39,7 @@ def test_500_twice_then_success_recovers(tiny_model, serve, session):
     assert result.body == (tiny_model / SHARD).read_bytes()
     assert result.attempts == 3
     assert retried == [(2, "HTTP 500 Internal Server Error"), (3, "HTTP 500 Internal Server Error")]
-    assert [r.status for r in _log(server, 3)] == [500, 500, 200]
+    assert [r.status for r in request_log(server, 3)] == [500, 500, 200]
 
 
 def test_5xx_past_the_retries_is_one_clear_error(tiny_model, serve, session):
@@ -64,7 +49,7 @@ def test_5xx_past_the_retries_is_one_clear_error(tiny_model, serve, session):
         _get(url, session, retries=2)
     assert str(info.value) == f"Could not fetch {url}: HTTP 503 Service Unavailable (after 3 attempts)."
     assert info.value.url == url and info.value.cause == "HTTP 503 Service Unavailable"
-    assert len(_log(server, 3)) == 3
+    assert len(request_log(server, 3)) == 3
 
 
 def test_404_is_not_retried(tiny_model, serve, session):
@@ -73,7 +58,7 @@ def test_404_is_not_retried(tiny_model, serve, session):
     with pytest.raises(ModelLoadError, match="HTTP 404 Not Found") as info:
         _get(url, session, retries=3)
     assert url in str(info.value)
-    assert len(_log(server, 1)) == 1
+    assert len(request_log(server, 1)) == 1
 
 
 def test_backoff_doubles_between_attempts(tiny_model, serve, session):
@@ -83,13 +68,13 @@ def test_backoff_doubles_between_attempts(tiny_model, serve, session):
         _get(f"{server.url}/{SHARD}", session, retries=2, backoff=0.1)
     # two waits: 0.1 s then 0.2 s
     assert time.perf_counter() - start >= 0.3 - 0.02
-    log = sorted(_log(server, 3, settle=0), key=lambda r: r.start)
+    log = sorted(request_log(server, 3, settle=0), key=lambda r: r.start)
     gaps = [b.start - a.start for a, b in zip(log, log[1:])]
     assert gaps[1] > gaps[0] + 0.05
 
 
 def test_connection_refused(session):
-    url = f"http://127.0.0.1:{_closed_port()}/model.json"
+    url = f"http://127.0.0.1:{closed_port()}/model.json"
     with pytest.raises(ModelLoadError) as info:
         _get(url, session, retries=1)
     assert info.value.cause == "connection refused"
@@ -134,7 +119,7 @@ def test_short_body_is_an_error(tiny_model, serve, session):
     with pytest.raises(ModelLoadError) as info:
         _get(f"{server.url}/{SHARD}", session, retries=1)
     assert info.value.cause == f"body shorter than its Content-Length (100 of {size} bytes)"
-    assert len(_log(server, 2)) == 2  # a cut connection is worth one more try
+    assert len(request_log(server, 2)) == 2  # a cut connection is worth one more try
 
 
 def test_short_body_once_then_success(tiny_model, serve, session):
@@ -161,7 +146,7 @@ def test_length_against_the_manifest(tiny_model, serve, session):
     with pytest.raises(ModelLoadError) as info:
         _get(url, session, expected_length=4000)
     assert info.value.cause == "5000 bytes but the manifest says 4000"
-    assert len(_log(server, 1)) == 1  # not retried: the file itself is wrong
+    assert len(request_log(server, 1)) == 1  # not retried: the file itself is wrong
 
 
 def test_max_bytes_aborts(tiny_model, serve, session):
@@ -193,4 +178,4 @@ def test_callback_errors_pass_through_unretried(tiny_model, serve, session):
 
     with pytest.raises(KeyError):
         _get(f"{server.url}/{SHARD}", session, on_bytes=boom)
-    assert len(_log(server, 1)) == 1
+    assert len(request_log(server, 1)) == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 
@@ -18,7 +17,7 @@ from tfcache_nb.io.http_io import http_io
 from tfcache_nb.netsim.faults import Fault
 from tfcache_nb.netsim.profiles import Profile
 
-from transport_helpers import model_bytes, write_tiny_model
+from transport_helpers import closed_port, model_bytes, request_log, write_tiny_model
 
 TINY_WEIGHT_BYTES = 64 * 32 * 4 + 100 * 4 + 1000 * 4 + 10 * 4
 
@@ -27,14 +26,6 @@ def _io(server, session, path="/model.json", **kw):
     kw.setdefault("timeout", (1.0, 2.0))
     kw.setdefault("backoff", 0.01)
     return http_io(server.url + path, session=session, **kw)
-
-
-def _log(server, count, settle=0.1):
-    deadline = time.monotonic() + 3.0
-    while len(server.request_log) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(settle)
-    return server.request_log
 
 
 def _max_overlap(records) -> int:
@@ -63,7 +54,7 @@ def test_load_equals_the_files_byte_for_byte(tiny_model, serve, session):
     assert handler.requests_made == 5
     assert handler.bytes_downloaded == TINY_WEIGHT_BYTES + (tiny_model / "model.json").stat().st_size
     assert set(handler.phases) == {"model_json", "weights"}
-    assert sorted(r.path for r in _log(server, 5)) == sorted(
+    assert sorted(r.path for r in request_log(server, 5)) == sorted(
         ["/model.json", "/group1-shard1of3", "/group1-shard2of3", "/group1-shard3of3",
          "/group2-shard1of1"])
 
@@ -74,17 +65,16 @@ def test_real_mobilenet_loads_byte_for_byte(models_dir, serve, session):
     artifacts = _io(server, session).load()
     assert artifacts.weight_data == model_bytes(folder)
     assert len(artifacts.weight_data) == 1_902_176
-    assert len(_log(server, 56, settle=0)) == 56  # model.json + 55 shards
+    assert len(request_log(server, 56, settle=0)) == 56  # model.json + 55 shards
 
 
-def test_synthetic_mobilenet_in_small_shards(tmp_path, serve, session):
-    from tfcache_nb.format.synthetic import synthetic_mobilenet, write_synthetic_mobilenet
+def test_synthetic_mobilenet_in_small_shards(tmp_path, serve, session, synthetic_artifacts):
+    from tfcache_nb.format.synthetic import write_synthetic_mobilenet
 
     write_synthetic_mobilenet(tmp_path / "m", alpha=0.25, max_shard_bytes=256 * 1024)
     server = serve(tmp_path / "m")
     artifacts = _io(server, session).load()
-    assert artifacts.weight_data == synthetic_mobilenet(alpha=0.25).weight_data
-    assert artifacts.weights_sha256() == synthetic_mobilenet(alpha=0.25).weights_sha256()
+    assert artifacts.weight_data == synthetic_artifacts.weight_data
 
 
 def test_handler_protocol_and_no_save(tiny_model, serve, session):
@@ -120,8 +110,8 @@ def test_weight_path_prefix_fetches_shards_from_elsewhere(tiny_model, serve, ses
     cdn = serve(tiny_model)
     artifacts = _io(models, session, weight_path_prefix=cdn.url + "/").load()
     assert artifacts.weight_data == model_bytes(tiny_model)
-    assert [r.path for r in _log(models, 1)] == ["/model.json"]
-    assert len(_log(cdn, 4)) == 4
+    assert [r.path for r in request_log(models, 1)] == ["/model.json"]
+    assert len(request_log(cdn, 4)) == 4
 
 
 def test_tfhub_url(tmp_path, serve, session):
@@ -146,7 +136,7 @@ def test_escaping_weight_path_is_refused_before_any_shard(tmp_path, serve, sessi
     server = serve(tmp_path)
     with pytest.raises(ModelLoadError, match=r"'\.\./shared/group2-shard1of1'.*allow_external_weights"):
         _io(server, session, path="/m/model.json").load()
-    assert [r.path for r in _log(server, 1)] == ["/m/model.json"]
+    assert [r.path for r in request_log(server, 1)] == ["/m/model.json"]
 
 
 def test_escaping_weight_path_allowed_with_the_option(tmp_path, serve, session):
@@ -154,14 +144,14 @@ def test_escaping_weight_path_allowed_with_the_option(tmp_path, serve, session):
     server = serve(tmp_path)
     artifacts = _io(server, session, path="/m/model.json", allow_external_weights=True).load()
     assert artifacts.weight_data.endswith((tmp_path / "shared" / "group2-shard1of1").read_bytes())
-    assert "/shared/group2-shard1of1" in [r.path for r in _log(server, 5)]
+    assert "/shared/group2-shard1of1" in [r.path for r in request_log(server, 5)]
 
 
 # ---------------------------------------------------------------------------- parallelism, progress
 def test_shards_are_fetched_in_parallel(tiny_model, serve, session):
     server = serve(tiny_model, Profile(rtt_ms=200, down_kbps=100_000))
     _io(server, session).load()
-    shards = [r for r in _log(server, 5) if r.path != "/model.json"]
+    shards = [r for r in request_log(server, 5) if r.path != "/model.json"]
     assert len(shards) == 4
     assert _max_overlap(shards) == 4
 
@@ -169,7 +159,7 @@ def test_shards_are_fetched_in_parallel(tiny_model, serve, session):
 def test_one_worker_fetches_one_shard_at_a_time(tiny_model, serve, session):
     server = serve(tiny_model, Profile(rtt_ms=50, down_kbps=100_000))
     _io(server, session, max_workers=1).load()
-    shards = [r for r in _log(server, 5) if r.path != "/model.json"]
+    shards = [r for r in request_log(server, 5) if r.path != "/model.json"]
     assert _max_overlap(shards) == 1
 
 
@@ -221,7 +211,7 @@ def test_500_twice_on_a_shard_then_success(tiny_model, serve, session):
     handler = _io(server, session, retries=3)
     assert handler.load().weight_data == model_bytes(tiny_model)
     assert handler.requests_made == 7
-    statuses = [r.status for r in _log(server, 7) if r.path == "/group1-shard3of3"]
+    statuses = [r.status for r in request_log(server, 7) if r.path == "/group1-shard3of3"]
     assert statuses == [500, 500, 200]
 
 
@@ -232,7 +222,7 @@ def test_missing_shard_is_404_not_retried(tiny_model, serve, session):
         _io(server, session, retries=3).load()
     assert str(info.value) == f"Could not fetch {server.url}/group2-shard1of1: HTTP 404 Not Found."
     assert info.value.url == f"{server.url}/group2-shard1of1"
-    assert [r.path for r in _log(server, 5)].count("/group2-shard1of1") == 1
+    assert [r.path for r in request_log(server, 5)].count("/group2-shard1of1") == 1
 
 
 def test_first_failure_is_reported_at_once_and_the_others_stop(tiny_model, serve, session):
@@ -243,7 +233,7 @@ def test_first_failure_is_reported_at_once_and_the_others_stop(tiny_model, serve
         _io(server, session, timeout=(1.0, 3.0)).load()
     assert time.perf_counter() - start < 1.2  # not held up by the stalled shards
     # the stalled shards were abandoned after their stall, not retried
-    paths = [r.path for r in _log(server, 5, settle=0.3)]
+    paths = [r.path for r in request_log(server, 5, settle=0.3)]
     assert paths.count("/group1-shard1of3") == 1 and len(paths) == 5
 
 
@@ -254,10 +244,7 @@ def test_missing_model_json(tiny_model, serve, session):
 
 
 def test_connection_refused(session):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/model.json"
+    url = f"http://127.0.0.1:{closed_port()}/model.json"
     with pytest.raises(ModelLoadError) as info:
         http_io(url, session=session, retries=1, backoff=0.01).load()
     assert info.value.cause == "connection refused" and info.value.url == url
@@ -340,7 +327,7 @@ def test_bad_manifest_is_refused_before_any_shard(tiny_model, serve, session):
     server = serve(tiny_model)
     with pytest.raises(ModelFormatError, match=r"/model.json is not a valid model: weight 'dense/bias'"):
         _io(server, session).load()
-    assert len(_log(server, 1)) == 1
+    assert len(request_log(server, 1)) == 1
 
 
 # ---------------------------------------------------------------------------- limits
@@ -349,7 +336,7 @@ def test_max_download_bytes_refuses_before_fetching_shards(tiny_model, serve, se
     with pytest.raises(ModelLoadError, match=f"{TINY_WEIGHT_BYTES} bytes of weights, larger than "
                                              f"the limit of 10000 bytes"):
         _io(server, session, max_download_bytes=10_000).load()
-    assert len(_log(server, 1)) == 1
+    assert len(request_log(server, 1)) == 1
 
 
 def test_max_download_bytes_also_caps_model_json(tiny_model, serve, session):

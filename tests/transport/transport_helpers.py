@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +44,20 @@ def model_bytes(folder: Path) -> bytes:
     """The weight bytes of a model folder, shards joined in manifest order."""
     doc = json.loads((folder / "model.json").read_text())
     return b"".join((folder / p).read_bytes() for g in doc["weightsManifest"] for p in g["paths"])
+
+
+def request_log(server, count: int, settle: float = 0.1):
+    """The server's request log once it has ``count`` entries (the server logs after replying)."""
+    deadline = time.monotonic() + 3.0
+    while len(server.request_log) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(settle)  # and no more arrive
+    return server.request_log
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+

@@ -161,7 +161,6 @@ def test_charts_draw_from_a_thread(two_users):
 
 def test_a_pending_report_lands_on_the_namespace_it_was_loaded_for(tmp_path, synthetic_dir):
     import tfcache_nb as tc
-    from tfcache_nb.viz.storage_usage import storage_usage
 
     alice = tc.WxStorage(tmp_path / "wx.sqlite3", app_id="app", user_id="alice")
     bob = alice.for_namespace("app", "bob")

@@ -123,7 +123,6 @@ def test_css_classes_for_browser_tests(dash):
 
 
 def test_experiment_panel_runs_one_trial(dash):
-    pytest.importorskip("tfcache_nb.experiments.runner", reason="run_experiment is not written yet")
     d, _ = dash
     ep = d.experiment_panel
     ep.trials.value = 1
