@@ -14,6 +14,7 @@ Run: ``python benchmarks/bench_cache.py [--model-dir DIR] [--repeat N]``.
 from __future__ import annotations
 
 import argparse
+import os
 import base64
 import hashlib
 import statistics
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Callable
 
 import tfcache_nb as tc
+from tfcache_nb.errors import ModelLoadError
+from tfcache_nb.experiments.sources import resolve_model_dir
 from tfcache_nb.format.files import read_model_files
 from tfcache_nb.io.cache_metadata import CacheMetadata
 
@@ -39,19 +42,21 @@ def median_seconds(fn: Callable[[], object], repeat: int) -> float:
 
 
 def find_model(model_dir: str | None) -> tuple[Path | None, str]:
-    candidates = [Path(model_dir)] if model_dir else []
-    candidates += [Path(__file__).resolve().parents[2] / "shared" / "models" / "mobilenet_v1_0.25_224"]
-    for c in candidates:
-        if (c / "model.json").is_file():
-            return c, c.name
-        if (c / "mobilenet_v1_0.25_224" / "model.json").is_file():
-            return c / "mobilenet_v1_0.25_224", "mobilenet_v1_0.25_224"
+    """The real model to measure: --model-dir, else $TFCACHE_NB_MODEL_DIR, else ../shared/models."""
+    candidates = [model_dir, os.environ.get("TFCACHE_NB_MODEL_DIR"),
+                  Path(__file__).resolve().parents[2] / "shared" / "models"]
+    for candidate in filter(None, candidates):
+        try:
+            folder = resolve_model_dir(candidate)
+        except ModelLoadError:
+            continue
+        return folder, folder.name
     return None, "synthetic MobileNet v1 0.25 (same size as the real one)"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model-dir", help="mobilenet_v1_0.25_224 folder (default: ../shared/models)")
+    parser.add_argument("--model-dir", help="mobilenet_v1_0.25_224 folder (default: $TFCACHE_NB_MODEL_DIR, else ../shared/models)")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per measurement (median)")
     args = parser.parse_args(argv)
 
