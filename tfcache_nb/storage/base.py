@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import StorageError, StorageQuotaError, StorageValueTooLargeError
 
@@ -69,14 +69,16 @@ def check_key(key: Any) -> str:
         raise StorageError(f"A storage key must be a str, not {type(key).__name__}.")
     if not key:
         raise StorageError("A storage key must not be empty.")
-    if not key.isascii():
-        try:
-            key.encode("utf-8")
-        except UnicodeEncodeError:
-            raise StorageError(
-                f"The storage key {short_key(key)} is not valid Unicode (it has a lone surrogate)."
-            ) from None
+    _valid_utf8_len(key, lambda: f"The storage key {short_key(key)} is not valid Unicode (it has a lone surrogate).")
     return key
+
+
+def _valid_utf8_len(text: str, message: Callable[[], str]) -> int:
+    """:func:`utf8_len`, or one StorageError (``message()``) when ``text`` has a lone surrogate."""
+    try:
+        return utf8_len(text)
+    except UnicodeEncodeError:
+        raise StorageError(message()) from None
 
 
 def short_key(key: str) -> str:
@@ -164,12 +166,8 @@ class KeyValueStorage(ABC):
         for name, v in (("app_id", app_id), ("user_id", user_id)):
             if not isinstance(v, str) or not v:
                 raise StorageError(f"The storage {name} must be a non-empty str, not {v!r}.")
-            if not v.isascii():
-                try:
-                    v.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise StorageError(f"The storage {name} {short_key(v)} is not valid Unicode "
-                                       "(it has a lone surrogate).") from None
+            _valid_utf8_len(v, lambda: f"The storage {name} {short_key(v)} is not valid Unicode "
+                                       "(it has a lone surrogate).")
         for name, v in (("limit_bytes", limit_bytes), ("max_value_bytes", max_value_bytes)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise StorageError(f"The storage {name} must be a positive whole number of bytes, not {v!r}.")
@@ -229,16 +227,8 @@ class KeyValueStorage(ABC):
     def _encode(self, key: str, value: Any) -> tuple[str, int]:
         """(JSON text, entry size) of one entry, after the per-value cap is checked."""
         text = encode_value(value)
-        if text.isascii():
-            value_bytes = len(text)
-        else:
-            try:
-                value_bytes = len(text.encode("utf-8"))
-            except UnicodeEncodeError:
-                raise StorageError(
-                    f"Cannot store the value of {short_key(key)}: it has text that is not valid "
-                    "Unicode (a lone surrogate)."
-                ) from None
+        value_bytes = _valid_utf8_len(text, lambda: f"Cannot store the value of {short_key(key)}: it has text "
+                                                    "that is not valid Unicode (a lone surrogate).")
         if value_bytes > self.max_value_bytes:
             raise StorageValueTooLargeError(
                 f"The value of {short_key(key)} is {value_bytes} bytes of JSON, over the "
