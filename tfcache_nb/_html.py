@@ -10,6 +10,8 @@ import html
 import math
 from typing import Any, Iterable, Sequence
 
+from ._units import human_bytes  # noqa: F401  (the one size formatter, re-exported for the views)
+
 STYLE = "border-collapse:collapse;font-family:sans-serif;font-size:13px"
 CELL = "padding:2px 10px;text-align:left;border-bottom:1px solid #ddd"
 
@@ -31,18 +33,6 @@ def table(rows: Iterable[Sequence[Any]], header: Sequence[Any] | None = None, ti
         parts.append("<tr>" + "".join(f"<td style='{CELL}'>{esc(c)}</td>" for c in row) + "</tr>")
     parts.append("</table>")
     return "".join(parts)
-
-
-def human_bytes(n: float | int | None) -> str:
-    """1536 -> '1.50 KB' (binary units, as WeChat counts its KB)."""
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(value) < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.2f} {unit}"
-        value /= 1024
-    return f"{value:.2f} GB"  # pragma: no cover
 
 
 def human_seconds(s: float | None) -> str:

@@ -55,7 +55,7 @@ def test_two_users_chart_tells_the_story(two_users):
     texts = _texts(fig)
     assert "did NOT fit" in texts and "\u26a0" in texts
     assert "raw \u2192" in texts and "as base64" in texts
-    assert "MB" in ax.get_ylabel()
+    assert "MiB" in ax.get_ylabel()
     assert ax.get_legend() is not None and ax.get_title()
     assert figure_png(fig).startswith(PNG)
 

@@ -10,7 +10,6 @@ import io
 import warnings
 from typing import Any
 
-MB = 1024 * 1024  # WeChat's "10 MB" is 10 x 1024 x 1024 bytes
 
 #: colours: one per model (red is kept for warnings, grey for "other")
 MODEL_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22")
@@ -46,11 +45,3 @@ def to_png(fig: Any, dpi: int = 100) -> bytes:
         fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
-
-def fmt_mb(n: float | int | None) -> str:
-    """Bytes as MB with two decimals, KB under 0.1 MB (as WeChat's binary units)."""
-    if n is None:
-        return "?"
-    if abs(n) < 0.1 * MB:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / MB:.2f} MB"

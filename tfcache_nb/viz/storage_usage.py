@@ -3,8 +3,8 @@
 One stacked bar per ``(app_id, user_id)`` namespace, split by model (one colour each) and
 by kind of entry (the plugin's ``info`` and ``weight_data_size``, the topology in
 ``model_without_weight``, the weight chunks, other keys). The weights are drawn as their raw
-size plus a hatched base64 overhead, because base64 is why an 8.5 MB model does not fit in
-10 MB. Models that were attempted but not saved are drawn as ghost segments past the cap.
+size plus a hatched base64 overhead, because base64 is why an 8.5 MiB model does not fit in
+10 MiB. Models that were attempted but not saved are drawn as ghost segments past the cap.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from ..errors import InvalidArgumentError
 from ..io.cache_metadata import METADATA_FIELD, CacheMetadata
 from ..io.local_storage_io import KEY_PREFIX, local_storage_io, model_key_from_info_key
 from ..storage.base import KeyValueStorage
-from ._common import GREY, MB, MODEL_COLOURS, WARN, fmt_mb, label, new_figure
+from .._units import MIB, MIB_LABEL, human_bytes
+from ._common import GREY, MODEL_COLOURS, WARN, label, new_figure
 
 @dataclasses.dataclass
 class ModelUsage:
@@ -243,7 +244,7 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
     colours = _colours(usages)
     slot, width = 2.2, 0.7
     top = max(max(u.limit_bytes, u.used_bytes + sum(p.bytes_needed for p in u.pending)) for u in usages)
-    ymax = top / MB * 1.12
+    ymax = top / MIB * 1.12
     line_h = ymax * 0.045  # height of one line of annotation text, in data units
 
     for i, u in enumerate(usages):
@@ -256,7 +257,7 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
             nonlocal bottom
             if height_b <= 0:
                 return
-            h = height_b / MB
+            h = height_b / MIB
             ax.bar(x, h, width, bottom=bottom, color=face, edgecolor=edge, hatch=hatch,
                    linewidth=0.6, gid=gid, **kw)
             bottom += h
@@ -264,7 +265,7 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
         if u.other_bytes:
             start = bottom
             seg(u.other_bytes, GREY, gid="other")
-            notes.append(((start + bottom) / 2, f"other keys ({u.other_keys}): {fmt_mb(u.other_bytes)}", "#555"))
+            notes.append(((start + bottom) / 2, f"other keys ({u.other_keys}): {human_bytes(u.other_bytes)}", "#555"))
         for m in u.models:
             c = colours[m.key]
             start = bottom
@@ -277,53 +278,53 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
             form = m.quantization or "float32"
             text = f"{label(m.key, 30)} ({form})\n"
             if m.raw_weight_bytes is not None:
-                text += f"weights {fmt_mb(m.raw_weight_bytes)} raw \u2192 {fmt_mb(m.weight_bytes)} as base64"
+                text += f"weights {human_bytes(m.raw_weight_bytes)} raw \u2192 {human_bytes(m.weight_bytes)} as base64"
             else:
-                text += f"weight chunks {fmt_mb(m.weight_bytes)}"
-            text += f"\ntopology {fmt_mb(m.topology_bytes)}, info {fmt_mb(m.info_bytes)}"
+                text += f"weight chunks {human_bytes(m.weight_bytes)}"
+            text += f"\ntopology {human_bytes(m.topology_bytes)}, info {human_bytes(m.info_bytes)}"
             notes.append(((start + bottom) / 2, text, c))
         used_top = bottom
 
         # the free space up to the cap: an empty dashed box with its size written in it
-        free_h = u.free_bytes / MB
+        free_h = u.free_bytes / MIB
         if free_h > 0:
             ax.bar(x, free_h, width, bottom=used_top, facecolor="none", edgecolor="#888",
                    linestyle=(0, (3, 3)), linewidth=0.9, gid="free")
             if not u.pending:
-                ax.text(x, used_top + free_h / 2, f"free\n{fmt_mb(u.free_bytes)}", ha="center",
+                ax.text(x, used_top + free_h / 2, f"free\n{human_bytes(u.free_bytes)}", ha="center",
                         va="center", fontsize=9, color="#555")
-        cap = u.limit_bytes / MB
+        cap = u.limit_bytes / MIB
         ax.hlines(cap, x - width * 0.8, x + width * 0.8, colors=WARN, linewidth=2.4, gid="cap", zorder=5)
-        cap_text = f"{u.limit_bytes // MB} MB cap" if u.limit_bytes % MB == 0 else f"{fmt_mb(u.limit_bytes)} cap"
+        cap_text = f"{u.limit_bytes // MIB} {MIB_LABEL} cap" if u.limit_bytes % MIB == 0 else f"{human_bytes(u.limit_bytes)} cap"
         ax.text(x - width * 0.8, cap + line_h * 0.15, cap_text, color=WARN, fontsize=8, fontweight="bold",
                 ha="left", va="bottom", zorder=6, bbox=dict(facecolor="white", edgecolor="none", pad=1))
 
         ghost_bottom = used_top
         for p in u.pending:
-            h = p.bytes_needed / MB
+            h = p.bytes_needed / MIB
             ax.bar(x, h, width, bottom=ghost_bottom, facecolor=(1, 1, 1, 0.6), edgecolor=WARN,
                    hatch="xx", linestyle="--", linewidth=1.4, gid=f"pending:{p.name}")
             ax.bar(x, h, width, bottom=ghost_bottom, facecolor=_lighten(colours[p.name], 0.7) + (0.35,),
                    edgecolor="none")
             ax.text(x, ghost_bottom + h, "\u26a0", ha="center", va="bottom", fontsize=20, color=WARN,
                     gid="warning")
-            need = (f"weights {fmt_mb(p.raw_weight_bytes)} raw \u2192 needs {fmt_mb(p.bytes_needed)} as base64"
-                    if p.raw_weight_bytes else f"needs {fmt_mb(p.bytes_needed)}")
+            need = (f"weights {human_bytes(p.raw_weight_bytes)} raw \u2192 needs {human_bytes(p.bytes_needed)} as base64"
+                    if p.raw_weight_bytes else f"needs {human_bytes(p.bytes_needed)}")
             text = (f"\u26a0 {label(p.name, 30)} did NOT fit\n"
-                    f"{need},\nonly {fmt_mb(u.free_bytes)} free: not saved")
+                    f"{need},\nonly {human_bytes(u.free_bytes)} free: not saved")
             notes.append((ghost_bottom + h * 0.8, text, WARN))
             ghost_bottom += h
         if u.pending:
-            notes.append((used_top + min(free_h, 0.6) / 2, f"free {fmt_mb(u.free_bytes)}", "#555"))
+            notes.append((used_top + min(free_h, 0.6) / 2, f"free {human_bytes(u.free_bytes)}", "#555"))
 
         _place_notes(ax, x + width / 2 + 0.08, notes, line_h, ymax)
     caps = {u.limit_bytes for u in usages}
-    cap_label = (f"cap: {fmt_mb(next(iter(caps)))} per user per mini-program" if len(caps) == 1
+    cap_label = (f"cap: {human_bytes(next(iter(caps)))} per user per mini-program" if len(caps) == 1
                  else "cap of each namespace")
     ax.set_xticks([i * slot for i in range(n)], [_tick(u) for u in usages])
     ax.set_xlim(-width, (n - 1) * slot + slot * 0.95)
     ax.set_ylim(0, ymax)
-    ax.set_ylabel("storage used (MB)")
+    ax.set_ylabel(f"storage used ({MIB_LABEL})")
     ax.set_xlabel("namespace: one WeChat user inside one mini-program (isolated from the others)")
     ax.grid(axis="y", alpha=0.25)
     ax.set_axisbelow(True)
@@ -355,7 +356,7 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
 def _tick(u: NamespaceUsage) -> str:
     pct = 100.0 * u.used_bytes / u.limit_bytes if u.limit_bytes else 0.0
     return (f"app: {label(u.app_id, 20)}, user: {label(u.user_id, 20)}\n"
-            f"{fmt_mb(u.used_bytes)} used ({pct:.0f}%), {fmt_mb(u.free_bytes)} free")
+            f"{human_bytes(u.used_bytes)} used ({pct:.0f}%), {human_bytes(u.free_bytes)} free")
 
 
 def _place_notes(ax: Any, x: float, notes: list[tuple[float, str, str]], line_h: float, ymax: float) -> None:
