@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfcache_nb._units import human_bytes
+
 DEFAULT_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 
 
@@ -256,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         net.classify(image)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(f"{name:24} peak memory of one classify call (tracemalloc, after warm-up): {peak / 1e6:.1f} MB; "
-              f"buffers the model keeps between calls: {retained_bytes(model) / 1e6:.1f} MB")
+        print(f"{name:24} peak memory of one classify call (tracemalloc, after warm-up): {human_bytes(peak)}; "
+              f"buffers the model keeps between calls: {human_bytes(retained_bytes(model))}")
     return 0
 
 

@@ -17,18 +17,19 @@ GIB = 1024 * 1024 * 1024
 
 
 def human_bytes(n: float | int | None) -> str:
-    """1536 -> '1.5 KiB', 1902176 -> '1.81 MiB'; '-' for None or NaN (a size that is missing)."""
+    """1536 -> '1.5 KiB', 1902176 -> '1.81 MiB', a whole 10 MiB -> '10 MiB' (caps read as
+    WeChat writes them); '-' for None or NaN (a size that is missing)."""
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "-"
     size = abs(float(n))
     sign = "-" if n < 0 else ""
     if size < KIB:
         return f"{sign}{size:.0f} B"
-    if size < MIB:
-        return f"{sign}{size / KIB:.1f} KiB"
-    if size < GIB:
-        return f"{sign}{size / MIB:.2f} MiB"
-    return f"{sign}{size / GIB:.2f} GiB"
+    unit, name, decimals = ((KIB, "KiB", 1) if size < MIB else (MIB, "MiB", 2) if size < GIB
+                            else (GIB, "GiB", 2))
+    if size % unit == 0:
+        return f"{sign}{size / unit:.0f} {name}"
+    return f"{sign}{size / unit:.{decimals}f} {name}"
 
 
 def exact_bytes(n: int | None) -> str:

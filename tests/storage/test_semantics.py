@@ -193,7 +193,7 @@ def test_info_repr_and_html_escape_keys(make_store):
     info = store.info()
     page = info._repr_html_()
     assert "<script>" not in page and "&lt;script&gt;" in page
-    assert "1 keys" in repr(info) and "10240 KB" in repr(info)
+    assert "1 keys" in repr(info) and "10 MiB" in repr(info)
     assert store._repr_html_() == page
 
 

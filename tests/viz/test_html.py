@@ -34,7 +34,7 @@ def test_predictions_and_model_info_html_escape():
     info = ModelArtifactsInfo.from_json({"modelTopologyType": HOSTILE, "weightDataBytes": 2048})
     html = model_info_html(info, name=HOSTILE)
     _safe(html)
-    assert "2.0 KiB" in html
+    assert "2 KiB" in html
 
 
 def test_empty_storage_html(tmp_path):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, Union
 
+from .._units import human_bytes
 from ..errors import InvalidArgumentError, ModelFormatError
 from .profiles import Profile
 
@@ -54,7 +55,7 @@ class LatencyEstimate:
 
     def __str__(self) -> str:
         return (f"{self.total_s:.2f} s expected on {self.profile or 'custom profile'} "
-                f"({self.requests} requests, {self.bytes / 1e6:.2f} MB: "
+                f"({self.requests} requests, {human_bytes(self.bytes)}: "
                 f"{self.round_trip_s:.2f} s round trips + {self.transfer_s:.2f} s transfer)")
 
 

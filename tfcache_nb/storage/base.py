@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Callable
 
 from ..errors import StorageError, StorageQuotaError, StorageValueTooLargeError
+from .._units import human_bytes
 
 #: WeChat's limits: 10 MB per user per mini-program, 1 MB per key.
 DEFAULT_LIMIT_BYTES = 10 * 1024 * 1024
@@ -127,8 +128,8 @@ class StorageInfo:
         pct = 100.0 * self.current_size / self.limit_size if self.limit_size else 0.0
         ns = f"app_id={self.app_id!r}, user_id={self.user_id!r}, " if self.app_id or self.user_id else ""
         return (f"StorageInfo({ns}{len(self.keys)} keys, current_size={self.current_size} bytes "
-                f"({self.current_size_kb} KB), limit_size={self.limit_size} bytes "
-                f"({self.limit_size_kb} KB), {pct:.1f}% used)")
+                f"({human_bytes(self.current_size)}), limit_size={self.limit_size} bytes "
+                f"({human_bytes(self.limit_size)}), {pct:.1f}% used)")
 
     def _repr_html_(self) -> str:
         esc = html.escape
@@ -141,7 +142,7 @@ class StorageInfo:
         ns = (f" &mdash; app <code>{esc(self.app_id)}</code>, user <code>{esc(self.user_id)}</code>"
               if self.app_id or self.user_id else "")
         return (f"<div><b>Storage</b>{ns}<br>"
-                f"{self.current_size_kb} KB of {self.limit_size_kb} KB used ({pct:.1f}%), "
+                f"{human_bytes(self.current_size)} of {human_bytes(self.limit_size)} used ({pct:.1f}%), "
                 f"{len(self.keys)} keys{bar}<ul>{rows}</ul></div>")
 
 

@@ -17,7 +17,7 @@ from ..errors import InvalidArgumentError
 from ..io.cache_metadata import METADATA_FIELD, CacheMetadata
 from ..io.local_storage_io import KEY_PREFIX, local_storage_io, model_key_from_info_key
 from ..storage.base import KeyValueStorage
-from .._units import MIB, MIB_LABEL, human_bytes
+from .._units import MIB_LABEL, human_bytes, mib
 from ._common import GREY, MODEL_COLOURS, WARN, label, new_figure
 
 @dataclasses.dataclass
@@ -244,7 +244,7 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
     colours = _colours(usages)
     slot, width = 2.2, 0.7
     top = max(max(u.limit_bytes, u.used_bytes + sum(p.bytes_needed for p in u.pending)) for u in usages)
-    ymax = top / MIB * 1.12
+    ymax = mib(top) * 1.12
     line_h = ymax * 0.045  # height of one line of annotation text, in data units
 
     for i, u in enumerate(usages):
@@ -257,7 +257,7 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
             nonlocal bottom
             if height_b <= 0:
                 return
-            h = height_b / MIB
+            h = mib(height_b)
             ax.bar(x, h, width, bottom=bottom, color=face, edgecolor=edge, hatch=hatch,
                    linewidth=0.6, gid=gid, **kw)
             bottom += h
@@ -286,22 +286,22 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
         used_top = bottom
 
         # the free space up to the cap: an empty dashed box with its size written in it
-        free_h = u.free_bytes / MIB
+        free_h = mib(u.free_bytes)
         if free_h > 0:
             ax.bar(x, free_h, width, bottom=used_top, facecolor="none", edgecolor="#888",
                    linestyle=(0, (3, 3)), linewidth=0.9, gid="free")
             if not u.pending:
                 ax.text(x, used_top + free_h / 2, f"free\n{human_bytes(u.free_bytes)}", ha="center",
                         va="center", fontsize=9, color="#555")
-        cap = u.limit_bytes / MIB
+        cap = mib(u.limit_bytes)
         ax.hlines(cap, x - width * 0.8, x + width * 0.8, colors=WARN, linewidth=2.4, gid="cap", zorder=5)
-        cap_text = f"{u.limit_bytes // MIB} {MIB_LABEL} cap" if u.limit_bytes % MIB == 0 else f"{human_bytes(u.limit_bytes)} cap"
+        cap_text = f"{human_bytes(u.limit_bytes)} cap"
         ax.text(x - width * 0.8, cap + line_h * 0.15, cap_text, color=WARN, fontsize=8, fontweight="bold",
                 ha="left", va="bottom", zorder=6, bbox=dict(facecolor="white", edgecolor="none", pad=1))
 
         ghost_bottom = used_top
         for p in u.pending:
-            h = p.bytes_needed / MIB
+            h = mib(p.bytes_needed)
             ax.bar(x, h, width, bottom=ghost_bottom, facecolor=(1, 1, 1, 0.6), edgecolor=WARN,
                    hatch="xx", linestyle="--", linewidth=1.4, gid=f"pending:{p.name}")
             ax.bar(x, h, width, bottom=ghost_bottom, facecolor=_lighten(colours[p.name], 0.7) + (0.35,),
