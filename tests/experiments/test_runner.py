@@ -87,8 +87,7 @@ def test_summary_has_every_figure_and_they_agree(experiment, fast_profiles, mode
 
 def test_summary_table_and_html(experiment, fast_profiles):
     results, _ = experiment
-    text = results.summary_table()
-    lines = text.splitlines()
+    lines = results.summary_table(wide=True).splitlines()
     assert "cold median" in lines[0] and "speed-up" in lines[0] and "expected cold" in lines[0]
     assert len(lines) == 2 + len(fast_profiles)
     for p in fast_profiles:
@@ -218,13 +217,15 @@ def test_url_sources_are_loaded_directly_and_say_so(model_folder):
     assert math.isnan(res.summary()[0]["expected_s"])
 
 
-def test_progress_line_is_redrawn_on_one_line(model_folder):
-    stream = io.StringIO()
+def test_progress_on_a_log_is_one_line_per_trial_with_the_time_left(model_folder):
+    stream = io.StringIO()  # not a terminal: no carriage returns, a line per finished trial
     run_experiment(model_folder, Profile(rtt_ms=5.0, down_kbps=200_000.0, name="quick"), trials=2,
                    progress=True, progress_stream=stream)
-    out = stream.getvalue()
-    assert out.count("\n") == 1 and out.endswith("\n")
-    assert "\rtrial 1/2" in out and "\rtrial 2/2" in out and "quick" in out and "warm" in out
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue()
+    assert lines[0].startswith("2 trials; the latency model expects about ")
+    assert lines[1].startswith("trial 1/2 \u00b7 ") and "quick" in lines[1] and "warm" in lines[1]
+    assert "left" in lines[1] and lines[2].startswith("trial 2/2 ") and len(lines) == 3
 
 
 @pytest.mark.parametrize("kwargs, message", [

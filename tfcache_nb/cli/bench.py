@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sys
+import textwrap
 from pathlib import Path
 
 from ..errors import TfcacheError
+from ..experiments.results import TEXT_WIDTH
 from ..experiments.sources import MODEL_DIR_ENV, ModelSource, resolve_model_dir
 from .argtypes import http_url, positive_int
 
@@ -32,10 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "bench", help="time cold (network) against warm (cache) loads over simulated networks",
         description="For each model and network profile, load the model cold (removed from the "
                     "cache first, so it comes over a simulated network served on 127.0.0.1) and "
-                    "then warm (from the cache), several times, and print the summary: median, "
-                    "5th/95th percentiles, mean with a 95% interval, the speed-up and the "
-                    "latency model's expected cold time. Models given as URLs are loaded over "
-                    "the real network (no profile applied).")
+                    "then warm (from the cache), several times, and print the summary: cold and "
+                    "warm medians, the speed-up and the measured network time over the latency "
+                    "model's expectation (--wide adds percentiles, means with a 95% interval and "
+                    "bytes). While it runs, stderr shows trials done and left and the time left "
+                    "that the latency model expects. Models given as URLs are loaded over the "
+                    "real network (no profile applied).")
     p.add_argument("--model-dir", dest="sources", action="append", type=_model_dir, metavar="DIR",
                    help="a model folder, served locally with each profile (repeatable; default: "
                         "$TFCACHE_NB_MODEL_DIR, else a synthetic MobileNet)")
@@ -55,7 +61,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--csv", metavar="FILE", help="write one row per load to this CSV file")
     p.add_argument("--plot", metavar="PNG", help="write the cold-against-warm plot to this image file "
                                                   "(.png when it has no suffix; any format matplotlib writes)")
-    p.add_argument("--no-progress", action="store_true", help="do not draw the progress line")
+    p.add_argument("--wide", action="store_true", help="the full table: percentiles, means with "
+                                                        "their 95%% intervals, expected time, bytes")
+    p.add_argument("--json", action="store_true", help="print one JSON document (settings, summary "
+                                                        "rows, warnings) on stdout instead of the table")
+    p.add_argument("--no-progress", action="store_true", help="do not show the progress (trials done "
+                                                               "and left, expected time left) on stderr")
     p.set_defaults(run=run)
 
 
@@ -67,27 +78,49 @@ def run(args: argparse.Namespace) -> int:
     plot_path = _plot_path(args.plot) if args.plot else None
     profiles = args.profiles or list(DEFAULT_PROFILES)
     sources, note = _sources(args.sources)
+    say = _Say(to_stderr=args.json)
     if note:
-        print(note)
+        say(note)
     names = ", ".join(s.name for s in sources)
     trials = f"{args.trials} trial{'s' if args.trials != 1 else ''} each"
-    print(f"bench: {names}; profiles {', '.join(profiles)}; storage "
-          f"{', '.join(args.storages or ['wx'])}; {trials}", flush=True)
+    say(f"bench: {names}; profiles {', '.join(profiles)}; storage "
+        f"{', '.join(args.storages or ['wx'])}; {trials}")
     results = run_experiment(sources, profiles, storages=args.storages or ["wx"],
                              trials=args.trials, seed=args.seed, quantize=args.quantize,
                              progress=not args.no_progress)
-    print()
-    print(results.summary_table())
-    print("\nspeed-up = cold median / warm median; network/expected = the cold loads' network "
-          "phase over the latency model's expectation.")
+    written = {}
     if csv_path is not None:
         results.to_csv(csv_path)
-        print(f"wrote {len(results.records)} loads to {csv_path}")
+        written["csv"] = str(csv_path)
     if plot_path is not None:
         fig = results.plot()
         fig.savefig(plot_path, dpi=120)
-        print(f"wrote the plot to {plot_path}")
+        written["plot"] = str(plot_path)
+    if args.json:
+        print(json.dumps({**results.to_dict(), "written": written}, indent=2, default=str))
+        return 0
+    say("")
+    say(results.summary_table(wide=args.wide))
+    say("")
+    say(textwrap.fill("speed-up = cold median / warm median; network/expected = the cold loads' "
+                      "network phase over the latency model's expectation"
+                      + ("." if args.wide else "; --wide (and --csv) for every figure."),
+                      width=TEXT_WIDTH - 1))
+    if "csv" in written:
+        say(f"wrote {len(results.records)} loads to {csv_path}")
+    if "plot" in written:
+        say(f"wrote the plot to {plot_path}")
     return 0
+
+
+class _Say:
+    """Human lines: on stdout, or on stderr when stdout carries the JSON document."""
+
+    def __init__(self, to_stderr: bool) -> None:
+        self.stream = sys.stderr if to_stderr else sys.stdout
+
+    def __call__(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
 
 
 def _output_path(value: str, option: str) -> Path:

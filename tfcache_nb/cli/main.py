@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tfcache-nb",
         description="Study how TensorFlow.js models are cached on the client: the WeChat "
-                    "mini-program plugin's 10 MB model cache, in Python.")
+                    "mini-program plugin's 10 MiB model cache, in Python.")
     parser.add_argument("--version", action="version", version=f"tfcache-nb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in COMMANDS.items():

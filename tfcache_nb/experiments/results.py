@@ -10,6 +10,7 @@ import csv
 import io
 import math
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -85,57 +86,54 @@ class ExperimentResults:
             rows.append(row)
         return rows
 
-    def _table_rows(self) -> tuple[list[str], list[list[str]]]:
-        header = ["model", "profile", "storage", "n", "cold median", "cold p5-p95",
-                  "cold mean ±95% CI", "warm median", "warm p5-p95", "warm mean ±95% CI",
-                  "speed-up", "expected cold", "network/expected", "network", "in storage"]
+    def table(self, wide: bool = False) -> "SummaryTable":
+        """The summary as a table to print or show in a notebook: compact (model, profile, cold
+        and warm medians, speed-up, network/expected: fits 100 columns) or ``wide`` (every
+        figure of :meth:`summary`: percentiles, means with their intervals, bytes)."""
+        summary = self.summary()
+        several_storages = len({s["storage"] for s in summary}) > 1
+        if wide:
+            header = ["model", "profile", "storage", "n", "cold median", "cold p5-p95",
+                      "cold mean ±95% CI", "warm median", "warm p5-p95", "warm mean ±95% CI",
+                      "speed-up", "expected cold", "network/expected", "downloaded", "in storage"]
+        else:
+            header = ["model", "profile"] + (["storage"] if several_storages else []) + [
+                "cold median", "warm median", "speed-up", "network/expected"]
         rows = []
-        for s in self.summary():
-            warm_flag = "" if s["warm_from_cache"] == s["n"] else f" ({s['n'] - s['warm_from_cache']} not cached!)"
-            rows.append([
-                str(s["model"]), str(s["profile"]), str(s["storage"]), str(s["n"]),
-                human_seconds(s["cold_median_s"]), _range(s["cold_p5_s"], s["cold_p95_s"]),
-                _mean_ci(s, "cold"),
-                human_seconds(s["warm_median_s"]) + warm_flag, _range(s["warm_p5_s"], s["warm_p95_s"]),
-                _mean_ci(s, "warm"),
-                _x(s["speedup"]), human_seconds(s["expected_s"]), _ratio(s["measured_over_expected"]),
-                human_bytes(s["bytes_network"]), human_bytes(s["bytes_storage"]),
-            ])
-        return header, rows
+        for s in summary:
+            missed = s["n"] - s["warm_from_cache"]
+            warm = human_seconds(s["warm_median_s"]) + (f" ({missed} not cached!)" if missed else "")
+            if wide:
+                rows.append([
+                    str(s["model"]), str(s["profile"]), str(s["storage"]), str(s["n"]),
+                    human_seconds(s["cold_median_s"]), _range(s["cold_p5_s"], s["cold_p95_s"]),
+                    _mean_ci(s, "cold"), warm, _range(s["warm_p5_s"], s["warm_p95_s"]),
+                    _mean_ci(s, "warm"), _x(s["speedup"]), human_seconds(s["expected_s"]),
+                    _ratio(s["measured_over_expected"]), human_bytes(s["bytes_network"]),
+                    human_bytes(s["bytes_storage"])])
+            else:
+                rows.append([_short(s["model"]), _short(s["profile"], 14)]
+                            + ([str(s["storage"])] if several_storages else [])
+                            + [human_seconds(s["cold_median_s"]), warm, _x(s["speedup"]),
+                               _ratio(s["measured_over_expected"])])
+        text_columns = 3 if wide else 2 + several_storages
+        return SummaryTable(header, rows, text_columns, list(self.warnings), wide=wide)
 
-    def summary_table(self) -> str:
-        """The summary as aligned text, with any warnings below it."""
-        header, rows = self._table_rows()
-        widths = [max(len(x) for x in col) for col in zip(header, *rows)]
-        numeric = set(range(3, len(header)))
-
-        def fmt(cells: list[str]) -> str:
-            return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
-                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-        lines = [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows]
-        lines += [f"warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
+    def summary_table(self, wide: bool = False) -> str:
+        """The summary as aligned text (compact unless ``wide``), with any warnings below it."""
+        return str(self.table(wide))
 
     def __str__(self) -> str:
         return self.summary_table()
 
     def _repr_html_(self) -> str:
-        header, rows = self._table_rows()
-        parts = ["<div style='font-family:sans-serif;font-weight:bold;margin:4px 0'>"
-                 "Cold (network) against warm (cache) loads</div>",
-                 "<table style='border-collapse:collapse;font-family:sans-serif;font-size:13px'>",
-                 "<tr>" + "".join(f"<th style='padding:2px 8px;border-bottom:1px solid #999'>{esc(h)}</th>"
-                                  for h in header) + "</tr>"]
-        for row in rows:
-            parts.append("<tr>" + "".join(
-                f"<td style='padding:2px 8px;border-bottom:1px solid #ddd;"
-                f"text-align:{'left' if i < 3 else 'right'}'>{esc(c)}</td>"
-                for i, c in enumerate(row)) + "</tr>")
-        parts.append("</table>")
-        for w in self.warnings:
-            parts.append(f"<div style='color:#b71c1c;font-family:sans-serif'>warning: {esc(w)}</div>")
-        return "".join(parts)
+        return self.table()._repr_html_()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run's settings, summary rows and warnings as plain JSON-ready values (NaN as None)."""
+        return {"meta": self.meta, "summary": [{k: _json_value(v) for k, v in row.items()}
+                                               for row in self.summary()],
+                "warnings": list(self.warnings)}
 
     # -- CSV -----------------------------------------------------------------------------------
     def columns(self) -> list[str]:
@@ -237,6 +235,63 @@ class ExperimentResults:
         return fig
 
 
+class SummaryTable:
+    """An experiment's summary table: ``str()`` gives aligned text, a notebook shows HTML."""
+
+    def __init__(self, header: list[str], rows: list[list[str]], text_columns: int,
+                 warnings: list[str], *, wide: bool) -> None:
+        self.header, self.rows, self.text_columns = header, rows, text_columns
+        self.warnings, self.wide = warnings, wide
+
+    def __str__(self) -> str:
+        widths = [max(len(x) for x in col) for col in zip(self.header, *self.rows)]
+
+        def fmt(cells: list[str]) -> str:
+            return "  ".join(c.ljust(w) if i < self.text_columns else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+        lines = [fmt(self.header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in self.rows]
+        for w in self.warnings:
+            lines += textwrap.wrap(f"warning: {w}", width=TEXT_WIDTH - 1, subsequent_indent="  ")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        parts = ["<div style='font-family:sans-serif;font-weight:bold;margin:4px 0'>"
+                 "Cold (network) against warm (cache) loads</div>",
+                 "<table style='border-collapse:collapse;font-family:sans-serif;font-size:13px'>",
+                 "<tr>" + "".join(f"<th style='padding:2px 8px;border-bottom:1px solid #999'>{esc(h)}</th>"
+                                  for h in self.header) + "</tr>"]
+        for row in self.rows:
+            parts.append("<tr>" + "".join(
+                f"<td style='padding:2px 8px;border-bottom:1px solid #ddd;"
+                f"text-align:{'left' if i < self.text_columns else 'right'}'>{esc(c)}</td>"
+                for i, c in enumerate(row)) + "</tr>")
+        parts.append("</table>")
+        if not self.wide:
+            parts.append("<div style='font-family:sans-serif;font-size:12px;color:#555'>"
+                         "percentiles, means with their 95% intervals and bytes: "
+                         "<code>results.table(wide=True)</code></div>")
+        for w in self.warnings:
+            parts.append(f"<div style='color:#b71c1c;font-family:sans-serif'>warning: {esc(w)}</div>")
+        return "".join(parts)
+
+
+#: the compact table and its notes fit a terminal this wide
+TEXT_WIDTH = 100
+
+
+def _short(text: Any, limit: int = 28) -> str:
+    s = str(text)
+    return s if len(s) <= limit else s[: limit - 1] + "\u2026"
+
+
+def _json_value(v: Any) -> Any:
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
 def _median_int(values) -> int:
     xs = sorted(int(v) for v in values)
     return xs[len(xs) // 2] if xs else 0
@@ -267,4 +322,4 @@ def _ratio(v: float) -> str:
     return "-" if math.isnan(v) else f"{v:.2f}"
 
 
-__all__ = ["ExperimentResults"]
+__all__ = ["ExperimentResults", "SummaryTable", "TEXT_WIDTH"]

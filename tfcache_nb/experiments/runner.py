@@ -14,7 +14,6 @@ import hashlib
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
@@ -28,6 +27,7 @@ from ..netsim.profiles import Profile
 from ..netsim.server import ModelServer
 from ..storage.wx_storage import WxStorage
 from ..transport.urls import is_http_url
+from .progress import Estimator, RunProgress, Tracker
 from .results import ExperimentResults
 from .sources import ModelSource, materialized, resolve_model_dir
 
@@ -43,7 +43,8 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
                    storages: Sequence[str] | str = ("wx",), trials: int = 5, seed: int = 0,
                    quantize: str | None = None, on_trial: TrialCallback | None = None,
                    progress: bool = False, workdir: str | os.PathLike | None = None,
-                   progress_stream: TextIO | None = None) -> ExperimentResults:
+                   progress_stream: TextIO | None = None,
+                   on_progress: Callable[[RunProgress], Any] | None = None) -> ExperimentResults:
     """Time ``trials`` cold loads (network, then saved) against warm loads (cache).
 
     ``sources``: model folders (served locally, throttled by each profile), http(s) URLs
@@ -54,7 +55,10 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     WxStorage SQLite file in ``workdir``), ``"memory"`` (``WxStorage(":memory:")``),
     ``"file"`` (the plugin's file storage, a folder in ``workdir``). ``on_trial(done, total,
     trial)`` is called after each trial (``done`` counts from 1; ``trial`` holds the
-    ``cold`` and ``warm`` records); ``progress=True`` redraws one line on stderr.
+    ``cold`` and ``warm`` records). ``on_progress(RunProgress)`` is called when a trial starts,
+    between its loads, when it ends and twice a second meanwhile, with trials done and left and
+    the time left that the latency model expects; ``progress=True`` shows the same on stderr
+    (redrawn on one line in a terminal, a line per trial otherwise).
     """
     src_list = _as_list(sources)
     prof_list = [_profile(p) for p in _as_list(profiles)]
@@ -70,17 +74,35 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     trials = int(trials)
     with contextlib.ExitStack() as stack:
         models = [_model_source(s, stack) for s in src_list]
-        return _run(models, prof_list, kinds, trials, seed, quantize, on_trial, progress, workdir,
-                    progress_stream)
+        plan = _plan(models, prof_list)
+        per_plan = len(kinds) * trials
+        estimator = Estimator([e for _m, _p, e in plan for _ in range(per_plan)],
+                              [m["name"] for m, _p, _e in plan for _ in range(per_plan)])
+        tracker = Tracker(estimator, stream=(progress_stream or sys.stderr) if progress else None,
+                          on_progress=on_progress)
+        try:
+            return _run(models, plan, prof_list, kinds, trials, seed, quantize, on_trial, tracker,
+                        workdir)
+        finally:
+            tracker.close()
 
 
-def _run(models: list[dict], prof_list: list[Profile], kinds: list[str], trials: int, seed: int,
-         quantize: str | None, on_trial: TrialCallback | None, progress: bool,
-         workdir: str | os.PathLike | None, progress_stream: TextIO | None) -> ExperimentResults:
+def _plan(models: list[dict], prof_list: list[Profile]) -> list[tuple[dict, Profile | None, float | None]]:
+    """(model, profile, expected cold seconds) in run order; URL sources run once, unthrottled."""
+    plan = []
+    for model in models:
+        if model["folder"] is None:
+            plan.append((model, None, None))
+        else:
+            plan += [(model, p, expected_load_time(model["folder"], p).total_s) for p in prof_list]
+    return plan
 
-    n_combos = sum(len(prof_list) if m["folder"] is not None else 1 for m in models) * len(kinds)
-    total = n_combos * trials
-    line = _ProgressLine(progress_stream or sys.stderr) if progress else None
+
+def _run(models: list[dict], plan: list[tuple[dict, Profile | None, float | None]],
+         prof_list: list[Profile], kinds: list[str], trials: int, seed: int, quantize: str | None,
+         on_trial: TrialCallback | None, tracker: Tracker,
+         workdir: str | os.PathLike | None) -> ExperimentResults:
+    total = tracker.total
     results = ExperimentResults(meta={"seed": seed, "trials": trials, "quantize": quantize,
                                       "storages": kinds, "profiles": [_profile_label(p) for p in prof_list],
                                       "profile_info": {_profile_label(p): _profile_figures(p)
@@ -90,37 +112,33 @@ def _run(models: list[dict], prof_list: list[Profile], kinds: list[str], trials:
                                 "network profiles cannot be applied to them (profile 'direct').")
     done = 0
     with _workdir(workdir) as wd:
-        for model in models:
-            for profile in (prof_list if model["folder"] is not None else [None]):
-                with _served(model, profile) as (url, server):
-                    expected = (expected_load_time(model["folder"], profile).total_s
-                                if server is not None else None)
-                    for kind in kinds:
-                        with _storage(kind, wd) as cache:
-                            for trial in range(trials):
-                                trial_seed = derive_seed(seed, trial)
-                                if server is not None:
-                                    server.set_profile(profile.with_(seed=trial_seed))
-                                ctx = {"model": model["name"], "source_url": url,
-                                       "profile": _profile_label(profile), "storage": kind,
-                                       "trial": trial, "expected_s": expected,
-                                       "jitter_seed": trial_seed if server is not None else None,
-                                       "profile_applied": server is not None}
-                                cold, warm = _one_trial(url, model["key"], cache, server,
-                                                        quantize, ctx)
-                                results.records += [cold, warm]
-                                if not warm["warm_from_cache"]:
-                                    results.warnings.append(
-                                        f"{model['name']} on {ctx['profile']} / {kind}, trial "
-                                        f"{trial}: the warm load came from {warm['source']}, not "
-                                        f"the cache ({warm['note']}); its time is not a warm time.")
-                                done += 1
-                                if line is not None:
-                                    line.draw(done, total, ctx, cold, warm)
-                                if on_trial is not None:
-                                    on_trial(done, total, {**ctx, "cold": cold, "warm": warm})
-    if line is not None:
-        line.close()
+        for model, profile, expected in plan:
+            with _served(model, profile) as (url, server):
+                for kind in kinds:
+                    with _storage(kind, wd) as cache:
+                        for trial in range(trials):
+                            trial_seed = derive_seed(seed, trial)
+                            if server is not None:
+                                server.set_profile(profile.with_(seed=trial_seed))
+                            ctx = {"model": model["name"], "source_url": url,
+                                   "profile": _profile_label(profile), "storage": kind,
+                                   "trial": trial, "expected_s": expected,
+                                   "jitter_seed": trial_seed if server is not None else None,
+                                   "profile_applied": server is not None}
+                            tracker.start_trial(model["name"], ctx["profile"], kind)
+                            cold, warm = _one_trial(url, model["key"], cache, server,
+                                                    quantize, ctx, tracker)
+                            results.records += [cold, warm]
+                            if not warm["warm_from_cache"]:
+                                results.warnings.append(
+                                    f"{model['name']} on {ctx['profile']} / {kind}, trial "
+                                    f"{trial}: the warm load came from {warm['source']}, not "
+                                    f"the cache ({warm['note']}); its time is not a warm time.")
+                            done += 1
+                            tracker.end_trial(f"cold {human_seconds(cold['total_s'])}, "
+                                              f"warm {human_seconds(warm['total_s'])}")
+                            if on_trial is not None:
+                                on_trial(done, total, {**ctx, "cold": cold, "warm": warm})
     results.normalize()
     return results
 
@@ -132,7 +150,7 @@ def derive_seed(seed: int, trial: int) -> int:
 
 
 def _one_trial(url: str, key: str, cache: Any, server: ModelServer | None, quantize: str | None,
-               ctx: dict) -> tuple[dict, dict]:
+               ctx: dict, tracker: Tracker) -> tuple[dict, dict]:
     _entry(cache, key).remove()  # so the cold load really comes over the network
     if server is not None:
         server.reset_log()
@@ -146,6 +164,7 @@ def _one_trial(url: str, key: str, cache: Any, server: ModelServer | None, quant
     if cold_report.source != "network":
         _add_note(cold, f"the cold load came from {cold_report.source}, not the network")
 
+    tracker.phase("warm")
     if server is not None:
         server.reset_log()
     _, warm_report = _load(url, cache, key, quantize)
@@ -270,30 +289,6 @@ def _storage(kind: str, workdir: Path) -> Iterator[Any]:
 
 def _entry(cache: Any, key: str) -> Any:
     return file_storage_io(cache, key) if isinstance(cache, Path) else local_storage_io(cache, key)
-
-
-# -- progress ------------------------------------------------------------------------------------
-class _ProgressLine:
-    """``trial 3/12  4g  wx  cold 2.71 s  warm 14.2 ms``, redrawn in place on one line."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.width = 0
-        self.started = time.monotonic()
-
-    def draw(self, done: int, total: int, ctx: dict, cold: dict, warm: dict) -> None:
-        text = (f"trial {done}/{total}  {ctx['model']}  {ctx['profile']}  {ctx['storage']}  "
-                f"cold {human_seconds(cold['total_s'])}  warm {human_seconds(warm['total_s'])}  "
-                f"elapsed {human_seconds(time.monotonic() - self.started)}")
-        pad = max(0, self.width - len(text))
-        self.width = len(text)
-        self.stream.write("\r" + text + " " * pad)
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.width:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 __all__ = ["run_experiment", "derive_seed", "STORAGE_KINDS"]
