@@ -64,6 +64,9 @@ _EXPORTS: dict[str, str] = {
     # experiments
     "run_experiment": ".experiments.runner",
     "ExperimentResults": ".experiments.results",
+    "find_model": ".experiments.sources",
+    "find_models": ".experiments.sources",
+    "ModelSource": ".experiments.sources",
     # presentation
     "plot_storage": ".viz.charts",
     "plot_load_times": ".viz.charts",
@@ -95,6 +98,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
     from .experiments.results import ExperimentResults
     from .experiments.runner import run_experiment
+    from .experiments.sources import ModelSource, find_model, find_models
     from .format.artifacts import ModelArtifacts, ModelArtifactsInfo
     from .format.synthetic import synthetic_mobilenet
     from .inference.classes import IMAGENET_CLASSES
