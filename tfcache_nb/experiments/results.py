@@ -102,7 +102,8 @@ class ExperimentResults:
         rows = []
         for s in summary:
             missed = s["n"] - s["warm_from_cache"]
-            warm = human_seconds(s["warm_median_s"]) + (f" ({missed} not cached!)" if missed else "")
+            warm = human_seconds(s["warm_median_s"]) + (
+                (f" ({missed} not cached!)" if wide else " !") if missed else "")
             if wide:
                 rows.append([
                     str(s["model"]), str(s["profile"]), str(s["storage"]), str(s["n"]),
@@ -112,12 +113,15 @@ class ExperimentResults:
                     _ratio(s["measured_over_expected"]), human_bytes(s["bytes_network"]),
                     human_bytes(s["bytes_storage"])])
             else:
-                rows.append([_short(s["model"]), _short(s["profile"], 14)]
+                rows.append([str(s["model"]), str(s["profile"])]
                             + ([str(s["storage"])] if several_storages else [])
                             + [human_seconds(s["cold_median_s"]), warm, _x(s["speedup"]),
                                _ratio(s["measured_over_expected"])])
         text_columns = 3 if wide else 2 + several_storages
-        return SummaryTable(header, rows, text_columns, list(self.warnings), wide=wide)
+        warnings = list(self.warnings)
+        if not wide and any(s["n"] != s["warm_from_cache"] for s in summary):
+            warnings.insert(0, "! = some of these warm loads did not come from the cache; they are no warm times.")
+        return SummaryTable(header, rows, text_columns, warnings, wide=wide)
 
     def summary_table(self, wide: bool = False) -> str:
         """The summary as aligned text (compact unless ``wide``), with any warnings below it."""
@@ -245,9 +249,18 @@ class SummaryTable:
 
     def __str__(self) -> str:
         widths = [max(len(x) for x in col) for col in zip(self.header, *self.rows)]
+        if not self.wide:  # names give way so the compact table fits the terminal
+            excess = sum(widths) + 2 * (len(widths) - 1) - (TEXT_WIDTH - 1)
+            while excess > 0:
+                i = max(range(self.text_columns), key=lambda j: widths[j])
+                if widths[i] <= 10:
+                    break
+                cut = min(excess, widths[i] - 10)
+                widths[i] -= cut
+                excess -= cut
 
         def fmt(cells: list[str]) -> str:
-            return "  ".join(c.ljust(w) if i < self.text_columns else c.rjust(w)
+            return "  ".join(_short(c, w).ljust(w) if i < self.text_columns else c.rjust(w)
                              for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
         lines = [fmt(self.header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in self.rows]
