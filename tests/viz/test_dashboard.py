@@ -129,7 +129,8 @@ def test_experiment_panel_runs_one_trial(dash):
     ep.chosen.value = ("test-fast",)
     ep.run.click()
     assert d.error.value == "", d.error.value
-    assert ep.progress.value == ep.progress.max == 1
+    assert ep.progress.value == ep.progress.max == 1.0 and ep.progress.description == "1/1 trials"
+    assert ep.eta.value and "1 trial done in" in ep.eta.value
     assert ep.plot.value.tobytes().startswith(b"\x89PNG")
     assert "data:text/csv;base64," in ep.csv.value and ep.summary.value
 

@@ -51,7 +51,7 @@ class RunProgress:
     def text(self) -> str:
         """``trial 4/12 (3 done, 9 left) · m · fast-3g · wx · cold load 12 s of ~14 s · about 2 min 05 s left``."""
         if self.phase == "done":
-            return f"{self.total} trials done in {about(self.elapsed_s)}"
+            return f"{self.total} trial{'' if self.total == 1 else 's'} done in {about(self.elapsed_s)}"
         parts = [f"trial {self.done + 1}/{self.total} ({self.done} done, {self.left} left)", self.model,
                  self.profile, self.storage]
         step = f"{self.phase} load {about(self.phase_s)}"

@@ -348,7 +348,7 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
         Patch(facecolor="white", edgecolor=WARN, hatch="xx", linestyle="--", label="\u26a0 attempted, did not fit"),
         Line2D([], [], color=WARN, linewidth=2.2, label=cap_label),
     ]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4,
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3 if n == 1 else 4,
               fontsize=8, frameon=False, title="colour = model; fill = kind of entry", title_fontsize=8)
     return fig
 

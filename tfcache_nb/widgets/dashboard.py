@@ -10,8 +10,9 @@ Stable CSS classes, for browser tests: ``tfcache-dashboard`` (the whole), ``tfca
 ``tfcache-status``, ``tfcache-source``, ``tfcache-url``, ``tfcache-app-id``,
 ``tfcache-user-id``, ``tfcache-profile``, ``tfcache-load``, ``tfcache-remove``,
 ``tfcache-clear``, ``tfcache-progress``, ``tfcache-report``, ``tfcache-storage-chart``,
-``tfcache-storage-table``, ``tfcache-exp-trials``, ``tfcache-exp-profiles``,
-``tfcache-exp-run``, ``tfcache-exp-plot``, ``tfcache-exp-summary``, ``tfcache-exp-csv``,
+``tfcache-storage-table``, ``tfcache-columns`` (the two columns of the first tab),
+``tfcache-load-panel``, ``tfcache-storage-panel``, ``tfcache-exp-trials``, ``tfcache-exp-profiles``,
+``tfcache-exp-run``, ``tfcache-exp-progress``, ``tfcache-exp-eta``, ``tfcache-exp-plot``, ``tfcache-exp-summary``, ``tfcache-exp-csv``,
 ``tfcache-upload``, ``tfcache-sample``, ``tfcache-topk``, ``tfcache-classify``,
 ``tfcache-prediction-chart``, ``tfcache-predictions``.
 """
@@ -78,8 +79,12 @@ class Dashboard:
         for t in (self.load_panel.app_id, self.load_panel.user_id):
             t.observe(lambda _c: self.guard(self.redraw_storage), names="value")
 
+        # the two columns wrap: the storage panel goes below the load panel when they do not fit
+        columns = w.HBox([self.load_panel.widget, self.storage_panel.widget],
+                         layout=w.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"))
+        columns.add_class("tfcache-columns")
         tabs = w.Tab(children=[
-            w.HBox([self.load_panel.widget, self.storage_panel.widget]),
+            columns,
             self.experiment_panel.widget,
             self.predict_panel.widget,
         ])
@@ -87,7 +92,7 @@ class Dashboard:
             tabs.set_title(i, title)
         self.tabs = tabs
         self.widget = w.VBox([w.HTML("<h3 style='margin:4px 0'>tfcache_nb: TensorFlow.js model cache, "
-                                     "WeChat-style 10 MB storage</h3>"), self.error, self.status, tabs])
+                                     "WeChat-style 10 MiB storage</h3>"), self.error, self.status, tabs])
         self.widget.add_class("tfcache-dashboard")
         self.guard(self.redraw_storage)
 

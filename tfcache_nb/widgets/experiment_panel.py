@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .._html import esc
+from ..experiments.progress import RunProgress
 from ..viz._common import to_png
 
 if TYPE_CHECKING:
@@ -23,12 +24,15 @@ class ExperimentPanel:
         self.chosen = w.SelectMultiple(options=names, value=tuple(n for n in ("4g", "wifi") if n in names)
                                        or tuple(names[:1]), description="profiles", rows=min(8, len(names)))
         self.run = w.Button(description="Run experiment", button_style="primary", icon="play")
-        self.progress = w.IntProgress(value=0, min=0, max=1, description="trials")
-        self.plot = w.Image(format="png", layout=w.Layout(max_width="850px"))
+        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="trials")
+        self.eta = w.HTML()
+        # hidden until drawn: an Image without a picture shows a broken-image icon
+        self.plot = w.Image(format="png", layout=w.Layout(display="none", max_width="850px", width="100%"))
         self.summary = w.HTML()
         self.csv = w.HTML()
         for widget, css in ((self.trials, "tfcache-exp-trials"), (self.chosen, "tfcache-exp-profiles"),
-                            (self.run, "tfcache-exp-run"), (self.plot, "tfcache-exp-plot"),
+                            (self.run, "tfcache-exp-run"), (self.progress, "tfcache-exp-progress"),
+                            (self.eta, "tfcache-exp-eta"), (self.plot, "tfcache-exp-plot"),
                             (self.summary, "tfcache-exp-summary"), (self.csv, "tfcache-exp-csv")):
             widget.add_class(css)
         self.run.on_click(lambda _b: d.jobs.run("running the experiment", self.do_run))
@@ -36,7 +40,9 @@ class ExperimentPanel:
         self.widget = w.VBox([
             w.HTML("<b>Cold (network) against warm (cache)</b>: each trial removes the model, "
                    "loads it over the simulated network, then loads it again from a fresh storage."),
-            w.HBox([self.trials, self.chosen]), self.run, self.progress, self.plot, self.summary, self.csv])
+            w.HBox([self.trials, self.chosen], layout=w.Layout(flex_flow="row wrap")), self.run,
+            w.HBox([self.progress, self.eta], layout=w.Layout(flex_flow="row wrap", align_items="center")),
+            self.plot, self.summary, self.csv])
 
     def do_run(self) -> None:
         from ..experiments.runner import run_experiment
@@ -44,17 +50,20 @@ class ExperimentPanel:
         if not self.chosen.value:
             raise ValueError("pick at least one network profile.")
         _src, source, _key = self.d.load_panel.selected_without_server()  # a URL or a local folder
-        self.progress.max = int(self.trials.value) * len(self.chosen.value)
-        self.progress.value = 0
+        self.progress.value = 0.0
+        self.eta.value = ""
 
-        def on_trial(done: int, total: int, _trial: dict) -> None:
-            self.progress.max = total
-            self.progress.value = done
+        def on_progress(p: RunProgress) -> None:
+            self.progress.value = p.fraction
+            self.progress.description = f"{p.done}/{p.total} trials"
+            self.eta.value = f"<span style='font-family:sans-serif;font-size:12px'>{esc(p.text())}</span>"
 
         results = run_experiment(source, [self.profiles[n] for n in self.chosen.value],
-                                 storages=("memory",), trials=int(self.trials.value), on_trial=on_trial)
+                                 storages=("memory",), trials=int(self.trials.value),
+                                 on_progress=on_progress)
         self.results = results
         self.plot.value = to_png(results.plot(), dpi=80)
+        self.plot.layout.display = None
         self.summary.value = results._repr_html_()
         text = results.to_csv()  # without a path: the CSV text
         data = base64.b64encode(text.encode("utf-8")).decode("ascii")

@@ -27,11 +27,12 @@ class LoadPanel:
         self.sources = {s.label: s for s in sources}
         self.profiles = profiles
         self.source = w.Dropdown(options=list(self.sources) + [TYPED], description="model",
-                                 layout=w.Layout(width="520px"))
+                                 layout=w.Layout(width="100%"))
         self.url = w.Text(placeholder="https://.../model.json", description="URL",
-                          layout=w.Layout(width="520px"))
-        self.app_id = w.Text(value=app_id, description="app_id")
-        self.user_id = w.Text(value=user_id, description="user_id")
+                          layout=w.Layout(width="100%"))
+        half = w.Layout(flex="1 1 200px", width="auto", min_width="180px")
+        self.app_id = w.Text(value=app_id, description="app_id", layout=half)
+        self.user_id = w.Text(value=user_id, description="user_id", layout=half)
         self.profile = w.Dropdown(options=[NO_PROFILE] + list(profiles), value=NO_PROFILE,
                                   description="network")
         self.load = w.Button(description="Load", button_style="primary", icon="download")
@@ -39,7 +40,7 @@ class LoadPanel:
         self.clear = w.Button(description="Clear storage", button_style="warning", icon="eraser")
         self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="weights",
                                         bar_style="info")
-        self.report = w.HTML()
+        self.report = w.HTML(layout=w.Layout(max_width="100%", overflow="auto"))
         self.note = w.HTML()
         for widget, css in ((self.source, "tfcache-source"), (self.url, "tfcache-url"),
                             (self.app_id, "tfcache-app-id"), (self.user_id, "tfcache-user-id"),
@@ -53,9 +54,14 @@ class LoadPanel:
         self.remove.on_click(lambda _b: d.guard(self.do_remove))
         self.clear.on_click(lambda _b: d.guard(self.do_clear))
         self._on_source({"new": self.source.value})
-        self.widget = w.VBox([self.source, self.url, w.HBox([self.app_id, self.user_id]), self.profile,
-                              w.HBox([self.load, self.remove, self.clear]), self.progress, self.note,
-                              self.report])
+        wrap = w.Layout(flex_flow="row wrap", width="100%")
+        # the load panel takes 420-600 px; beside the storage panel when there is room, above it when not
+        self.widget = w.VBox([self.source, self.url, w.HBox([self.app_id, self.user_id], layout=wrap),
+                              self.profile, w.HBox([self.load, self.remove, self.clear], layout=wrap),
+                              self.progress, self.note, self.report],
+                             layout=w.Layout(flex="1 1 420px", min_width="320px", max_width="600px",
+                                             margin="0 24px 12px 0"))
+        self.widget.add_class("tfcache-load-panel")
         self.last_artifacts: Any = None
         self.last_source: ModelSource | None = None
 

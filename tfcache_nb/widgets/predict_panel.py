@@ -36,7 +36,8 @@ class PredictPanel:
         self.sample = w.Dropdown(options=list(self.samples) + [UPLOADED], description="image")
         self.topk = w.IntSlider(value=5, min=1, max=10, description="top-k")
         self.classify = w.Button(description="Classify", button_style="primary", icon="eye")
-        self.chart = w.Image(format="png", layout=w.Layout(max_width="850px"))
+        # hidden until drawn: an Image without a picture shows a broken-image icon
+        self.chart = w.Image(format="png", layout=w.Layout(display="none", max_width="850px", width="100%"))
         self.table = w.HTML()
         for widget, css in ((self.upload, "tfcache-upload"), (self.sample, "tfcache-sample"),
                             (self.topk, "tfcache-topk"), (self.classify, "tfcache-classify"),
@@ -48,7 +49,7 @@ class PredictPanel:
         self._net: Any = None
         self.widget = w.VBox([
             w.HTML("<b>What MobileNet sees</b>: the model loaded in the first tab (loaded now if none)."),
-            w.HBox([self.sample, self.upload]), self.topk, self.classify, self.chart, self.table])
+            w.HBox([self.sample, self.upload], layout=w.Layout(flex_flow="row wrap")), self.topk, self.classify, self.chart, self.table])
 
     def model_changed(self) -> None:
         self._net = None
@@ -77,5 +78,6 @@ class PredictPanel:
         note = src.note if src is not None and src.synthetic else None
         fig = plot_predictions(image, preds, title=f"{name}: top-{len(preds)}", note=note)
         self.chart.value = to_png(fig, dpi=80)
+        self.chart.layout.display = None
         self.table.value = predictions_html(preds, note) + (
             f"<small>model: {esc(src.label)}</small>" if src is not None else "")
