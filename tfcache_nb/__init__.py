@@ -73,6 +73,7 @@ _EXPORTS: dict[str, str] = {
     "plot_predictions": ".viz.charts",
     "plot_profile": ".viz.charts",
     "Dashboard": ".widgets.dashboard",
+    "human_bytes": "._units",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -122,3 +123,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .storage.wx_storage import WxStorage
     from .viz.charts import plot_load_times, plot_predictions, plot_profile, plot_storage
     from .widgets.dashboard import Dashboard
+    from ._units import human_bytes

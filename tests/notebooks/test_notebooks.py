@@ -3,10 +3,13 @@
 The notebooks are executed with nbclient (ipykernel), cwd notebooks/, never the internet
 (TFCACHE_NB_INTERNET=0), with Jupyter's, IPython's and matplotlib's folders and the
 toolkit's cache home in temporary folders. The total time is printed, not asserted.
+Their source is the jupytext percent-format .py beside each .ipynb: a pair that disagrees
+fails here (run ``jupytext --sync notebooks/*.py`` after editing a .py).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -89,23 +92,87 @@ def test_notebook_runs_clean(name, kernel_env, request):
     assert len(images) >= EXPECTED[name], f"{name} showed {len(images)} figures, expected {EXPECTED[name]}"
     text = text_of(nb)
     assert "Traceback" not in text
-    if name != "05_dashboard.ipynb":
-        assert "Models:" in text, f"{name} does not say where its models came from"
-    else:
+    assert "Models used here:" in text or "Models: preselected" in text, \
+        f"{name} does not say which model it used"
+    if name == "04_mobilenet_predictions.ipynb":
+        _check_the_batch_conclusion(text)
+    if name == "05_dashboard.ipynb":
         assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outs), \
             "05_dashboard did not display a widget"
     print(f"{name}: {seconds:.1f} s")
 
 
-def test_quickstart_falls_back_to_the_synthetic_model(kernel_env, monkeypatch):
-    """No models on disk and no internet: the quickstart still runs, and says it is synthetic."""
+def _check_the_batch_conclusion(text: str) -> None:
+    """Notebook 04's verdict on batch against one-by-one follows from the times it printed."""
+    m = re.search(r"batch ([\d.]+) ms, one by one ([\d.]+) ms", text)
+    assert m, "notebook 04 printed no batch timing"
+    ratio = float(m.group(2)) / float(m.group(1))
+    verdict = next(line for line in text.splitlines() if line.startswith("here "))
+    if ratio > 1.16:
+        assert "the batch was" in verdict, (ratio, verdict)
+    elif ratio < 1 / 1.14:
+        assert "one call per image was" in verdict, (ratio, verdict)
+    elif 1 / 1.14 < ratio < 1.14:  # away from the edges, where rounding of the printed ms could flip it
+        assert "about the same time" in verdict, (ratio, verdict)
+
+
+@pytest.fixture
+def offline_without_models(kernel_env, monkeypatch):
+    """No models folder (the variable points at an empty one, so ../shared is not looked at)."""
     empty = kernel_env / "no_models_here"
     empty.mkdir()
     monkeypatch.setenv("TFCACHE_NB_MODEL_DIR", str(empty))
+    return empty
+
+
+def test_quickstart_offline_uses_the_embedded_model_and_predicts_for_real(offline_without_models):
+    """No models on disk and no internet: the real model inside the package, real classes."""
     nb, _ = execute(NOTEBOOKS / "01_quickstart.ipynb")
     text = text_of(nb)
-    assert "SYNTHETIC" in text
-    assert "predictions mean nothing" in text or "mean nothing" in text
+    assert "mobilenet_v1_0.25_224: the real model shipped inside tfcache_nb" in text
+    assert "SYNTHETIC" not in text and "mean nothing" not in text
+    assert "bow tie" in text and "suit" in text  # random weights would not see a bow tie and a suit
+
+
+def test_storage_notebook_offline_says_its_accuracy_figures_are_meaningless(offline_without_models):
+    nb, _ = execute(NOTEBOOKS / "02_storage_and_the_10mb_cap.ipynb")
+    text = text_of(nb)
+    assert "mobilenet_v1_0.75_224: SYNTHETIC" in text
+    assert "These accuracy figures are MEANINGLESS" in text
+
+
+def test_storage_notebook_with_the_real_model_concludes_from_its_own_figures(kernel_env, models_dir, monkeypatch):
+    monkeypatch.setenv("TFCACHE_NB_MODEL_DIR", str(models_dir))
+    nb, _ = execute(NOTEBOOKS / "02_storage_and_the_10mb_cap.ipynb")
+    text = text_of(nb)
+    assert "MEANINGLESS" not in text
+    table = {line.split()[0]: line for line in text.splitlines()
+             if re.match(r"(uint8|uint16|float16) +(cache|network) ", line)}
+    for form, line in table.items():
+        share = int(re.findall(r"(\d+)%", line)[0]) / 100
+        verdict = next(v for v in text.splitlines() if v.startswith(form) and "stored in" in v)
+        assert ("keeps every top-1 class" in verdict) == (share == 1), (line, verdict)
+
+
+# -- the .py sources and the .ipynb files ---------------------------------------------------------
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_notebook_matches_its_text_source(name):
+    jupytext = pytest.importorskip("jupytext", reason="jupytext is not installed (pip install -e '.[dev]')")
+    source = NOTEBOOKS / name.replace(".ipynb", ".py")
+    assert source.is_file(), f"{source.name} (the notebook's source) is missing"
+    from_text = jupytext.read(source)
+    committed = nbformat.read(NOTEBOOKS / name, as_version=4)
+    assert _cells(from_text) == _cells(committed), \
+        f"{name} and {source.name} disagree: edit the .py, then run `jupytext --sync notebooks/*.py`"
+    assert committed.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+
+
+def test_every_source_has_its_notebook():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.py")) == sorted(n.removesuffix(".ipynb") for n in EXPECTED)
 
 
 @pytest.fixture(scope="module", autouse=True)
