@@ -31,8 +31,9 @@ def test_bench_prints_the_table_and_writes_csv_and_png(model_folder, tmp_path, c
     assert out_png.read_bytes()[:8] == PNG
 
 
-def test_bench_as_a_subprocess_uses_the_synthetic_model_and_says_so(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "TFCACHE_NB_MODEL_DIR"}
+def test_bench_without_a_model_uses_the_rule_and_says_so(tmp_path):
+    (tmp_path / "no_models").mkdir()  # no local models: the rule's next choice is the embedded one
+    env = {**os.environ, "TFCACHE_NB_MODEL_DIR": str(tmp_path / "no_models"), "TFCACHE_NB_INTERNET": "0"}
     env["TFCACHE_NB_HOME"] = str(tmp_path / "home")
     out_csv, out_png = tmp_path / "b.csv", tmp_path / "b.png"
     proc = subprocess.run([sys.executable, "-m", "tfcache_nb.cli.main", "bench", "--profile", "lte",
@@ -40,7 +41,7 @@ def test_bench_as_a_subprocess_uses_the_synthetic_model_and_says_so(tmp_path):
                            "--plot", str(out_png)],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "synthetic MobileNet" in proc.stdout and "mean nothing" in proc.stdout
+    assert "no model given: mobilenet_v1_0.25_224, the real model shipped inside tfcache_nb" in proc.stdout
     assert "cold median" in proc.stdout and "lte" in proc.stdout
     assert len(list(csv.DictReader(out_csv.open(newline="")))) == 2
     assert out_png.read_bytes()[:8] == PNG

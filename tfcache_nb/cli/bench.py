@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import TfcacheError
 from ..experiments.results import TEXT_WIDTH
-from ..experiments.sources import MODEL_DIR_ENV, ModelSource, resolve_model_dir
+from ..experiments.sources import ModelSource, describe, find_model, resolve_model_dir
 from .argtypes import http_url, positive_int
 
 DEFAULT_PROFILES = ("wifi", "4g", "fast-3g")
@@ -44,7 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "real network (no profile applied).")
     p.add_argument("--model-dir", dest="sources", action="append", type=_model_dir, metavar="DIR",
                    help="a model folder, served locally with each profile (repeatable; default: "
-                        "$TFCACHE_NB_MODEL_DIR, else a synthetic MobileNet)")
+                        "$TFCACHE_NB_MODEL_DIR, else ../shared/models beside the checkout, else the "
+                        "mobilenet_v1_0.25_224 shipped inside tfcache_nb)")
     p.add_argument("--model-url", dest="sources", action="append", type=http_url, metavar="URL",
                    help="a model.json URL loaded directly, without a simulated profile (repeatable)")
     p.add_argument("--profile", dest="profiles", action="append", choices=sorted(PROFILES),
@@ -151,16 +152,12 @@ def _plot_path(value: str) -> Path:
 
 
 def _sources(given: list | None) -> tuple[list[ModelSource], str | None]:
-    """The models to bench: those given, else $TFCACHE_NB_MODEL_DIR, else a synthetic MobileNet."""
+    """The models to bench: those given, else the one the model-finding rule picks."""
     if given:
         return [ModelSource.from_folder(s) if isinstance(s, Path) else ModelSource.from_url(s)
                 for s in given], None
-    env = os.environ.get(MODEL_DIR_ENV)
-    if env:
-        return [ModelSource.from_folder(env)], f"model from ${MODEL_DIR_ENV}: {env}"
-    return [ModelSource.synthetic_model()], (
-        "no model given: using a synthetic MobileNet v1 0.25 (random weights: its predictions "
-        "mean nothing; only its size, the real model's, matters here).")
+    source = find_model()  # the one rule: $TFCACHE_NB_MODEL_DIR, ../shared/models, the embedded model
+    return [source], f"no model given: {describe(source)}"
 
 
 __all__ = ["add_parser", "run", "BenchError", "DEFAULT_PROFILES"]
