@@ -201,7 +201,9 @@ def test_a_warm_load_that_misses_the_cache_is_flagged(tmp_path):
     assert "NOT WARM" in warm["note"]
     assert res.warnings and "not the cache" in res.warnings[0]
     assert res.summary()[0]["warm_from_cache"] == 0
-    assert "not cached!" in res.summary_table() and "warning:" in res.summary_table()
+    assert "not cached!" in res.summary_table(wide=True) and "warning:" in res.summary_table(wide=True)
+    compact = res.summary_table()
+    assert " !" in compact.splitlines()[2] and "! = some of these warm loads did not come from the cache" in compact
 
 
 def test_url_sources_are_loaded_directly_and_say_so(model_folder):

@@ -186,7 +186,8 @@ class Tracker:
             self._trial_started, self._phase = now, "cold"  # the next trial starts now
         progress = self.snapshot()
         if self.line is not None and not self.line.live:
-            where = SEP.join(x for x in (*self._where, summary, _left(progress.left_s)) if x)
+            left = _left(progress.left_s) if progress.left else ""
+            where = SEP.join(x for x in (*self._where, summary, left) if x)
             self.line.print(f"trial {progress.done}/{self.total}{SEP}{where}")
         self._report(progress)
 
