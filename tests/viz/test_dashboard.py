@@ -127,7 +127,9 @@ def test_experiment_panel_runs_one_trial(dash):
     ep = d.experiment_panel
     ep.trials.value = 1
     ep.chosen.value = ("test-fast",)
+    assert ep.plot.layout.display == "none"  # no broken-image icon before the first run
     ep.run.click()
+    assert ep.plot.layout.display is None
     assert d.error.value == "", d.error.value
     assert ep.progress.value == ep.progress.max == 1.0 and ep.progress.description == "1/1 trials"
     assert ep.eta.value and "1 trial done in" in ep.eta.value
@@ -141,9 +143,11 @@ def test_prediction_with_sample_and_upload(dash):
     assert "grace_hopper.jpg" in pp.sample.options
     pp.sample.value = "grace_hopper.jpg"
     pp.topk.value = 3
+    assert pp.chart.layout.display == "none"  # no broken-image icon before the first prediction
     pp.classify.click()  # nothing loaded yet: the selected model is loaded first
     assert d.error.value == "", d.error.value
     assert len(pp.predictions) == 3 and pp.chart.value.tobytes().startswith(b"\x89PNG")
+    assert pp.chart.layout.display is None
     assert "random weights" in pp.table.value
 
     data = open(pp.samples["grace_hopper.jpg"], "rb").read()
