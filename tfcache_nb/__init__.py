@@ -45,7 +45,8 @@ _EXPORTS: dict[str, str] = {
     "copy_model": ".io.management",
     "move_model": ".io.management",
     # the cache-aware loader
-    "load_artifacts": ".cache.loader",
+    "load_artifacts": ".inference.loading",
+    "TieredCache": ".io.tiered_cache",
     "LoadReport": ".cache.report",
     "default_cache_key": ".cache.keys",
     # inference
@@ -90,7 +91,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time names load lazily
     from .cache.keys import default_cache_key
-    from .cache.loader import load_artifacts
+    from .inference.loading import load_artifacts
     from .cache.report import LoadReport
     from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
     from .experiments.results import ExperimentResults
@@ -109,6 +110,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .io.local_storage_io import local_storage_io
     from .io.management import copy_model, list_models, move_model, remove_model
     from .io.router import io_for
+    from .io.tiered_cache import TieredCache
     from .netsim.faults import Fault
     from .netsim.latency_model import expected_load_time
     from .netsim.profiles import PROFILES, Profile
