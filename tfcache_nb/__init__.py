@@ -65,11 +65,15 @@ _EXPORTS: dict[str, str] = {
     # experiments
     "run_experiment": ".experiments.runner",
     "ExperimentResults": ".experiments.results",
+    "fit_report": ".experiments.fit",
+    "FitReport": ".experiments.fit",
+    "FormFit": ".experiments.fit",
     # presentation
     "plot_storage": ".viz.charts",
     "plot_load_times": ".viz.charts",
     "plot_predictions": ".viz.charts",
     "plot_profile": ".viz.charts",
+    "plot_fit": ".viz.charts",
     "Dashboard": ".widgets.dashboard",
 }
 
@@ -95,6 +99,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .cache.report import LoadReport
     from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
     from .experiments.results import ExperimentResults
+    from .experiments.fit import FitReport, FormFit, fit_report
     from .experiments.runner import run_experiment
     from .format.artifacts import ModelArtifacts, ModelArtifactsInfo
     from .format.synthetic import synthetic_mobilenet
@@ -118,5 +123,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .storage.base import StorageInfo
     from .storage.dict_storage import DictStorage
     from .storage.wx_storage import WxStorage
-    from .viz.charts import plot_load_times, plot_predictions, plot_profile, plot_storage
+    from .viz.charts import plot_fit, plot_load_times, plot_predictions, plot_profile, plot_storage
     from .widgets.dashboard import Dashboard

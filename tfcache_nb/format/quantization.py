@@ -35,8 +35,9 @@ def quantize_artifacts(artifacts: "ModelArtifacts", dtype: str) -> "ModelArtifac
     only as uint8; a weight already as narrow as ``dtype`` or narrower is kept (re-storing it
     at the same or a greater width would add error and save nothing). int32 / bool / string /
     complex64 weights are copied unchanged (the converter quantizes float32 tensors only).
-    Raises ValueError for an unknown ``dtype`` and :class:`ModelFormatError` for a weight
-    that cannot be stored in that form (NaN or infinite values; float16 overflow).
+    A weight that cannot be stored in that form (NaN or infinite values, such as a ``-inf``
+    score threshold; values beyond float16's range) is kept as it is, so one such scalar does
+    not stop a whole model from shrinking. Raises ValueError for an unknown ``dtype``.
     """
     if dtype not in QUANTIZATION_DTYPES:
         raise InvalidArgumentError(f"cannot quantize to {dtype!r}: choose one of 'uint8', 'uint16' or 'float16'.")
@@ -49,7 +50,12 @@ def quantize_artifacts(artifacts: "ModelArtifacts", dtype: str) -> "ModelArtifac
             specs.append(dict(spec))
             chunks.append(artifacts.weight_data[start:end])
             continue
-        quantization, codes = quantize_array(decoded[spec["name"]], dtype, spec["name"])
+        try:
+            quantization, codes = quantize_array(decoded[spec["name"]], dtype, spec["name"])
+        except ModelFormatError:  # NaN / infinite values (a -inf threshold), beyond float16: kept exact
+            specs.append(dict(spec))
+            chunks.append(artifacts.weight_data[start:end])
+            continue
         specs.append({**spec, "quantization": quantization})
         chunks.append(codes.tobytes())
     return artifacts.replace(weight_specs=specs, weight_data=b"".join(chunks))
