@@ -148,9 +148,9 @@ class FitReport:
 
     def plot(self, ax: Any = None) -> Any:
         """Each form's stored size against the 10 MB cap, its cost written beside it."""
-        from ..viz.fit_chart import plot_fit
+        from .fit_chart import draw_fit
 
-        return plot_fit(self, ax=ax)
+        return draw_fit(self, ax=ax)
 
 
 def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Sequence[Any] | None = None,

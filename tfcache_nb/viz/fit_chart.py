@@ -1,77 +1,17 @@
-"""Will it fit? Each form of each model against WeChat's 10 MB, with what the form costs.
+"""``tc.plot_fit``: each form of one or many models against WeChat's 10 MB, with its cost.
 
-One group of horizontal bars per model (as-is, float16, uint16, uint8), the stored size as
-WeChat's local storage counts it (base64 and all), a line at the cap; a bar that fits is
-drawn full, one that does not is hatched in the warning colour, and beside each bar its
-cost is written (drift, top-1 agreement), so the form to choose can be read off the chart.
+The drawing lives beside the fit advisor (``experiments/fit_chart.py``) so that
+``FitReport.plot()`` works without reaching up a layer; this is the charts' entry point.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any, Sequence
+from typing import Any
 
-from ..errors import InvalidArgumentError
-from ._common import MB, MODEL_COLOURS, WARN, label, new_figure
-
-FORM_COLOURS = {"as-is": MODEL_COLOURS[0], "float16": MODEL_COLOURS[2], "uint16": MODEL_COLOURS[1],
-                "uint8": MODEL_COLOURS[3]}
-
-
-def _cost(fit: Any) -> str:
-    if fit.stored_bytes is None:
-        return "cannot be made"
-    if fit.drift is None:
-        text = "drift ?"
-    elif math.isinf(fit.drift):
-        text = "drift inf"
-    elif fit.drift == 0:
-        text = "drift 0"
-    else:
-        text = f"drift {fit.drift:.2%}" if fit.drift >= 1e-4 else f"drift {fit.drift:.1e}"
-    if fit.top1_agreement is not None and fit.form != "as-is":
-        text += f", top-1 {fit.top1_agreement:.0%}"
-    if not getattr(fit, "changed", True) and fit.form != "as-is":
-        text = "= as-is"
-    return text
+from ..experiments.fit_chart import draw_fit
 
 
 def plot_fit(reports: Any, *, ax: Any = None, title: str | None = None) -> Any:
-    """Stored size of each form of one :class:`FitReport` (or a list of them) against the cap."""
-    items: Sequence[Any] = [reports] if hasattr(reports, "forms") else list(reports)
-    if not items or not all(hasattr(r, "forms") for r in items):
-        raise InvalidArgumentError("plot_fit takes a FitReport or a list of them (from tc.fit_report).")
-    rows = sum(len(r.forms) for r in items)
-    if ax is None:
-        fig, ax = new_figure(9.5, 1.0 + 0.28 * rows + 0.25 * len(items))
-    else:
-        fig = ax.figure
-    cap = items[0].limit_bytes / MB
-    y = 0.0
-    ticks, names = [], []
-    widest = cap
-    for report in items:
-        start = y
-        for fit in report.forms:
-            size = (fit.stored_bytes or 0) / MB
-            widest = max(widest, size)
-            colour = FORM_COLOURS.get(fit.form, MODEL_COLOURS[-1])
-            ax.barh(y, size, height=0.8, color=colour if fit.fits else "white",
-                    edgecolor=colour if fit.fits else WARN, hatch=None if fit.fits else "///",
-                    label=fit.form if report is items[0] else None)
-            ax.text(size + cap * 0.01, y, f"{fit.form}: {size:.2f} MB · {_cost(fit)}", va="center", fontsize=7.5,
-                    color="black" if fit.fits else WARN)
-            y += 1
-        ticks.append((start + y - 1) / 2)
-        names.append(label(report.name, 26) + ("" if report.runnable else "\n(not runnable here)"))
-        y += 0.6
-    ax.axvline(cap, color=WARN, linestyle="--", linewidth=1.2)
-    ax.text(cap, -0.9, f" {cap:.0f} MB cap", color=WARN, fontsize=8, va="bottom")
-    ax.set_yticks(ticks)
-    ax.set_yticklabels(names, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(0, widest * 1.55)
-    ax.set_xlabel("stored in WeChat local storage (MB, base64 included)")
-    ax.set_title(title or ("Will it fit? " + (label(items[0].name) if len(items) == 1 else f"{len(items)} models")))
-    ax.legend(loc="lower right", fontsize=7.5, title="form (hatched: does not fit)", title_fontsize=7.5)
-    return fig
+    """Stored size of each form of a :class:`FitReport` (or a list of them) against the cap,
+    drift and top-1 written beside each bar; hatched red bars do not fit. Returns the Figure."""
+    return draw_fit(reports, ax=ax, title=title)
