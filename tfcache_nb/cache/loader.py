@@ -108,7 +108,8 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
     for tier_entry in entries:
         try:
             artifacts, meta = _read_cache(tier_entry, report)
-            first_miss = first_miss or report.cache_miss_reason
+            if report.cache_miss_reason != "not in the cache":  # damage in any tier is the reason to tell
+                first_miss = first_miss or report.cache_miss_reason
         except StorageError as exc:
             storage_usable = False
             report.cache_error = str(exc)

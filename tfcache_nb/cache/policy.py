@@ -232,5 +232,6 @@ def file_area(cache: TieredCache, entry: FileStorageIO, metadata_for: Any) -> Ar
         files = entry.planned_files(artifacts, metadata_for(form, artifacts))
         return files, sum(len(data) for data in files.values())
 
+    cache.sweep_temp_files()
     free = cache.limit_bytes - cache.file_used_bytes() + entry.stored_bytes()
     return Area(size, free, lambda: evictable_files(cache, exclude=entry.key))

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from pathlib import Path
 
 from ..errors import InvalidArgumentError, StorageError
 from ..storage.base import KeyValueStorage
-from .file_storage_io import FileStorageIO, file_storage_io, list_file_models
+from .file_storage_io import MODELS_DIR, FileStorageIO, file_storage_io, list_file_models
 from .local_storage_io import LocalStorageIO, local_storage_io
 
 #: WeChat's limit on a mini-program's user files (wx.env.USER_DATA_PATH)
@@ -77,6 +78,23 @@ class TieredCache:
         except OSError as exc:
             raise StorageError(f"could not measure the file tier {self.folder}: {exc.strerror or exc}.") from None
         return total
+
+    def sweep_temp_files(self, older_than_s: float = 60.0) -> int:
+        """Remove temporary files a killed save left in the file tier (they count against the
+        limit); files younger than ``older_than_s`` may be another process's save in flight."""
+        base = self.folder / MODELS_DIR
+        removed = 0
+        if not base.is_dir():
+            return 0
+        now = time.time()
+        for temp in base.glob(".tmp-*.part"):
+            try:
+                if now - temp.stat().st_mtime > older_than_s:
+                    temp.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def file_models(self) -> list[str]:
         return list_file_models(self.folder)
