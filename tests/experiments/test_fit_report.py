@@ -152,7 +152,7 @@ def test_a_model_that_cannot_run_has_no_drift_and_says_why(synthetic_artifacts, 
 def test_given_inputs_are_used(models_dir):
     from matplotlib import cbook
 
-    report = tc.fit_report(models_dir / "mobilenet_v1_0.25_224", inputs=[cbook.get_sample_data("grace_hopper.jpg")])
+    report = tc.fit_report(models_dir / "mobilenet_v1_0.25_224", inputs=[cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)])
     assert report.inputs == "1 given inputs" and report.form("uint16").top1_agreement in (0.0, 1.0)
 
 

@@ -330,6 +330,7 @@ def _save(entries: list[LocalStorageIO | FileStorageIO], artifacts: ModelArtifac
 
     t1 = time.perf_counter()
     quantize_before = report.phases.get("quantize", 0.0)
+    drift_before = report.phases.get("drift", 0.0)
     rest = remembered()
     try:
         if len(entries) == 1 and isinstance(entries[0], FileStorageIO):  # a plain file storage folder
@@ -376,9 +377,10 @@ def _save(entries: list[LocalStorageIO | FileStorageIO], artifacts: ModelArtifac
     except StorageError as exc:
         report.save_error = str(exc)
         return
-    finally:  # the forms quantized while planning count in their own phase, not twice
-        quantized_s = report.phases.get("quantize", 0.0) - quantize_before
-        report.add_phase("save", time.perf_counter() - t1 - quantized_s)
+    finally:  # the forms quantized and measured while planning count in their own phases, not twice
+        planning_s = (report.phases.get("quantize", 0.0) - quantize_before
+                      + report.phases.get("drift", 0.0) - drift_before)
+        report.add_phase("save", time.perf_counter() - t1 - planning_s)
     report.saved = True
     report.quantization = form
     report.tier = _tier(entry)

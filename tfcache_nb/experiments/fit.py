@@ -140,6 +140,12 @@ class FitReport:
     def __str__(self) -> str:
         return "\n".join(self.summary_lines())
 
+    def __repr__(self) -> str:
+        best = self.suggested
+        return (f"FitReport({self.name}: " + ", ".join(
+            f"{f.form} {human_bytes(f.stored_bytes)} {'fits' if f.fits else 'does not fit'}" for f in self.forms)
+            + f"; auto would store {best.form if best else 'nothing'})")
+
     def _repr_html_(self) -> str:
         lines = self.summary_lines()
         notes = "".join(f"<div style='font-family:sans-serif;font-size:12px'>{esc(line)}</div>"
