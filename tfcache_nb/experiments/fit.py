@@ -89,7 +89,8 @@ class FitReport:
     @property
     def suggested(self) -> FormFit | None:
         """The form ``quantize="auto"`` would store in an empty storage: of those that fit,
-        the model as it is, else the least measured drift, else the smallest."""
+        the model as it is, else the least measured drift, else (unmeasured) the largest, as
+        the documented order tries two-byte forms before uint8."""
         fitting = [f for f in self.forms if f.fits and (f.changed or f.form == "as-is")]
         if not fitting:
             return None
