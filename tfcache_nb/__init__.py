@@ -45,7 +45,8 @@ _EXPORTS: dict[str, str] = {
     "copy_model": ".io.management",
     "move_model": ".io.management",
     # the cache-aware loader
-    "load_artifacts": ".cache.loader",
+    "load_artifacts": ".inference.loading",
+    "TieredCache": ".io.tiered_cache",
     "LoadReport": ".cache.report",
     "default_cache_key": ".cache.keys",
     # inference
@@ -67,11 +68,15 @@ _EXPORTS: dict[str, str] = {
     "find_model": ".experiments.sources",
     "find_models": ".experiments.sources",
     "ModelSource": ".experiments.sources",
+    "fit_report": ".experiments.fit",
+    "FitReport": ".experiments.fit",
+    "FormFit": ".experiments.fit",
     # presentation
     "plot_storage": ".viz.charts",
     "plot_load_times": ".viz.charts",
     "plot_predictions": ".viz.charts",
     "plot_profile": ".viz.charts",
+    "plot_fit": ".viz.charts",
     "Dashboard": ".widgets.dashboard",
     "human_bytes": "._units",
 }
@@ -94,10 +99,11 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time names load lazily
     from .cache.keys import default_cache_key
-    from .cache.loader import load_artifacts
+    from .inference.loading import load_artifacts
     from .cache.report import LoadReport
     from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
     from .experiments.results import ExperimentResults
+    from .experiments.fit import FitReport, FormFit, fit_report
     from .experiments.runner import run_experiment
     from .experiments.sources import ModelSource, find_model, find_models
     from .format.artifacts import ModelArtifacts, ModelArtifactsInfo
@@ -114,6 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .io.local_storage_io import local_storage_io
     from .io.management import copy_model, list_models, move_model, remove_model
     from .io.router import io_for
+    from .io.tiered_cache import TieredCache
     from .netsim.faults import Fault
     from .netsim.latency_model import expected_load_time
     from .netsim.profiles import PROFILES, Profile
@@ -121,6 +128,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .storage.base import StorageInfo
     from .storage.dict_storage import DictStorage
     from .storage.wx_storage import WxStorage
-    from .viz.charts import plot_load_times, plot_predictions, plot_profile, plot_storage
+    from .viz.charts import plot_fit, plot_load_times, plot_predictions, plot_profile, plot_storage
     from .widgets.dashboard import Dashboard
     from ._units import human_bytes

@@ -47,11 +47,24 @@ def test_auto_does_not_quantize_when_float32_fits(server, tmp_path, quantize_cal
     store.close()
 
 
-def test_auto_quantizes_only_as_far_as_needed(server, tmp_path, quantize_calls):
+def test_auto_quantizes_only_as_far_as_needed_without_a_drift_meter(server, tmp_path, quantize_calls):
+    from tfcache_nb.cache.loader import load_artifacts as policy_only  # no runner: the documented order
+
     store = tc.WxStorage(tmp_path / "wx.sqlite3", limit_bytes=2_000_000)  # float32 needs ~2.6 MB
-    _, report = tc.load_artifacts(server.url + "/model.json", cache=store, quantize="auto")
+    _, report = policy_only(server.url + "/model.json", cache=store, quantize="auto")
     assert report.saved and report.quantization in ("uint16", "float16")
     assert sorted(quantize_calls) == ["float16", "uint16"]
+    assert report.drift is None and "drift" not in report.phases
+    store.close()
+
+
+def test_auto_with_the_runner_measures_every_fitting_form_and_keeps_the_least_drift(server, tmp_path,
+                                                                                     quantize_calls):
+    store = tc.WxStorage(tmp_path / "wx.sqlite3", limit_bytes=2_000_000)
+    _, report = tc.load_artifacts(server.url + "/model.json", cache=store, quantize="auto")
+    assert sorted(quantize_calls) == ["float16", "uint16", "uint8"]  # uint8 fits too, so it is measured
+    assert report.saved and report.quantization in ("uint16", "float16")
+    assert 0 < report.drift < 0.01 and report.phases["drift"] > 0
     store.close()
 
 

@@ -131,9 +131,19 @@ def test_bad_requests_are_refused(model):
     with pytest.raises(ValueError, match="int4"):
         model.quantize("int4")
     with pytest.raises(ModelFormatError, match="'w'.*NaN"):
-        artifacts_of({"w": np.array([1.0, np.nan], np.float32)}).quantize("uint8")
+        quantize_array(np.array([1.0, np.nan], np.float32), "uint8", "w")
     with pytest.raises(ModelFormatError, match="'big'.*float16"):
-        artifacts_of({"big": np.array([1e6], np.float32)}).quantize("float16")
+        quantize_array(np.array([1e6], np.float32), "float16", "big")
+
+
+def test_weights_that_cannot_take_a_form_are_kept_exact():
+    """A real model (faceboxes) holds a -inf score threshold: it stays float32, the rest shrinks."""
+    model = artifacts_of({"w": np.array([1.0, -np.inf], np.float32), "k": np.linspace(-1, 1, 64, dtype=np.float32)})
+    for dtype in ("uint8", "float16"):
+        specs = {s["name"]: s for s in model.quantize(dtype).weight_specs}
+        assert "quantization" not in specs["w"] and specs["k"]["quantization"]["dtype"] == dtype
+    big = artifacts_of({"big": np.array([1e6], np.float32)}).quantize("float16")
+    assert big.decode_weights()["big"][0] == 1e6
 
 
 @settings(max_examples=80, deadline=None)

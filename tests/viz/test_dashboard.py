@@ -161,3 +161,16 @@ def test_prediction_with_sample_and_upload(dash):
                         "content": memoryview(b"not"), "last_modified": NOW},)
     pp.classify.click()
     assert "cannot be decoded" in d.error.value and not pp.classify.disabled
+
+
+def test_fit_table_for_the_selected_model_before_it_is_loaded(dash):
+    d, store = dash
+    d.fit_panel.check.click()
+    assert d.error.value == ""
+    html = d.fit_panel.table.value
+    for form in ("as-is", "float16", "uint16", "uint8"):
+        assert form in html
+    assert "fits free" in html and "demo-app" in html
+    assert list_models(store) == {}  # nothing was loaded or saved
+    report = d.fit_panel.last_report
+    assert report.form("as-is").fits_free is True and report.runnable

@@ -24,25 +24,39 @@ from ..io.file_storage_io import FileStorageIO, file_storage_io
 from ..io.http_io import HttpIOHandler, http_io
 from ..io.local_storage_io import LocalStorageIO, local_storage_io
 from ..io.router import io_for
+from ..io.tiered_cache import FILE, LOCAL, TieredCache
 from ..storage.base import KeyValueStorage
 from ..transport.urls import is_http_url
 from .keys import default_cache_key, source_id
-from .policy import candidate_forms, plan_save, validate_options
+from .policy import DriftOf, candidate_forms, file_area, local_area, plan_save, validate_options
 from .report import LoadReport
 
 ProgressCallback = Callable[[float, int, int], None]
+#: measures what quantizing costs: called with the model as fetched, it returns a function
+#: giving each candidate form's drift (largest max|diff| / max|ref| over the outputs), and
+#: raises a TfcacheError saying why when the model cannot be run. The cache policy runs no
+#: model itself; ``tc.load_artifacts`` and ``tc.load_model`` pass the numpy runner's.
+DriftMeter = Callable[[ModelArtifacts], Callable[[ModelArtifacts], float]]
 #: the http_io options load_artifacts passes on (the URL and progress are its own arguments)
 HTTP_OPTIONS = frozenset(inspect.signature(http_io).parameters) - {"url", "on_progress"}
 
 
-def _cache_entry(cache: Any, key: str) -> LocalStorageIO | FileStorageIO | None:
+def _cache_entries(cache: Any, key: str) -> list[LocalStorageIO | FileStorageIO]:
+    """Model ``key`` in each tier of ``cache``, in the order loads look and saves try."""
     if cache is None:
-        return None
+        return []
+    if isinstance(cache, TieredCache):
+        return list(cache.entries(key))
     if isinstance(cache, KeyValueStorage):
-        return local_storage_io(cache, key)
+        return [local_storage_io(cache, key)]
     if isinstance(cache, (str, os.PathLike)):
-        return file_storage_io(Path(cache), key)
-    raise TfcacheError(f"cache must be a WxStorage or a folder for file storage, not {type(cache).__name__}.")
+        return [file_storage_io(Path(cache), key)]
+    raise TfcacheError(f"cache must be a WxStorage, a TieredCache or a folder for file storage, "
+                       f"not {type(cache).__name__}.")
+
+
+def _tier(entry: Any) -> str:
+    return LOCAL if isinstance(entry, LocalStorageIO) else FILE
 
 
 def _source_handler(source: Any, on_progress: ProgressCallback | None, options: dict[str, Any]) -> Any:
@@ -53,23 +67,26 @@ def _source_handler(source: Any, on_progress: ProgressCallback | None, options: 
     return io_for(source)
 
 
-def load_artifacts(source: Any, *, cache: KeyValueStorage | str | os.PathLike[str] | None = None,
+def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | os.PathLike[str] | None = None,
                    cache_key: str | None = None, quantize: str | None = None, on_full: str = "evict",
                    revalidate: bool = False, on_progress: ProgressCallback | None = None,
+                   max_drift: float | None = None, drift_meter: DriftMeter | None = None,
                    **options: Any) -> tuple[ModelArtifacts, LoadReport]:
     """Load a model from the cache when a valid copy is there, else from ``source`` and save it.
 
     ``source``: a URL, a local path or an IO handler. ``cache``: a :class:`WxStorage` (the
-    plugin's local storage) or a folder (the plugin's file storage), or None. Other options go
+    plugin's local storage), a :class:`TieredCache` (local storage, then file storage), or a
+    folder (the plugin's file storage), or None. ``max_drift`` refuses quantized forms that
+    cost more; ``drift_meter`` measures that cost (see :data:`DriftMeter`). Other options go
     to :func:`http_io` (``timeout``, ``weight_path_prefix``, ``session``, ...).
     """
     started = time.perf_counter()
-    validate_options(quantize, on_full)
+    validate_options(quantize, on_full, max_drift)
     unknown = sorted(set(options) - HTTP_OPTIONS)
     if unknown:
         raise InvalidArgumentError(f"load_artifacts got an unknown option {unknown[0]!r}; its options are "
-                                   "quantize, on_full, revalidate, on_progress, cache_key and "
-                                   + ", ".join(sorted(HTTP_OPTIONS)) + ".")
+                                   "quantize, on_full, revalidate, on_progress, cache_key, max_drift, "
+                                   "drift_meter and " + ", ".join(sorted(HTTP_OPTIONS)) + ".")
     handler = _source_handler(source, on_progress, options)
     if isinstance(handler, HttpIOHandler):
         handler.reset_counters()
@@ -77,20 +94,32 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | str | os.PathLike[st
     key = cache_key or default_cache_key(source)
     report = LoadReport(url=url, cache_key=key if cache is not None else None,
                         origin="http" if isinstance(handler, HttpIOHandler) else "local")
-    entry = _cache_entry(cache, key)
+    entries = _cache_entries(cache, key)
+    entry = entries[0] if entries else None
     storage_usable = entry is not None
-    if isinstance(cache, KeyValueStorage):
-        report.namespace = (cache.app_id, cache.user_id)
+    store = cache.store if isinstance(cache, TieredCache) else cache
+    if isinstance(store, KeyValueStorage):
+        report.namespace = (store.app_id, store.user_id)
 
     artifacts: ModelArtifacts | None = None
     meta: CacheMetadata | None = None
     revalidation: Any = None
-    if entry is not None:
+    first_miss: str | None = None
+    for tier_entry in entries:
         try:
-            artifacts, meta = _read_cache(entry, report)
+            artifacts, meta = _read_cache(tier_entry, report)
+            if report.cache_miss_reason != "not in the cache":  # damage in any tier is the reason to tell
+                first_miss = first_miss or report.cache_miss_reason
         except StorageError as exc:
             storage_usable = False
             report.cache_error = str(exc)
+            break
+        if artifacts is not None:
+            entry, report.tier = tier_entry, _tier(tier_entry)
+            report.cache_miss_reason = None
+            break
+    if artifacts is None and first_miss:
+        report.cache_miss_reason = first_miss
     if artifacts is not None and revalidate:
         artifacts, revalidation = _revalidate(handler, meta, artifacts, report)
 
@@ -113,7 +142,9 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | str | os.PathLike[st
     report.weight_bytes = len(artifacts.weight_data)
     _count_network(handler, report)
     if entry is not None and storage_usable:
-        _save(entry, artifacts, url, etag, last_modified, quantize, on_full, report)
+        drift_of = _drift_of(drift_meter, artifacts, report)
+        _save(entries, artifacts, url, etag, last_modified, quantize, on_full, report, drift_of, max_drift,
+              cache if isinstance(cache, TieredCache) else None)
     elif entry is not None:
         report.save_error = f"the cache could not be used: {report.cache_error}"
     report.total_s = time.perf_counter() - started
@@ -236,48 +267,105 @@ def _timed_forms(artifacts: ModelArtifacts, quantize: str | None,
         yield form
 
 
-def _save(entry: LocalStorageIO | FileStorageIO, artifacts: ModelArtifacts, url: str, etag: str | None,
-          last_modified: str | None, quantize: str | None, on_full: str, report: LoadReport) -> None:
+def save_metadata(form: str | None, stored: ModelArtifacts, original: ModelArtifacts, url: str,
+                  etag: str | None = None, last_modified: str | None = None) -> CacheMetadata:
+    """The record a save writes beside form ``form`` of ``original`` (it counts in the stored bytes)."""
+    return CacheMetadata(sha256=stored.weights_sha256(), source=url, etag=etag, last_modified=last_modified,
+                         quantization=form, weight_data_bytes=len(stored.weight_data),
+                         original_weight_bytes=len(original.weight_data))
+
+
+def fetch(source: Any, **options: Any) -> tuple[ModelArtifacts, str | None, str | None]:
+    """The model from ``source`` as a save would record it: artifacts, ETag, Last-Modified."""
+    unknown = sorted(set(options) - HTTP_OPTIONS)
+    if unknown:
+        raise InvalidArgumentError(f"unknown option {unknown[0]!r}; the options are " + ", ".join(sorted(HTTP_OPTIONS)) + ".")
+    return _fetch(_source_handler(source, None, options), None)
+
+
+def _drift_of(meter: DriftMeter | None, original: ModelArtifacts, report: LoadReport) -> DriftOf | None:
+    """The policy's drift plug point over ``meter``: each form measured once, failures reported."""
+    if meter is None:
+        return None
+    probe: Callable[[ModelArtifacts], float] | None = None
+    measured: dict[int, float | None] = {}
+
+    def drift_of(form: str | None, candidate: ModelArtifacts) -> float | None:
+        nonlocal probe
+        if id(candidate) in measured:
+            return measured[id(candidate)]
+        if report.drift_error is not None:
+            return None
+        t0 = time.perf_counter()
+        try:
+            if probe is None:
+                probe = meter(original)
+            value: float | None = float(probe(candidate))
+        except TfcacheError as exc:
+            report.drift_error = str(exc)
+            value = None
+        finally:
+            report.add_phase("drift", time.perf_counter() - t0)
+        measured[id(candidate)] = value
+        return value
+
+    return drift_of
+
+
+def _save(entries: list[LocalStorageIO | FileStorageIO], artifacts: ModelArtifacts, url: str,
+          etag: str | None, last_modified: str | None, quantize: str | None, on_full: str,
+          report: LoadReport, drift_of: DriftOf | None = None, max_drift: float | None = None,
+          tiered: TieredCache | None = None) -> None:
+    """Save the chosen form in the first tier where an acceptable one fits; drop other tiers' copies."""
     forms = _timed_forms(artifacts, quantize, report)
-    try:
-        first = next(forms)  # the only form quantize="uint8" (etc.) makes; the original for "auto"
-    except _QuantizeFailed as exc:
-        report.save_error = f"could not quantize the model: {exc.error}"
-        return
+    made: list[tuple[str | None, ModelArtifacts]] = []
+
+    def remembered() -> Iterator[tuple[str | None, ModelArtifacts]]:
+        for form in forms:
+            made.append(form)
+            yield form
 
     def metadata_for(form: str | None, stored: ModelArtifacts) -> CacheMetadata:
-        return CacheMetadata(
-            sha256=stored.weights_sha256(), source=url,
-            etag=etag, last_modified=last_modified,
-            quantization=form, weight_data_bytes=len(stored.weight_data),
-            original_weight_bytes=len(artifacts.weight_data))
+        return save_metadata(form, stored, artifacts, url, etag, last_modified)
 
     t1 = time.perf_counter()
     quantize_before = report.phases.get("quantize", 0.0)
+    drift_before = report.phases.get("drift", 0.0)
+    rest = remembered()
     try:
-        if isinstance(entry, FileStorageIO):
-            form, stored = first
+        if len(entries) == 1 and isinstance(entries[0], FileStorageIO):  # a plain file storage folder
+            entry = entries[0]
+            form, stored = next(rest)
             entry.save(stored, metadata=metadata_for(form, stored))
+            plan = None
         else:
-            plan = plan_save(entry, itertools.chain([first], forms), metadata_for,
-                             allow_evict=on_full == "evict")
-            if not plan.fits:
-                report.bytes_needed, report.bytes_free = plan.needed, plan.free
-                message = (f"the model needs {plan.needed:,} bytes of storage but only {plan.free:,} of "
-                           f"{entry.store.limit_bytes:,} are free")
-                if on_full == "error":
-                    raise StorageQuotaError(f"exceed storage max size: {message}.")
-                report.save_error = message + ("" if on_full == "skip" else
-                                               ", and evicting other cached models would not make room")
+            failures = []
+            for entry in entries:
+                area = (local_area(entry, metadata_for) if isinstance(entry, LocalStorageIO)
+                        else file_area(tiered, entry, metadata_for))
+                plan = plan_save(area, itertools.chain(list(made), rest), allow_evict=on_full == "evict",
+                                 drift_of=drift_of, max_drift=max_drift)
+                if plan.fits:
+                    break
+                failures.append((entry, plan))
+            else:
+                _not_saved(failures, on_full, report)
                 return
             if plan.evict:
                 t2 = time.perf_counter()
                 for victim in plan.evict:
-                    local_storage_io(entry.store, victim).remove()
+                    _same_tier(entry, victim).remove()
                 report.evicted = list(plan.evict)
                 report.add_phase("evict", time.perf_counter() - t2)
             form, stored = plan.form, plan.artifacts
-            entry.save(stored, items=plan.items)
+            if isinstance(entry, LocalStorageIO):
+                entry.save(stored, items=plan.items)
+            else:
+                entry.save(stored, files=plan.items)
+            report.drift = plan.drift
+        for other in entries:  # a copy of an older version in another tier must not be found first
+            if other is not entry:
+                other.remove()
     except _QuantizeFailed as exc:
         report.save_error = f"could not quantize the model: {exc.error}"
         return
@@ -289,9 +377,40 @@ def _save(entry: LocalStorageIO | FileStorageIO, artifacts: ModelArtifacts, url:
     except StorageError as exc:
         report.save_error = str(exc)
         return
-    finally:  # the forms quantized while planning count in their own phase, not twice
-        quantized_s = report.phases.get("quantize", 0.0) - quantize_before
-        report.add_phase("save", time.perf_counter() - t1 - quantized_s)
+    finally:  # the forms quantized and measured while planning count in their own phases, not twice
+        planning_s = (report.phases.get("quantize", 0.0) - quantize_before
+                      + report.phases.get("drift", 0.0) - drift_before)
+        report.add_phase("save", time.perf_counter() - t1 - planning_s)
     report.saved = True
     report.quantization = form
+    report.tier = _tier(entry)
     report.bytes_storage = entry.stored_bytes()
+    if report.drift is None and form is None:
+        report.drift = 0.0
+
+
+def _not_saved(failures: list[tuple[Any, Any]], on_full: str, report: LoadReport) -> None:
+    """Say why no tier took the model: by how much it missed, and which forms cost too much."""
+    _entry, plan = failures[0]
+    report.bytes_needed, report.bytes_free = plan.needed, plan.free
+    parts = []
+    for tier_entry, tier_plan in failures:
+        where = "local storage" if isinstance(tier_entry, LocalStorageIO) else "file storage"
+        text = (f"the model needs {tier_plan.needed:,} bytes of storage but only {tier_plan.free:,} of "
+                f"{tier_entry.store.limit_bytes:,} are free" if isinstance(tier_entry, LocalStorageIO) else
+                f"the model needs {tier_plan.needed:,} bytes of file storage but only {tier_plan.free:,} are free")
+        if len(failures) > 1:
+            text = f"{where}: {text}"
+        if tier_plan.refused:
+            text += f" (forms that fit but were refused: {tier_plan.refused})"
+        parts.append(text)
+    message = "; ".join(parts)
+    if on_full == "error":
+        raise StorageQuotaError(f"exceed storage max size: {message}.")
+    report.save_error = message + ("" if on_full == "skip" else
+                                   ", and evicting other cached models would not make room")
+
+
+def _same_tier(entry: LocalStorageIO | FileStorageIO, key: str) -> LocalStorageIO | FileStorageIO:
+    return (local_storage_io(entry.store, key) if isinstance(entry, LocalStorageIO)
+            else file_storage_io(entry.folder, key))

@@ -10,11 +10,13 @@ really makes room. Keys the toolkit did not write are never touched.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import InvalidArgumentError, TfcacheError
 from ..format import quantization
 from ..format.artifacts import ModelArtifacts
+from ..io.file_storage_io import FileStorageIO
+from ..io.tiered_cache import TieredCache
 from ..io.local_storage_io import LocalStorageIO, local_storage_io, model_key_from_info_key
 from ..storage.base import KeyValueStorage, encode_value, utf8_len
 
@@ -22,19 +24,25 @@ QUANTIZE_FORMS = ("uint8", "uint16", "float16")
 ON_FULL = ("evict", "skip", "error")
 
 
-def validate_options(quantize: str | None, on_full: str) -> None:
+def validate_options(quantize: str | None, on_full: str, max_drift: float | None = None) -> None:
     if quantize is not None and quantize not in QUANTIZE_FORMS + ("auto",):
         raise InvalidArgumentError(f"quantize must be None, 'uint8', 'uint16', 'float16' or 'auto', not {quantize!r}.")
     if on_full not in ON_FULL:
         raise InvalidArgumentError(f"on_full must be 'evict', 'skip' or 'error', not {on_full!r}.")
+    if max_drift is not None and (isinstance(max_drift, bool) or not isinstance(max_drift, (int, float))
+                                  or not max_drift >= 0):
+        raise InvalidArgumentError(f"max_drift must be None or a number >= 0 (a share of the outputs' "
+                                   f"largest magnitude), not {max_drift!r}.")
 
 
 def candidate_forms(artifacts: ModelArtifacts,
                     quantize: str | None) -> Iterator[tuple[str | None, ModelArtifacts]]:
     """The forms to try in order of preference (most accurate first for ``"auto"``), made lazily.
 
-    Each quantized copy is built only when the caller asks for it, so a model whose float32
-    form fits is never quantized.
+    Each quantized copy is built only when the caller asks for it, so a model whose own form
+    fits is never quantized. For ``"auto"``, a form that would change no weight (float16 for
+    a model already in float16) is skipped; weights already quantized wider than a form are
+    converted to it (float16 -> uint8), so a float16 model is offered uint8 too.
     """
     if quantize is None:
         yield None, artifacts
@@ -43,10 +51,16 @@ def candidate_forms(artifacts: ModelArtifacts,
         yield quantize, artifacts.quantize(quantize)
         return
     yield None, artifacts
-    two_byte = [(form, artifacts.quantize(form)) for form in ("uint16", "float16")]
+    two_byte = [(form, artifacts.quantize(form)) for form in ("uint16", "float16") if changes(artifacts, form)]
     two_byte.sort(key=lambda pair: max(quantization.max_abs_error(artifacts, pair[1]).values(), default=0.0))
     yield from two_byte
-    yield "uint8", artifacts.quantize("uint8")
+    if changes(artifacts, "uint8"):
+        yield "uint8", artifacts.quantize("uint8")
+
+
+def changes(artifacts: ModelArtifacts, form: str) -> bool:
+    """Whether quantizing to ``form`` would re-store any weight of the model."""
+    return any(quantization.converts(spec, form) for spec in artifacts.weight_specs)
 
 
 def entry_size(key: str, value: Any) -> int:
@@ -86,44 +100,138 @@ def evictable_models(store: KeyValueStorage, exclude: str) -> list[Evictable]:
 
 @dataclasses.dataclass
 class SavePlan:
-    """One form of the model, the exact items to write, and who must go first."""
+    """One form of the model, the exact items to write, and who must go first.
+
+    ``drift`` is the form's measured cost (0.0 for the model as it is, None when unmeasured);
+    ``refused`` says, on a plan that does not fit, which forms fitted but cost too much.
+    """
 
     form: str | None
     artifacts: ModelArtifacts
-    items: dict[str, Any]
+    items: Any
     needed: int
     free: int
     evict: list[str]
     fits: bool
+    drift: float | None = None
+    refused: str | None = None
 
 
-def plan_save(entry: LocalStorageIO, forms: Iterable[tuple[str | None, ModelArtifacts]],
-              metadata_for: Any, allow_evict: bool) -> SavePlan:
-    """Pick the first form that fits now; failing that, the first that fits after eviction.
+@dataclasses.dataclass
+class Area:
+    """Where a save goes: how a form is sized there, the free space, who may be evicted.
 
-    ``forms`` is consumed lazily: forms after the first that fits are never made.
+    ``size(form, artifacts)`` returns the exact items (storage entries or files) a save
+    writes and the bytes they count, from the code the save itself uses.
     """
+
+    size: Callable[[str | None, ModelArtifacts], tuple[Any, int]]
+    free: int
+    victims: Callable[[], list[Evictable]]
+
+
+#: the plug point for measuring a form's cost: drift of ``(form, artifacts)`` against the
+#: model as it is, or None when it cannot be measured (the cache policy runs no model itself)
+DriftOf = Callable[[str | None, ModelArtifacts], "float | None"]
+
+
+def local_area(entry: LocalStorageIO, metadata_for: Any) -> Area:
+    """The WeChat local storage as a save area for model ``entry``: sized item by item."""
     store = entry.store
-    replaced = entry.stored_bytes()
-    free = store.limit_bytes - store.used_bytes + replaced
-    plans = []
-    for form, artifacts in forms:
+
+    def size(form: str | None, artifacts: ModelArtifacts) -> tuple[Any, int]:
         items = entry.planned_items(artifacts, metadata_for(form, artifacts))
-        needed = items_size(items)
-        if needed <= free:
-            return SavePlan(form, artifacts, items, needed, free, [], True)
-        plans.append(SavePlan(form, artifacts, items, needed, free, [], False))
-    if allow_evict:
-        victims = evictable_models(store, exclude=entry.key)
-        room = free + sum(v.bytes for v in victims)
-        for plan in plans:
-            if plan.needed <= room:
-                gained, chosen = free, []
-                for victim in victims:
-                    if gained >= plan.needed:
-                        break
-                    chosen.append(victim.key)
-                    gained += victim.bytes
-                plan.evict, plan.fits = chosen, True
-                return plan
-    return plans[-1]
+        return items, items_size(items)
+
+    free = store.limit_bytes - store.used_bytes + entry.stored_bytes()
+    return Area(size, free, lambda: evictable_models(store, exclude=entry.key))
+
+
+def plan_save(area: Area, forms: Iterable[tuple[str | None, ModelArtifacts]], allow_evict: bool,
+              drift_of: DriftOf | None = None, max_drift: float | None = None) -> SavePlan:
+    """Pick a form to save: among those that fit now (failing that, after eviction), the one
+    with the least drift when ``drift_of`` measures it, else the first in ``forms``' order.
+
+    ``forms`` is consumed lazily: the model as it is, when it fits, is taken at once (its
+    drift is 0), and without a drift measure or limit no form after the first that fits is
+    made. ``max_drift`` refuses forms whose drift is larger or cannot be measured.
+    """
+    choosy = drift_of is not None or max_drift is not None
+    plans: list[SavePlan] = []
+    for form, artifacts in forms:
+        items, needed = area.size(form, artifacts)
+        plan = SavePlan(form, artifacts, items, needed, area.free, [], needed <= area.free,
+                        0.0 if form is None else None)
+        plans.append(plan)
+        if plan.fits and (form is None or not choosy):
+            return plan
+    fitting = [p for p in plans if p.fits]
+    victims: list[Evictable] = []
+    if not fitting and allow_evict:
+        victims = area.victims()
+        room = area.free + sum(v.bytes for v in victims)
+        fitting = [p for p in plans if p.needed <= room]
+    chosen = least_drift(fitting, drift_of, max_drift)
+    if chosen is None:
+        smallest = min(plans, key=lambda p: p.needed)
+        refused = [p for p in fitting if p.refused]
+        if refused:
+            smallest.refused = ", ".join(f"{p.form} ({p.refused})" for p in refused)
+        smallest.fits = False
+        return smallest
+    if not chosen.fits:
+        gained = area.free
+        for victim in victims:
+            if gained >= chosen.needed:
+                break
+            chosen.evict.append(victim.key)
+            gained += victim.bytes
+        chosen.fits = True
+    return chosen
+
+
+def least_drift(plans: list[SavePlan], drift_of: DriftOf | None, max_drift: float | None) -> SavePlan | None:
+    """The acceptable plan with the least drift (ties and unmeasured: the earlier), or None."""
+    acceptable = []
+    for plan in plans:
+        if plan.drift is None and drift_of is not None:
+            plan.drift = drift_of(plan.form, plan.artifacts)
+        if max_drift is not None and plan.drift is None:
+            plan.refused = "its drift could not be measured"
+        elif max_drift is not None and plan.drift is not None and plan.drift > max_drift:
+            plan.refused = f"drift {plan.drift:.3g} > max_drift {max_drift:g}"
+        else:
+            acceptable.append(plan)
+    if not acceptable:
+        return None
+    order = {id(p): i for i, p in enumerate(acceptable)}
+    return min(acceptable, key=lambda p: (p.drift is None, p.drift or 0.0, order[id(p)]))
+
+
+def evictable_files(cache: TieredCache, exclude: str) -> list[Evictable]:
+    """Models tfcache_nb saved in the file tier (they carry its record), least recently used first."""
+    found = []
+    for key in cache.file_models():
+        if key == exclude:
+            continue
+        handler = cache.file(key)
+        try:
+            meta = handler.read_metadata()
+        except TfcacheError:
+            meta = None
+        if meta is not None:
+            found.append(Evictable(key, handler.stored_bytes(), meta.last_used))
+    found.sort(key=lambda e: e.last_used)
+    return found
+
+
+def file_area(cache: TieredCache, entry: FileStorageIO, metadata_for: Any) -> Area:
+    """The file tier as a save area for model ``entry``: its files against WeChat's file limit."""
+
+    def size(form: str | None, artifacts: ModelArtifacts) -> tuple[Any, int]:
+        files = entry.planned_files(artifacts, metadata_for(form, artifacts))
+        return files, sum(len(data) for data in files.values())
+
+    cache.sweep_temp_files()
+    free = cache.limit_bytes - cache.file_used_bytes() + entry.stored_bytes()
+    return Area(size, free, lambda: evictable_files(cache, exclude=entry.key))

@@ -40,6 +40,12 @@ class LoadReport:
     namespace: tuple[str, str] | None = None
     bytes_needed: int | None = None
     bytes_free: int | None = None
+    #: which tier holds the model: ``"local"`` (WeChat local storage) or ``"file"`` (file storage)
+    tier: str | None = None
+    #: the stored form's measured drift against the model as fetched (0.0 for the model as it is)
+    drift: float | None = None
+    #: why drift could not be measured (the model could not be run)
+    drift_error: str | None = None
 
     def add_phase(self, name: str, seconds: float) -> None:
         self.phases[name] = self.phases.get(name, 0.0) + seconds
@@ -63,13 +69,25 @@ class LoadReport:
                      f"in storage: {human_bytes(self.bytes_storage)}")
         if self.source == "network":
             if self.saved:
-                form = self.quantization or "float32"
-                lines.append(f"saved to the cache as {form}")
+                lines.append("saved to the cache " + self.stored_form_text())
             elif self.save_error:
                 lines.append(f"not saved: {self.save_error}")
+        if self.source == "cache" and self.tier:
+            lines.append(f"read from {'local storage' if self.tier == 'local' else 'file storage'}")
         if self.evicted:
             lines.append("evicted to make room: " + ", ".join(self.evicted))
         return lines
+
+    def stored_form_text(self) -> str:
+        """``as uint8 in local storage, measured drift 0.012``: what was stored, where, at what cost."""
+        text = f"as {self.quantization or 'is (not quantized)'}"
+        if self.tier:
+            text += " in " + ("local storage" if self.tier == "local" else "file storage")
+        if self.drift is not None:
+            text += f", measured drift {self.drift:.3g}"
+        elif self.drift_error:
+            text += f", drift not measured: {self.drift_error}"
+        return text
 
     def __str__(self) -> str:
         return "\n".join(self.summary_lines())
@@ -81,7 +99,7 @@ class LoadReport:
         rows += [("bytes over the network", human_bytes(self.bytes_network)),
                  ("bytes in storage", human_bytes(self.bytes_storage))]
         if self.source == "network":
-            rows.append(("saved", f"yes, as {self.quantization or 'float32'}" if self.saved
+            rows.append(("saved", f"yes, {self.stored_form_text()}" if self.saved
                          else f"no: {self.save_error or 'no cache given'}"))
         for label, value in (("cache miss", self.cache_miss_reason), ("cache error", self.cache_error),
                              ("revalidation", self.revalidated)):

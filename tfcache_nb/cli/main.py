@@ -22,6 +22,7 @@ COMMANDS = {
     "bench": ".bench",
     "serve": ".serve",
     "storage": ".storage_cmd",
+    "fit": ".fit",
 }
 
 

@@ -42,6 +42,8 @@ class ModelArtifactsInfo:
     weight_data_bytes: int
     #: why a stored model's info could not be read (``list_models`` still names the model)
     damaged: str | None = None
+    #: which tier of a ``TieredCache`` holds the model (``"local"`` or ``"file"``), when listed from one
+    tier: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The camelCase form TensorFlow.js stores (``dateSaved`` as an ISO string)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from ..errors import InvalidArgumentError, ModelFormatError, quoted
+from .manifest import DTYPE_BYTES, QUANTIZED_BYTES
 from .weights import decode_weights, weight_byte_ranges
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,10 +30,14 @@ _FLOAT16_MAX = float(np.finfo(np.float16).max)
 def quantize_artifacts(artifacts: "ModelArtifacts", dtype: str) -> "ModelArtifacts":
     """A copy of ``artifacts`` whose float32 weights are stored as ``dtype``.
 
-    Weights that are already quantized, and int32 / bool / string / complex64 weights, are
-    copied unchanged (the converter quantizes float32 tensors only). Raises ValueError for
-    an unknown ``dtype`` and :class:`ModelFormatError` for a weight that cannot be stored in
-    that form (NaN or infinite values; float16 overflow).
+    Float32 weights already stored quantized in a wider form are converted too (float16 or
+    uint16 -> uint8), from their decoded values, since a model shipped as float16 may fit
+    only as uint8; a weight already as narrow as ``dtype`` or narrower is kept (re-storing it
+    at the same or a greater width would add error and save nothing). int32 / bool / string /
+    complex64 weights are copied unchanged (the converter quantizes float32 tensors only).
+    A weight that cannot be stored in that form (NaN or infinite values, such as a ``-inf``
+    score threshold; values beyond float16's range) is kept as it is, so one such scalar does
+    not stop a whole model from shrinking. Raises ValueError for an unknown ``dtype``.
     """
     if dtype not in QUANTIZATION_DTYPES:
         raise InvalidArgumentError(f"cannot quantize to {dtype!r}: choose one of 'uint8', 'uint16' or 'float16'.")
@@ -41,14 +46,30 @@ def quantize_artifacts(artifacts: "ModelArtifacts", dtype: str) -> "ModelArtifac
     decoded = decode_weights(artifacts.weight_specs, artifacts.weight_data)
     ranges = weight_byte_ranges(artifacts.weight_specs, artifacts.weight_data)
     for spec, (start, end) in zip(artifacts.weight_specs, ranges):
-        if spec["dtype"] != "float32" or spec.get("quantization") is not None:
+        if not converts(spec, dtype):
             specs.append(dict(spec))
             chunks.append(artifacts.weight_data[start:end])
             continue
-        quantization, codes = quantize_array(decoded[spec["name"]], dtype, spec["name"])
+        try:
+            quantization, codes = quantize_array(decoded[spec["name"]], dtype, spec["name"])
+        except ModelFormatError:  # NaN / infinite values (a -inf threshold), beyond float16: kept exact
+            specs.append(dict(spec))
+            chunks.append(artifacts.weight_data[start:end])
+            continue
         specs.append({**spec, "quantization": quantization})
         chunks.append(codes.tobytes())
     return artifacts.replace(weight_specs=specs, weight_data=b"".join(chunks))
+
+
+def stored_width(spec: Mapping[str, Any]) -> int:
+    """Bytes per element of a numeric weight as stored (its quantized width when quantized)."""
+    quant = spec.get("quantization")
+    return QUANTIZED_BYTES[quant["dtype"]] if quant is not None else DTYPE_BYTES.get(spec["dtype"], 0)
+
+
+def converts(spec: Mapping[str, Any], dtype: str) -> bool:
+    """Whether quantizing to ``dtype`` re-stores this weight: a float32 weight stored wider."""
+    return spec["dtype"] == "float32" and stored_width(spec) > QUANTIZED_BYTES[dtype]
 
 
 def quantize_array(values: np.ndarray, dtype: str, name: str = "weight"
@@ -146,5 +167,5 @@ def max_abs_error(original: "ModelArtifacts", quantized: "ModelArtifacts") -> di
     return errors
 
 
-__all__ = ["QUANTIZATION_DTYPES", "quantize_artifacts", "quantize_array", "affine_range",
+__all__ = ["QUANTIZATION_DTYPES", "quantize_artifacts", "converts", "stored_width", "quantize_array", "affine_range",
            "quantization_step", "error_bound", "max_abs_error"]

@@ -148,8 +148,11 @@ def _shape_text(shape: Sequence[int | None]) -> str:
 
 
 def load_model(source: Any, *, cache: Any = None, cache_key: str | None = None, **options: Any) -> Model:
-    """Load artifacts through the cache-aware loader and compile them; the build time goes in the report."""
-    from ..cache.loader import load_artifacts
+    """Load artifacts through the cache-aware loader and compile them; the build time goes in the report.
+
+    With ``quantize="auto"`` or ``max_drift``, the numpy runner measures each form's drift.
+    """
+    from .loading import load_artifacts
 
     artifacts, report = load_artifacts(source, cache=cache, cache_key=cache_key, **options)
     start = time.perf_counter()

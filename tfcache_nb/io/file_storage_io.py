@@ -16,7 +16,7 @@ from typing import Any
 
 from .._atomic import atomic_write
 from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError, quoted
-from ..format.artifacts import ModelArtifacts
+from ..format.artifacts import ModelArtifacts, ModelArtifactsInfo
 from ..format.jsjson import js_dumps
 from .cache_metadata import METADATA_FIELD, CacheMetadata
 from .handler import SaveResult
@@ -46,19 +46,28 @@ class FileStorageIO(StoredModel):
     def __repr__(self) -> str:
         return f"file_storage_io({str(self.folder)!r}, {self.prefix!r})"
 
-    def save(self, artifacts: ModelArtifacts, *, metadata: CacheMetadata | None = None) -> SaveResult:
-        info = artifacts.info()
-        info_doc: dict[str, Any] = info.to_json()
+    def planned_files(self, artifacts: ModelArtifacts,
+                      metadata: CacheMetadata | None = None) -> dict[Path, bytes]:
+        """Every file a save of ``artifacts`` writes, with its bytes, in writing order (info last)."""
+        info_doc: dict[str, Any] = artifacts.info().to_json()
         if metadata is not None:
             info_doc[METADATA_FIELD] = metadata.to_json()
+        return {self.weight_path: artifacts.weight_data,
+                self.model_path: js_dumps(artifacts.without_weights_json()).encode("utf-8"),
+                self.info_path: js_dumps(info_doc).encode("utf-8")}
+
+    def save(self, artifacts: ModelArtifacts, *, metadata: CacheMetadata | None = None,
+             files: dict[Path, bytes] | None = None) -> SaveResult:
+        """Write the three files, each atomically and the info last (``files``: as planned)."""
+        if files is None:
+            files = self.planned_files(artifacts, metadata)
         try:
             self.info_path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.weight_path, artifacts.weight_data)
-            atomic_write(self.model_path, js_dumps(artifacts.without_weights_json()).encode("utf-8"))
-            atomic_write(self.info_path, js_dumps(info_doc).encode("utf-8"))
+            for path, data in files.items():
+                atomic_write(path, data)
         except OSError as exc:
             raise StorageError(f"could not save model {quoted(self.prefix)} to {self.folder}: {exc.strerror or exc}.") from None
-        return SaveResult(model_artifacts_info=info)
+        return SaveResult(model_artifacts_info=ModelArtifactsInfo.from_json(json.loads(files[self.info_path])))
 
     def write_metadata(self, metadata: CacheMetadata) -> None:
         info_doc = self.read_info()

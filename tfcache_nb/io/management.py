@@ -15,10 +15,17 @@ from .folder_io import FolderIO
 from .handler import IOHandler
 from .local_storage_io import KEY_PREFIX, LocalStorageIO, local_storage_io, model_key_from_info_key
 from .router import io_for
+from .tiered_cache import FILE, LOCAL, TieredCache
 
 
-def list_models(store: KeyValueStorage) -> dict[str, ModelArtifactsInfo]:
-    """Every model saved in ``store`` under the plugin's key scheme, by key."""
+def list_models(store: KeyValueStorage | TieredCache) -> dict[str, ModelArtifactsInfo]:
+    """Every model saved in ``store`` under the plugin's key scheme, by key.
+
+    For a :class:`TieredCache`, the models of both tiers, each info's ``tier`` saying which
+    holds it (``"local"`` or ``"file"``).
+    """
+    if isinstance(store, TieredCache):
+        return _list_tiered(store)
     models: dict[str, ModelArtifactsInfo] = {}
     for storage_key in store.keys():
         if not storage_key.startswith(KEY_PREFIX + "/"):
@@ -34,11 +41,26 @@ def list_models(store: KeyValueStorage) -> dict[str, ModelArtifactsInfo]:
     return dict(sorted(models.items()))
 
 
-def remove_model(store: KeyValueStorage, key: str) -> ModelArtifactsInfo:
-    """Remove every key of model ``key``; a model that is not there is an error."""
-    handler = local_storage_io(store, key)
-    info = handler.artifacts_info() if handler.exists() else None
-    if not handler.remove():
+def _list_tiered(cache: TieredCache) -> dict[str, ModelArtifactsInfo]:
+    found = {key: dataclasses.replace(info, tier=LOCAL) for key, info in list_models(cache.store).items()}
+    for key in cache.file_models():
+        if key in found:
+            continue
+        try:
+            info = cache.file(key).artifacts_info() or ModelArtifactsInfo.from_json({})
+        except TfcacheError as exc:
+            info = dataclasses.replace(ModelArtifactsInfo.from_json({}), damaged=str(exc))
+        found[key] = dataclasses.replace(info, tier=FILE)
+    return dict(sorted(found.items()))
+
+
+def remove_model(store: KeyValueStorage | TieredCache, key: str) -> ModelArtifactsInfo:
+    """Remove every key of model ``key`` (from both tiers of a :class:`TieredCache`);
+    a model that is not there is an error."""
+    handlers: list[Any] = list(store.entries(key)) if isinstance(store, TieredCache) else [local_storage_io(store, key)]
+    info = next((h.artifacts_info() for h in handlers if h.exists()), None)
+    removed = [h.remove() for h in handlers]
+    if not any(removed):
         raise ModelLoadError(f"there is no model named {quoted(key)} in this storage.")
     return info or ModelArtifactsInfo.from_json({})
 

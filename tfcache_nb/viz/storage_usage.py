@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InvalidArgumentError
 from ..io.cache_metadata import METADATA_FIELD, CacheMetadata
 from ..io.local_storage_io import KEY_PREFIX, local_storage_io, model_key_from_info_key
+from ..io.tiered_cache import TieredCache
 from ..storage.base import KeyValueStorage
 from .._units import MIB_LABEL, human_bytes, mib
 from ._common import GREY, MODEL_COLOURS, WARN, label, new_figure
@@ -47,6 +49,34 @@ class PendingModel:
 
 
 @dataclasses.dataclass
+class FileTierUsage:
+    """The file storage tier of a :class:`TieredCache`: its models and WeChat's file limit."""
+
+    folder: str
+    limit_bytes: int
+    used_bytes: int
+    models: list[ModelUsage] = dataclasses.field(default_factory=list)
+
+
+def file_tier_usage(cache: TieredCache) -> FileTierUsage:
+    """Every model in the file tier, its bytes on disk (raw weights, no base64) and its form."""
+    models = []
+    for key in cache.file_models():
+        entry = cache.file(key)
+        usage = ModelUsage(key, weight_bytes=entry.weight_path.stat().st_size if entry.weight_path.is_file() else 0)
+        usage.info_bytes = entry.info_path.stat().st_size if entry.info_path.is_file() else 0
+        usage.topology_bytes = entry.model_path.stat().st_size if entry.model_path.is_file() else 0
+        usage.raw_weight_bytes = usage.weight_bytes
+        try:
+            meta = entry.read_metadata()
+        except Exception:  # a damaged info file: still show its bytes
+            meta = None
+        usage.quantization = meta.quantization if meta is not None else None
+        models.append(usage)
+    return FileTierUsage(str(cache.folder), cache.limit_bytes, cache.file_used_bytes(), models)
+
+
+@dataclasses.dataclass
 class NamespaceUsage:
     """One namespace's use of its quota."""
 
@@ -58,6 +88,8 @@ class NamespaceUsage:
     other_bytes: int = 0
     other_keys: int = 0
     pending: list[PendingModel] = dataclasses.field(default_factory=list)
+    #: the file storage tier, when the namespace is the local tier of a TieredCache
+    file_tier: FileTierUsage | None = None
 
     @property
     def free_bytes(self) -> int:
@@ -138,9 +170,9 @@ def as_pending(item: Any) -> PendingModel | None:
 
 
 def _stores(stores: Any, namespaces: Any) -> list[KeyValueStorage]:
-    if isinstance(stores, KeyValueStorage):
+    if isinstance(stores, (KeyValueStorage, TieredCache)):
         stores = [stores]
-    stores = list(stores)
+    stores = [s.store if isinstance(s, TieredCache) else s for s in stores]
     if not stores:
         raise InvalidArgumentError("plot_storage needs at least one storage.")
     for s in stores:
@@ -197,6 +229,13 @@ def _listify(items: Any) -> list[Any]:
 def storage_usage(stores: Any, *, namespaces: Any = None, pending: Any = None) -> list[NamespaceUsage]:
     """The data :func:`plot_storage` draws, one :class:`NamespaceUsage` per namespace."""
     usages = [namespace_usage(s) for s in _stores(stores, namespaces)]
+    tiered = [stores] if isinstance(stores, TieredCache) else (
+        [s for s in stores if isinstance(s, TieredCache)] if isinstance(stores, (list, tuple)) else [])
+    for cache in tiered:
+        for u in usages:
+            if (u.app_id, u.user_id) == (cache.store.app_id, cache.store.user_id) and u.file_tier is None:
+                u.file_tier = file_tier_usage(cache)
+                break
     _pending_map(pending, usages)
     return usages
 
@@ -244,7 +283,8 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
     colours = _colours(usages)
     slot, width = 2.2, 0.7
     top = max(max(u.limit_bytes, u.used_bytes + sum(p.bytes_needed for p in u.pending)) for u in usages)
-    ymax = mib(top) * 1.12
+    tier_lines = max((2 + len(u.file_tier.models) for u in usages if u.file_tier is not None), default=0)
+    ymax = mib(top) * (1.12 + 0.055 * tier_lines)  # room above the cap for the file tier's box
     line_h = ymax * 0.045  # height of one line of annotation text, in data units
 
     for i, u in enumerate(usages):
@@ -276,7 +316,7 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
             seg(raw, c, gid=f"weights:{m.key}")
             seg(m.weight_bytes - raw, _lighten(c, 0.45), hatch="///", edge=c, gid=f"base64:{m.key}")
             form = m.quantization or "float32"
-            text = f"{label(m.key, 30)} ({form})\n"
+            text = f"{label(m.key, 30)} ({form}{', local storage' if u.file_tier is not None else ''})\n"
             if m.raw_weight_bytes is not None:
                 text += f"weights {human_bytes(m.raw_weight_bytes)} raw \u2192 {human_bytes(m.weight_bytes)} as base64"
             else:
@@ -318,6 +358,15 @@ def draw_storage(usages: Sequence[NamespaceUsage], *, ax: Any = None, title: str
             notes.append((used_top + min(free_h, 0.6) / 2, f"free {human_bytes(u.free_bytes)}", "#555"))
 
         _place_notes(ax, x + width / 2 + 0.08, notes, line_h, ymax)
+        if u.file_tier is not None:
+            ft = u.file_tier
+            lines = [f"file storage tier ({label(Path(ft.folder).name, 24)}): "
+                     f"{human_bytes(ft.used_bytes)} of {human_bytes(ft.limit_bytes)}"]
+            lines += [f"  {label(m.key, 30)} ({m.quantization or 'as-is'}): {human_bytes(m.total_bytes)} raw, no base64"
+                      for m in ft.models] or ["  no models"]
+            ax.text(x - width / 2, ymax * 0.985, "\n".join(lines), ha="left", va="top", fontsize=8,
+                    color="#37474f", gid="file-tier",
+                    bbox=dict(facecolor="#eceff1", edgecolor="#90a4ae", boxstyle="round,pad=0.3"))
     caps = {u.limit_bytes for u in usages}
     cap_label = (f"cap: {human_bytes(next(iter(caps)))} per user per mini-program" if len(caps) == 1
                  else "cap of each namespace")

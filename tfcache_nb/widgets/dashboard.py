@@ -14,7 +14,8 @@ Stable CSS classes, for browser tests: ``tfcache-dashboard`` (the whole), ``tfca
 ``tfcache-load-panel``, ``tfcache-storage-panel``, ``tfcache-exp-trials``, ``tfcache-exp-profiles``,
 ``tfcache-exp-run``, ``tfcache-exp-progress``, ``tfcache-exp-eta``, ``tfcache-exp-plot``, ``tfcache-exp-summary``, ``tfcache-exp-csv``,
 ``tfcache-upload``, ``tfcache-sample``, ``tfcache-topk``, ``tfcache-classify``,
-``tfcache-prediction-chart``, ``tfcache-predictions``.
+``tfcache-prediction-chart``, ``tfcache-predictions``, ``tfcache-fit`` (Will it fit?),
+``tfcache-fit-table``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ..storage.wx_storage import WxStorage
 from ..viz.storage_usage import PendingModel
 from ._ui import Jobs, error_html, one_line
 from .experiment_panel import ExperimentPanel
+from .fit_panel import FitPanel
 from .load_panel import LoadPanel
 from .predict_panel import PredictPanel
 from .storage_panel import StoragePanel
@@ -72,6 +74,7 @@ class Dashboard:
         self.load_panel = LoadPanel(self, preset_sources(model_dir, real_urls=real_urls), all_profiles,
                                     app_id or store.app_id, user_id or store.user_id)
         self.storage_panel = StoragePanel()
+        self.fit_panel = FitPanel(self)
         self.experiment_panel = ExperimentPanel(self, all_profiles)
         self.predict_panel = PredictPanel(self)
         self.jobs = Jobs(background, self._buttons, self.show_error, self.status,
@@ -80,7 +83,7 @@ class Dashboard:
             t.observe(lambda _c: self.guard(self.redraw_storage), names="value")
 
         # the two columns wrap: the storage panel goes below the load panel when they do not fit
-        columns = w.HBox([self.load_panel.widget, self.storage_panel.widget],
+        columns = w.HBox([w.VBox([self.load_panel.widget, self.fit_panel.widget]), self.storage_panel.widget],
                          layout=w.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"))
         columns.add_class("tfcache-columns")
         tabs = w.Tab(children=[
@@ -98,7 +101,8 @@ class Dashboard:
 
     # -- shared services for the panels -------------------------------------------------------
     def _buttons(self) -> list[w.Button]:
-        return self.load_panel.buttons + [self.experiment_panel.run, self.predict_panel.classify]
+        return self.load_panel.buttons + [self.fit_panel.check, self.experiment_panel.run,
+                                          self.predict_panel.classify]
 
     def store(self) -> KeyValueStorage:
         """The namespace the app_id / user_id fields name, in the dashboard's storage file."""
