@@ -160,5 +160,5 @@ def test_plot_shows_each_form_against_the_cap(synthetic_dir):
     fig = tc.fit_report(synthetic_dir).plot()
     ax = fig.axes[0]
     texts = " ".join(t.get_text() for t in ax.texts)
-    assert "10 MB" in texts and "drift" in texts
+    assert "10 MiB cap" in texts and "drift" in texts
     assert len(ax.patches) >= 4 and not math.isnan(ax.get_xlim()[1])

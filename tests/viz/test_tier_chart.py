@@ -17,7 +17,7 @@ def test_storage_chart_shows_both_tiers(synthetic_dir, tmp_path):
     assert usage.file_tier.used_bytes == cache.file_used_bytes() and usage.file_tier.limit_bytes == cache.limit_bytes
     fig = tc.plot_storage(cache)
     texts = [t for t in fig.axes[0].texts if t.get_gid() == "file-tier"]
-    assert len(texts) == 1 and report.cache_key in texts[0].get_text() and "of 200.00 MB" in texts[0].get_text()
+    assert len(texts) == 1 and report.cache_key in texts[0].get_text() and "of 200 MiB" in texts[0].get_text()
     plain = storage_usage(store)[0]
     assert plain.file_tier is None
     store.close()

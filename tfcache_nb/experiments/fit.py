@@ -118,7 +118,7 @@ class FitReport:
                         human_seconds(f.warm_load_s)))
         return out
 
-    HEADER = ("form", "weights", "stored", f"fits {10} MB", "fits free", "drift", "top-1", "warm load")
+    HEADER = ("form", "weights", "stored", "fits cap", "fits free", "drift", "top-1", "warm load")
 
     def summary_lines(self) -> list[str]:
         lines = [f"Will it fit? {self.name} in WeChat local storage ({human_bytes(self.limit_bytes)}, "

@@ -15,8 +15,8 @@ import math
 from typing import Any, Sequence
 
 from ..errors import InvalidArgumentError
+from .._units import MIB_LABEL, human_bytes, mib
 
-MB = 1024 * 1024
 WARN = "#c62828"
 FORM_COLOURS = {"as-is": "#1f77b4", "float16": "#9467bd", "uint16": "#2ca02c", "uint8": "#ff7f0e"}
 
@@ -61,31 +61,31 @@ def draw_fit(reports: Any, *, ax: Any = None, title: str | None = None) -> Any:
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
-    cap = items[0].limit_bytes / MB
+    cap = mib(items[0].limit_bytes)
     y = 0.0
     ticks, names = [], []
     widest = cap
     for report in items:
         start = y
         for fit in report.forms:
-            size = (fit.stored_bytes or 0) / MB
+            size = mib(fit.stored_bytes or 0)
             widest = max(widest, size)
             colour = FORM_COLOURS.get(fit.form, "#8c564b")
             ax.barh(y, size, height=0.8, color=colour if fit.fits else "white",
                     edgecolor=colour if fit.fits else WARN, hatch=None if fit.fits else "///")
-            ax.text(size + cap * 0.01, y, f"{fit.form}: {size:.2f} MB · {_cost(fit)}", va="center", fontsize=7.5,
+            ax.text(size + cap * 0.01, y, f"{fit.form}: {human_bytes(fit.stored_bytes)} · {_cost(fit)}", va="center", fontsize=7.5,
                     color="black" if fit.fits else WARN)
             y += 1
         ticks.append((start + y - 1) / 2)
         names.append(_label(report.name) + ("" if report.runnable else "\n(not runnable here)"))
         y += 0.6
     ax.axvline(cap, color=WARN, linestyle="--", linewidth=1.2)
-    ax.text(cap, y - 0.6, f" {cap:.0f} MB cap", color=WARN, fontsize=8, va="bottom")
+    ax.text(cap, y - 0.6, f" {human_bytes(items[0].limit_bytes)} cap", color=WARN, fontsize=8, va="bottom")
     ax.set_yticks(ticks)
     ax.set_yticklabels(names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, widest * 1.55)
-    ax.set_xlabel("stored in WeChat local storage (MB, base64 included)")
+    ax.set_xlabel(f"stored in WeChat local storage ({MIB_LABEL}, base64 included)")
     ax.set_title(title or ("Will it fit? " + (_label(items[0].name, 40) if len(items) == 1 else f"{len(items)} models")))
     from matplotlib.patches import Patch
 
