@@ -1,0 +1,9 @@
+"""The graph family's executors (TF.js executors/graph_executor)."""
+
+from __future__ import annotations
+
+import numpy as np  # noqa: F401
+
+from ..registry import Executor
+
+EXECUTORS: dict[str, Executor] = {}

@@ -1,0 +1,9 @@
+"""The image family's executors (TF.js executors/image_executor)."""
+
+from __future__ import annotations
+
+import numpy as np  # noqa: F401
+
+from ..registry import Executor
+
+EXECUTORS: dict[str, Executor] = {}

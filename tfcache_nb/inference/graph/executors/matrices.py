@@ -1,0 +1,9 @@
+"""The matrices family's executors (TF.js executors/matrices_executor)."""
+
+from __future__ import annotations
+
+import numpy as np  # noqa: F401
+
+from ..registry import Executor
+
+EXECUTORS: dict[str, Executor] = {}

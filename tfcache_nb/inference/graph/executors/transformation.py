@@ -1,0 +1,9 @@
+"""The transformation family's executors (TF.js executors/transformation_executor)."""
+
+from __future__ import annotations
+
+import numpy as np  # noqa: F401
+
+from ..registry import Executor
+
+EXECUTORS: dict[str, Executor] = {}
