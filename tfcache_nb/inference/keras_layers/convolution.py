@@ -1,0 +1,54 @@
+"""Conv2DTranspose, as TF.js's layer computes it.
+
+TF.js sizes the output ``input * stride`` ('same') or ``input * stride + max(kernel - stride, 0)``
+('valid') and calls conv2dTranspose with neither ``output_padding`` nor ``dilation_rate``,
+which it ignores; so does this layer. The convolutions TF.js runs forward (Conv2D,
+DepthwiseConv2D, SeparableConv2D, Dense) are built with their followers folded in, in
+:mod:`..layers_model`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .. import ops
+from ..keras_topology import Layer
+from ..keras_weights import WeightTable
+from ..ops.conv_transpose import Conv2DTranspose
+from .config import (Built, LayerBuilder, Shape, activation, channels_last, fail, need_rank, one_input, padding,
+                     positive_pair)
+
+
+def deconv_length(size: int, stride: int, kernel: int, pad: str) -> int:
+    """TF.js's deconvLength: the output size of a transposed convolution along one axis."""
+    return size * stride + (max(kernel - stride, 0) if pad == "valid" else 0)
+
+
+def _conv_transpose(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) -> Built:
+    shape = one_input(layer, in_shapes)
+    need_rank(layer, shape, 4)
+    channels_last(layer)
+    cfg = layer.config
+    kh, kw = positive_pair(layer, "kernel_size")
+    sh, sw = positive_pair(layer, "strides", 1)
+    pad = padding(layer)
+    filters = cfg.get("filters")
+    if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
+        raise fail(layer, f"has an invalid 'filters' {filters!r}.")
+    kernel = table.get(layer.name, "kernel", (kh, kw, filters, shape[2]))
+    bias = table.get(layer.name, "bias", (filters,)) if cfg.get("use_bias", True) else None
+    act = ops.ACTIVATIONS[activation(layer, cfg.get("activation"))]
+    out_hw = (deconv_length(shape[0], sh, kh, pad), deconv_length(shape[1], sw, kw, pad))
+    conv = Conv2DTranspose(kernel, (sh, sw), pad)
+
+    def conv_transpose(x: np.ndarray) -> np.ndarray:
+        y = conv(x, out_hw)
+        if bias is not None:
+            y += bias
+        return act(y)
+    return conv_transpose, (*out_hw, filters)
+
+
+BUILDERS: dict[str, LayerBuilder] = {"Conv2DTranspose": _conv_transpose}

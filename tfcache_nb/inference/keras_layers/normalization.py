@@ -1,0 +1,48 @@
+"""Batch normalization at inference, over any axis: ``(x - mean) / sqrt(variance + eps) * gamma + beta``."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .. import ops
+from ..keras_topology import Layer
+from ..keras_weights import WeightTable
+from .config import Built, LayerBuilder, Shape, axis_index, one_input
+
+F32 = np.float32
+
+
+def bn_axis(layer: Layer, rank: int) -> int:
+    """The normalised axis as an index into the batch-less shape (TF.js reads ``[a]`` as ``a``)."""
+    return axis_index(layer, layer.config.get("axis", -1), rank)
+
+
+def bn_params(layer: Layer, table: WeightTable, channels: int):
+    """(gamma, beta, mean, variance, epsilon) of a batch norm layer over ``channels``."""
+    cfg = layer.config
+    gamma = table.get(layer.name, "gamma", (channels,)) if cfg.get("scale", True) else None
+    beta = table.get(layer.name, "beta", (channels,)) if cfg.get("center", True) else None
+    mean = table.get(layer.name, "moving_mean", (channels,))
+    var = table.get(layer.name, "moving_variance", (channels,))
+    return gamma, beta, mean, var, float(cfg.get("epsilon", 1e-3))
+
+
+def _batch_norm(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) -> Built:
+    """A batch norm that no kernel absorbed: one multiply and one add, broadcast along its axis."""
+    shape = one_input(layer, in_shapes)
+    axis = bn_axis(layer, len(shape))
+    scale, offset = ops.batch_norm_scale_offset(*bn_params(layer, table, shape[axis]))
+    along = [1] * len(shape)
+    along[axis] = shape[axis]
+    s32, o32 = scale.astype(F32).reshape(along), offset.astype(F32).reshape(along)
+
+    def bn(x: np.ndarray) -> np.ndarray:
+        y = x * s32
+        y += o32
+        return y
+    return bn, shape
+
+
+BUILDERS: dict[str, LayerBuilder] = {"BatchNormalization": _batch_norm}
