@@ -101,7 +101,7 @@ def test_pooling_pad_concat_add_mul_and_constant_folding():
 
 
 @pytest.mark.parametrize("nodes,consts,words", [
-    ([node("e", "Erf", ["x"])], {}, ["'e'", "Erf"]),
+    ([node("e", "NotARealOp", ["x"])], {}, ["'e'", "NotARealOp"]),
     ([node("c", "Conv2D", ["x", "k"], **CONV)], {}, ["'k'"]),
     ([node("c", "Conv2D", ["x", "k"], **CONV)], {"k": np.zeros((3, 3, 5, 4), np.float32)}, ["'c'", "Conv2D"]),
     ([node("c", "Conv2D", ["x", "k"], **{**CONV, "data_format": s("NCHW")})], {"k": K}, ["'c'", "NCHW"]),

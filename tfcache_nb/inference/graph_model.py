@@ -415,6 +415,30 @@ def _channel_vector(value: np.ndarray, channels: int, node: GraphNode) -> np.nda
     return v
 
 
+def plan_covers(topology: Mapping[str, Any], nodes: Sequence[GraphNode], inputs: Sequence[Any],
+                outputs: Sequence[Any]) -> bool:
+    """Whether the preplanned executor runs this graph: one float32 image-like input of static
+    shape (but the batch), only its ops, first outputs only, no function library."""
+    if (topology.get("library") or {}).get("function"):
+        return False
+    if len(inputs) != 1 or inputs[0].dtype not in (None, "float32") or inputs[0].index != 0:
+        return False
+    shape = inputs[0].shape
+    if not shape or any(d is None for d in shape[1:]):
+        return False
+    placeholders = [n for n in nodes if n.op.startswith("Placeholder")]
+    if len(placeholders) != 1 or placeholders[0].op != "Placeholder" or placeholders[0].name != inputs[0].node:
+        return False
+    if any(o.index != 0 or o.node == inputs[0].node for o in outputs):
+        return False
+    for node in nodes:
+        if node.op not in SUPPORTED_OPS or node.op == "NoOp" and any(o.node == node.name for o in outputs):
+            return False
+        if any(":" in ref for ref in node.inputs):
+            return False
+    return True
+
+
 def build_graph_plan(topology: Mapping[str, Any], weights: Mapping[str, np.ndarray], *,
                      outputs: Sequence[str] | None = None, signature: Mapping[str, Any] | None = None,
                      ) -> tuple[Plan, GraphInfo]:
