@@ -77,15 +77,21 @@ class _Builder:
         name, cfg = layer.name, layer.config
         shape = one_input(layer, in_shapes)
         act = activation(layer, cfg.get("activation"))
-        if act in AXIS_ACTIVATIONS - {"softmax"} and layer.kind != "Dense":
-            raise fail(layer, f"uses {act} as the activation of a convolution, which is not supported.")
         if layer.kind == "Dense":
             kernel, window = self._dense_kernel(layer, shape), None
             out_shape: Shape = tuple(shape[:-1]) + (kernel.shape[1],)
         else:
             kernel, out_shape, window = self._conv_kernel(layer, shape)
         bias = self.table.get(name, "bias", (out_shape[-1],)) if cfg.get("use_bias", True) else None
-        fused = FusedKernel(kernel, bias, layer.kind == "DepthwiseConv2D", name, act)
+        depthwise = layer.kind == "DepthwiseConv2D"
+        if act in AXIS_ACTIVATIONS - {"softmax"} and window is not None:
+            # a plan may write a convolution's activation element by element into the next
+            # kernel's input, so an activation along an axis runs as a step of its own
+            fused = FusedKernel(kernel, bias, depthwise, name + "/before_activation")
+            self._emit(fused.output, list(layer.inputs), _kernel_fn(fused, window), layer.kind, out_shape)
+            self._emit(name, [fused.output], ops.ACTIVATIONS[act], "Activation", out_shape)
+            return set()
+        fused = FusedKernel(kernel, bias, depthwise, name, act)
         fold_followers(fused, self.readers, lambda f, follower: self._fold(f, follower, len(out_shape)))
         self._emit(fused.output, list(layer.inputs), _kernel_fn(fused, window), layer.kind, out_shape)
         return fused.absorbed

@@ -9,7 +9,7 @@ import numpy as np
 from .. import ops
 from ..keras_topology import Layer
 from ..keras_weights import WeightTable
-from .config import Built, LayerBuilder, Shape, axis_index, one_input
+from .config import Built, LayerBuilder, Shape, axis_index, fail, one_input
 
 F32 = np.float32
 
@@ -30,18 +30,25 @@ def bn_params(layer: Layer, table: WeightTable, channels: int):
 
 
 def _batch_norm(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) -> Built:
-    """A batch norm that no kernel absorbed: one multiply and one add, broadcast along its axis."""
+    """A batch norm that no kernel absorbed, as TF.js's CPU kernel computes it.
+
+    That kernel walks the flattened input and takes the parameters in turn (element i uses
+    parameter i mod n): along the last axis that is the usual batch norm; along any other
+    axis (the parameters reshaped to broadcast, as TF.js's layer does) it is not what Keras
+    or TF.js's WebGL backend compute, but it is what TF.js's CPU backend returns, and this
+    runtime matches that backend.
+    """
     shape = one_input(layer, in_shapes)
-    axis = bn_axis(layer, len(shape))
-    scale, offset = ops.batch_norm_scale_offset(*bn_params(layer, table, shape[axis]))
-    along = [1] * len(shape)
-    along[axis] = shape[axis]
-    s32, o32 = scale.astype(F32).reshape(along), offset.astype(F32).reshape(along)
+    if len(shape) + 1 > 4:
+        raise fail(layer, f"gets a {len(shape) + 1}-D input; TF.js normalises inputs of rank 2 to 4 only.")
+    n = shape[bn_axis(layer, len(shape))]
+    scale, offset = ops.batch_norm_scale_offset(*bn_params(layer, table, n))
+    s32, o32 = scale.astype(F32), offset.astype(F32)
 
     def bn(x: np.ndarray) -> np.ndarray:
-        y = x * s32
+        y = x.reshape(-1, n) * s32
         y += o32
-        return y
+        return y.reshape(x.shape)
     return bn, shape
 
 
