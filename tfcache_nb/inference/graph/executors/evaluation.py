@@ -118,9 +118,9 @@ def unique_values(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     axis = normalize_axis(axis, x.ndim)
     moved = np.moveaxis(x, axis, 0)
     count = moved.shape[0]
-    rows = moved.reshape(count, -1)
     if count == 0:
         return x.copy(), np.zeros(0, np.int32)
+    rows = moved.reshape(count, -1)
     if rows.shape[1] == 0:  # slices without elements are all equal
         first, inverse = np.array([0]), np.zeros(count, np.int64)
     elif rows.dtype == object:
@@ -152,8 +152,8 @@ def search_sorted(seq: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
     if seq.ndim < 1 or values.ndim < 1:
         raise ValueError("sorted sequence and values must have rank 1 or more")
     m = seq.shape[-1]
-    table = seq.reshape(-1, m) if m else seq.reshape(-1, 0)
-    vals = values.reshape(-1, values.shape[-1]) if values.shape[-1] else values.reshape(-1, 0)
+    table = seq.reshape(math.prod(seq.shape[:-1]), m)
+    vals = values.reshape(math.prod(values.shape[:-1]), values.shape[-1])
     if seq.ndim < 2 and table.shape[0] != vals.shape[0]:
         raise ValueError("sorted sequence must be at least 2-D when values have several rows")
     if table.shape[0] != vals.shape[0]:
