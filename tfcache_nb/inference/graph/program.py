@@ -120,6 +120,8 @@ class GraphProgram:
         self.nodes = {n.name: n for n in nodes}
         self.order = [n.name for n in nodes]
         self.inputs = list(inputs)
+        # inputs that must be fed (a PlaceholderWithDefault runs its default when not fed)
+        self._fed = {n for n in self.inputs if n in self.nodes and self.nodes[n].op != "PlaceholderWithDefault"}
         self.outputs = list(outputs)
         self._library = dict(functions or {})
         self._functions: dict[str, GraphProgram] = {}
@@ -158,7 +160,7 @@ class GraphProgram:
             if name in seen:
                 continue
             seen.add(name)
-            if name in self.values or name in self.inputs:
+            if name in self.values or name in self._fed:
                 continue
             node = self.nodes[name]
             stack.extend(split_input(r)[0] for r in node.inputs)
@@ -178,10 +180,10 @@ class GraphProgram:
         self._fold(used)
         used = self.needed(outputs)  # folding cuts the graph behind folded nodes
         steps = {name: self._step(self.nodes[name]) for name in used
-                 if name not in self.values and name not in self.inputs}
+                 if name not in self.values and name not in self._fed}
         dynamic = any(step.node.op in FRAME_OPS for step in steps.values())
         if dynamic:
-            start = [n for n in self.order if (n in self.values or n in self.inputs)
+            start = [n for n in self.order if (n in self.values or n in self._fed)
                      and any(c in used for c in self._children[n])]
             start += [n for n in self.order if n in steps and not self.nodes[n].inputs
                       and not self.nodes[n].control_inputs]
@@ -196,7 +198,7 @@ class GraphProgram:
         table = op_table()
         missing: dict[str, list[str]] = {}
         for name in self.order:
-            if name in used and name not in self.values and name not in self.inputs:
+            if name in used and name not in self.values and name not in self._fed:
                 op = self.nodes[name].op
                 if op not in table or op not in ALL_EXECUTORS:
                     missing.setdefault(op, []).append(name)
@@ -227,8 +229,8 @@ class GraphProgram:
                 continue
             node = self.nodes[name]
             sources = {split_input(r)[0] for r in node.inputs} | set(node.control_inputs)
-            if node.op in _NOT_FOLDED or not node.inputs:
-                continue
+            if node.op in _NOT_FOLDED or not node.inputs or op_table()[node.op].family == "control":
+                continue  # control ops make or change containers: every run needs its own
             waiting = [s for s in sources if s not in self.values]
             pending[name] = len(waiting)
             for s in waiting:
@@ -294,7 +296,7 @@ class GraphProgram:
         keep = {name for name, _ in outputs}
         free: list[list[str]] = [[] for _ in steps]
         for name, i in last.items():
-            if name not in keep and name not in self.values and name not in self.inputs:
+            if name not in keep and name not in self.values and name not in self._fed:
                 free[i].append(name)
         return free
 
@@ -341,9 +343,7 @@ class GraphProgram:
         """
         sched = self.schedule(self.outputs if outputs is None else outputs)
         ctx = self.context()
-        for name in self.inputs:
-            if name not in feeds and self.nodes[name].op == "PlaceholderWithDefault" and name in sched.used:
-                continue  # its default input runs instead
+        for name in self._fed:
             if name not in feeds and name in sched.used:
                 raise ModelExecutionError(name, self.nodes[name].op, "[]", ValueError("no value was given for it"))
         if sched.dynamic:
@@ -353,6 +353,8 @@ class GraphProgram:
             env[name] = [value]
         clock = time.perf_counter
         for step, free in zip(sched.steps, sched.free_after):
+            if step.node.name in feeds:  # a PlaceholderWithDefault given a value
+                continue
             args = [self._read(env, step, ref) for ref in step.inputs]
             if timings is None:
                 env[step.node.name] = self.call(step, args, ctx)

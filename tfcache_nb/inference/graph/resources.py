@@ -131,12 +131,18 @@ class TensorArray:
                              f"{'read' if slot.get('read') else 'written'}")
         slot.update(tensor=tensor, written=True)
 
-    def gather(self, indices: Sequence[int] | None, dtype: str | None) -> np.ndarray:
+    def gather(self, indices: Sequence[int] | None, dtype: str | None,
+               element_shape: list[int] | None = None) -> np.ndarray:
+        """Elements stacked; an empty gather takes its element shape from the array, else from
+        ``element_shape`` (the op's attribute) when that is fully known."""
         if dtype and dtype != self.dtype:
             raise ValueError(f"TensorArray holds {self.dtype}, not {dtype}")
         indices = list(range(self.size())) if indices is None else list(indices)[:self.size()]
         if not indices:
-            return np.zeros([0, *(self.element_shape or [])], NUMPY_DTYPES[self.dtype])
+            shape = self.element_shape
+            if not shape and element_shape and all(d >= 0 for d in element_shape):
+                shape = element_shape
+            return np.zeros([0, *(shape or [])], NUMPY_DTYPES[self.dtype])
         tensors = [self.read(i) for i in indices]
         check_shapes_match(self.element_shape, tensors[0].shape, "TensorArray gather")
         return np.stack(tensors)

@@ -69,7 +69,7 @@ def _ta_read(p: Params, ctx: ExecutionContext) -> np.ndarray:
 
 
 def _ta_gather(p: Params, ctx: ExecutionContext) -> np.ndarray:
-    return _ta(p).gather([int(i) for i in p.indices], p.dtype)
+    return _ta(p).gather([int(i) for i in p.indices], p.dtype, p.elementShape)
 
 
 def _ta_scatter(p: Params, ctx: ExecutionContext) -> np.ndarray:
