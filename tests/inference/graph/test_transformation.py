@@ -239,3 +239,31 @@ def test_broadcast_args():
 def test_a_missing_dtype_attribute_is_a_format_error():
     with pytest.raises(ModelFormatError, match="DstT"):
         run_op("Cast", [np.zeros(2, np.float32)])
+
+
+def test_transformation_ops_match_tfjs():
+    from tfjs_oracle import assert_same_as_tfjs, case, tfjs_run
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 4, 6, 8)).astype(np.float32) * 5
+    xi = rng.integers(-9, 9, (3, 4)).astype(np.int32)
+    ops = [
+        ("Cast", [np.array([1.7, -1.7, 0.5, -2.5, 3e9, -3e9, np.nan, np.inf], np.float32)], {"DstT": DType("int32")}),
+        ("Cast", [np.array([0.0, -0.0, 0.1, np.nan], np.float32)], {"DstT": DType("bool")}),
+        ("Cast", [np.array([True, False])], {"DstT": DType("float32")}),
+        ("ExpandDims", [xi, np.array(-1, np.int32)], {}),
+        ("Squeeze", [np.zeros((1, 3, 1), np.float32)], {"squeeze_dims": [-1]}),
+        ("Reshape", [x, i32(4, -1, 8)], {}),
+        ("Pad", [xi, np.array([[1, 2], [0, 1]], np.int32)], {}),
+        ("PadV2", [x[0, 0], np.array([[1, 0], [2, 2]], np.int32), np.array(-3.25, np.float32)], {}),
+        ("MirrorPad", [xi, np.array([[2, 1], [3, 0]], np.int32)], {"mode": "REFLECT"}),
+        ("MirrorPad", [xi, np.array([[3, 1], [0, 4]], np.int32)], {"mode": "SYMMETRIC"}),
+        ("SpaceToBatchND", [x, i32(2, 3), np.array([[0, 0], [1, 2]], np.int32)], {}),
+        ("BatchToSpaceND", [x, i32(2, 1), np.array([[1, 2], [0, 1]], np.int32)], {}),
+        ("DepthToSpace", [x], {"block_size": 2, "data_format": "NHWC"}),
+        ("BroadcastTo", [xi[:1], i32(2, 3, 4)], {}),
+        ("BroadcastArgs", [i32(2, 1, 4), i32(3, 1)], {}),
+    ]
+    results = tfjs_run([case(op, xs, **attrs) for op, xs, attrs in ops])
+    for (op, xs, attrs), theirs in zip(ops, results):
+        assert not isinstance(theirs, str), f"{op}: {theirs}"
+        assert_same_as_tfjs(run_op(op, xs, **attrs), theirs[0], f"{op} {attrs}")
