@@ -21,10 +21,28 @@ class DType(str):
     """Mark an attribute value as a dtype: ``DType("int32")``."""
 
 
+class TensorShape(list):
+    """Mark an attribute value as a shape: ``TensorShape([2, -1])``; ``TensorShape(None)`` is an unknown rank."""
+
+    def __init__(self, dims=None):
+        super().__init__(dims or [])
+        self.unknown_rank = dims is None
+
+
+class Func(str):
+    """Mark an attribute value as a function name: ``Func("body")``."""
+
+
 def encode_attr(value: Any) -> dict:
     """A Python value as the converter's typed JSON attribute."""
     if isinstance(value, DType):
         return {"type": _DT[str(value)]}
+    if isinstance(value, TensorShape):
+        if value.unknown_rank:
+            return {"shape": {"unknownRank": True}}
+        return {"shape": {"dim": [{"size": str(d)} for d in value]}}
+    if isinstance(value, Func):
+        return {"func": {"name": str(value)}}
     if isinstance(value, bool):
         return {"b": value}
     if isinstance(value, int):
@@ -51,5 +69,6 @@ def make_node(op: str, n_inputs: int, name: str = "node", **attrs: Any) -> Graph
 def run_op(op: str, inputs: Sequence[Any], ctx: ExecutionContext | None = None, **attrs: Any) -> Any:
     """The executor's result for ``op`` on ``inputs`` (arrays), with ``attrs`` as Python values."""
     node = make_node(op, len(inputs), **attrs)
-    params = resolve(node, op_table()[op], [np.asarray(x) if not isinstance(x, np.ndarray) else x for x in inputs])
+    params = resolve(node, op_table()[op], [x if isinstance(x, np.ndarray) or x is None else np.asarray(x)
+                                            for x in inputs])
     return ALL_EXECUTORS[op](params, ctx or ExecutionContext())

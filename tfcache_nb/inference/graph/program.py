@@ -336,10 +336,12 @@ class GraphProgram:
             raise ModelExecutionError(node.name, node.op, describe(args), exc) from None
 
     def run(self, feeds: Mapping[str, np.ndarray], outputs: Sequence[Ref] | None = None,
-            timings: dict[str, float] | None = None) -> list[np.ndarray]:
+            timings: dict[str, float] | None = None, shapes: dict[str, tuple[int, ...]] | None = None,
+            ) -> list[np.ndarray]:
         """The ``outputs`` (default: the program's) given arrays for its input nodes.
 
-        ``timings``, when given, receives each node's seconds (summed over loop iterations).
+        ``timings``, when given, receives each node's seconds (summed over loop iterations),
+        and ``shapes`` the shape of its first output.
         """
         sched = self.schedule(self.outputs if outputs is None else outputs)
         ctx = self.context()
@@ -347,7 +349,7 @@ class GraphProgram:
             if name not in feeds and name in sched.used:
                 raise ModelExecutionError(name, self.nodes[name].op, "[]", ValueError("no value was given for it"))
         if sched.dynamic:
-            return self._run_frames(sched, feeds, ctx, timings)
+            return self._run_frames(sched, feeds, ctx, timings, shapes)
         env: dict[str, list[Any]] = dict(self.values)
         for name, value in feeds.items():
             env[name] = [value]
@@ -360,8 +362,10 @@ class GraphProgram:
                 env[step.node.name] = self.call(step, args, ctx)
             else:
                 t0 = clock()
-                env[step.node.name] = self.call(step, args, ctx)
+                env[step.node.name] = outs = self.call(step, args, ctx)
                 timings[step.node.name] = timings.get(step.node.name, 0.0) + clock() - t0
+                if shapes is not None:
+                    shapes[step.node.name] = _shape(outs)
             for name in free:
                 del env[name]
         return [self._output(env.get(name), name, index) for name, index in sched.outputs]
@@ -383,7 +387,8 @@ class GraphProgram:
 
     # ---- TF1 control flow: frames and iterations, as TF.js's executeWithControlFlow
     def _run_frames(self, sched: _Schedule, feeds: Mapping[str, np.ndarray], ctx: ExecutionContext,
-                    timings: dict[str, float] | None) -> list[np.ndarray]:
+                    timings: dict[str, float] | None, shapes: dict[str, tuple[int, ...]] | None,
+                    ) -> list[np.ndarray]:
         values: dict[tuple[str, str], list[Any]] = {(n, ""): v for n, v in self.values.items()}
         for name, value in feeds.items():
             values[(name, "")] = [value]
@@ -419,6 +424,8 @@ class GraphProgram:
                 outs = self.call(step, args, ctx)
                 if timings is not None:
                     timings[name] = timings.get(name, 0.0) + clock() - t0
+                    if shapes is not None:
+                        shapes[name] = _shape(outs)
                 op = step.node.op
                 store = frames
                 if op == "Enter":
@@ -458,34 +465,26 @@ class GraphProgram:
 
     # ------------------------------------------------------------------ profiling
     def profile(self, feeds: Mapping[str, np.ndarray], repeat: int) -> list[tuple[str, str, tuple[int, ...], float]]:
-        """(node, op, output shape, median seconds) of every node run, in the order they first ran."""
+        """(node, op, first output's shape, median seconds) of every node run, in the order they ran.
+
+        A node in a loop counts the sum of its iterations; folded constants take no time.
+        """
         runs: list[dict[str, float]] = []
-        outputs = None
+        shapes: dict[str, tuple[int, ...]] = {}
         for r in range(repeat + 1):  # the first run warms up and is not counted
             timings: dict[str, float] = {}
-            self.run(feeds, timings=timings)
+            self.run(feeds, timings=timings, shapes=shapes)
             if r:
                 runs.append(timings)
-        names = list(runs[0]) if runs else []
-        shapes = self._shapes(feeds, names)
-        del outputs
         return [(n, self.nodes[n].op, shapes.get(n, ()), statistics.median(t.get(n, 0.0) for t in runs))
-                for n in names]
+                for n in runs[0]]
 
-    def _shapes(self, feeds: Mapping[str, np.ndarray], names: Sequence[str]) -> dict[str, tuple[int, ...]]:
-        sched = self.schedule(self.outputs)
-        if sched.dynamic:
-            return {}
-        env: dict[str, list[Any]] = dict(self.values)
-        env.update({k: [v] for k, v in feeds.items()})
-        ctx = self.context()
-        shapes = {}
-        for step in sched.steps:
-            env[step.node.name] = outs = self.call(step, [self._read(env, step, r) for r in step.inputs], ctx)
-            first = outs[0] if outs else None
-            shapes[step.node.name] = tuple(np.shape(first)) if first is not None and not (
-                isinstance(first, np.ndarray) and first.dtype == object) else ()
-        return shapes
+
+def _shape(outs: Sequence[Any]) -> tuple[int, ...]:
+    first = outs[0] if outs else None
+    if not isinstance(first, np.ndarray) or first.dtype == object:
+        return ()
+    return tuple(first.shape)
 
 
 def _is_constant(step: Step) -> bool:

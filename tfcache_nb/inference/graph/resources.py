@@ -269,13 +269,21 @@ class TensorList:
         return np.stack([self._element(int(i)).reshape(out_shape) for i in indices])
 
     def concat(self, dtype: str | None, shape: list[int] | None) -> np.ndarray:
+        """The elements joined along their first axis (which may differ between elements, as in
+        TensorFlow; TF.js would reshape every element to one shape and fail)."""
         if dtype:
             self._dtype(dtype)
-        check_shapes_match(self.element_shape, shape, "TensorList concat")
-        out_shape = infer_element_shape(self.element_shape, self.tensors, shape)
-        if not self.tensors:
-            return np.zeros([0, *out_shape], NUMPY_DTYPES[self.dtype])
-        return np.concatenate([self._element(i).reshape(out_shape) for i in range(self.size())], axis=0)
+        tensors = [self._element(i) for i in range(self.size())]
+        for t in tensors:
+            if t.ndim == 0:
+                raise ValueError("TensorListConcat needs elements of rank 1 or more")
+            check_shapes_match(None if shape is None else [-1, *shape[1:]], t.shape, "TensorList concat")
+        if not tensors:
+            rest = (shape or self.element_shape or [0])[1:]
+            if any(d < 0 for d in rest):
+                raise ValueError(f"cannot tell the element shape {shape} of an empty list")
+            return np.zeros([0, *rest], NUMPY_DTYPES[self.dtype])
+        return np.concatenate(tensors, axis=0)
 
 
 def list_from_tensor(tensor: np.ndarray, shape: list[int] | None, dtype: str) -> TensorList:
