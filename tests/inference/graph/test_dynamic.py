@@ -102,6 +102,15 @@ def test_nms_v2_v3_against_greedy_loop_with_ties_and_thresholds():
         assert got2.tolist() == greedy_nms(boxes, scores, max_out, np.float32(iou_thr))
 
 
+def test_nms_many_boxes_against_greedy_loop():
+    rng = np.random.default_rng(8)
+    for n, max_out, thr in [(400, 1000, 0.3), (400, 37, 0.5), (300, 300, 0.0), (250, 100, 1.0)]:
+        boxes = random_boxes(n, rng, grid=n == 300)
+        scores = np.round(rng.uniform(0, 1, n), 2).astype(np.float32)
+        got = run_op("NonMaxSuppressionV3", nms_inputs(boxes, scores, max_out, thr, 0.1))
+        assert got.tolist() == greedy_nms(boxes, scores, max_out, np.float32(thr), np.float32(0.1))
+
+
 def test_nms_hand_case():
     boxes = np.array([[0, 0, 1, 1], [0, 0.1, 1, 1.1], [0, -0.1, 1, 0.9], [0, 10, 1, 11], [0, 10.1, 1, 11.1]], np.float32)
     scores = np.array([0.9, 0.75, 0.6, 0.95, 0.5], np.float32)

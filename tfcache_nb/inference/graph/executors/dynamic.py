@@ -69,25 +69,48 @@ def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score
         return _soft_nms(corners, s, max_out, float(iou_threshold), float(score_threshold), float(soft_nms_sigma))
     order = np.nonzero(s > score_threshold)[0]
     order = order[np.argsort(-s[order], kind="stable")]  # by score, ties by the lower index
-    selected: list[int] = []
-    while len(selected) < max_out and order.size:
-        best = int(order[0])
-        selected.append(best)
-        rest = order[1:]
-        order = rest[_iou(corners, best, rest) < iou_threshold]
-    idx = np.array(selected, np.int32)
+    idx = _greedy(corners, order, max_out, float(iou_threshold))
     return idx, s[idx].astype(np.float32)
 
 
-def _iou(corners, i: int, others: np.ndarray) -> np.ndarray:
-    """IoU of box ``i`` with each of ``others``; 0 where either box has no area."""
+def _greedy(corners, order: np.ndarray, max_out: int, iou_threshold: float, block: int = 48) -> np.ndarray:
+    """Hard NMS over candidates in visiting order: a candidate is kept when its IoU with every
+    kept box is below the threshold. Candidates go in blocks: one array step drops those a kept
+    box suppresses, then the block's survivors are settled among themselves from their IoU table."""
+    kept: list[int] = []
+    for start in range(0, len(order), block):
+        if len(kept) >= max_out:
+            break
+        cand = order[start:start + block]
+        if kept:
+            kept_arr = np.array(kept)
+            ok = np.ones(len(cand), bool)
+            for k in range(0, len(kept_arr), 256):
+                ok &= (_iou_table(corners, cand, kept_arr[k:k + 256]) < iou_threshold).all(axis=1)
+            cand = cand[ok]
+        if not cand.size:
+            continue
+        clear = (_iou_table(corners, cand, cand) < iou_threshold).tolist()
+        chosen: list[int] = []
+        for a in range(len(cand)):
+            if all(clear[a][b] for b in chosen):
+                chosen.append(a)
+                if len(kept) + len(chosen) == max_out:
+                    break
+        kept.extend(int(cand[a]) for a in chosen)
+    return np.array(kept, np.int32)
+
+
+def _iou_table(corners, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """IoU of each box of ``rows`` with each of ``cols``; 0 where either box has no area."""
     y1, x1, y2, x2, area = corners
-    ih = np.maximum(np.minimum(y2[i], y2[others]) - np.maximum(y1[i], y1[others]), 0.0)
-    iw = np.maximum(np.minimum(x2[i], x2[others]) - np.maximum(x1[i], x1[others]), 0.0)
+    r, c = rows[:, None], cols[None, :]
+    ih = np.maximum(np.minimum(y2[r], y2[c]) - np.maximum(y1[r], y1[c]), 0.0)
+    iw = np.maximum(np.minimum(x2[r], x2[c]) - np.maximum(x1[r], x1[c]), 0.0)
     inter = ih * iw
     with np.errstate(divide="ignore", invalid="ignore"):
-        iou = inter / (area[i] + area[others] - inter)
-    return np.where((area[i] <= 0) | (area[others] <= 0), 0.0, iou)
+        iou = inter / (area[r] + area[c] - inter)
+    return np.where((area[r] <= 0) | (area[c] <= 0), 0.0, iou)
 
 
 def _soft_nms(corners, s: np.ndarray, max_out: int, iou_threshold: float, score_threshold: float,
@@ -108,7 +131,7 @@ def _soft_nms(corners, s: np.ndarray, max_out: int, iou_threshold: float, score_
             break
         suppressed = False
         for j in range(len(selected) - 1, begin - 1, -1):
-            iou = float(_iou(corners, index, np.array([selected[j]]))[0])
+            iou = float(_iou_table(corners, np.array([index]), np.array([selected[j]]))[0, 0])
             if iou >= iou_threshold:
                 suppressed = True
                 break
