@@ -115,7 +115,7 @@ class Model:
             return [i.name for i in self._inputs]
         from .keras_topology import parse_topology
 
-        return list(parse_topology(self.artifacts.model_topology).inputs)
+        return [parse_topology(self.artifacts.model_topology).input_name]
 
     @property
     def output_names(self) -> list[str]:
@@ -203,7 +203,8 @@ class Model:
             outs = self._run_program(x)
         else:
             if isinstance(x, Mapping):
-                if len(x) != 1 or (self._inputs and next(iter(x)) not in (self._inputs[0].name, self._inputs[0].node)):
+                names = self.input_names + [i.node for i in self._inputs]
+                if len(x) != 1 or next(iter(x)) not in names:
                     raise InvalidArgumentError(f"predict() got inputs {list(x)}; the model's inputs are "
                                                f"{self.input_names}.")
                 x = next(iter(x.values()))
