@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 
 from ..registry import ExecutionContext, Executor, Params
-from ..tensor_rules import js_int32, normalize_axis
+from ..tensor_rules import normalize_axis
+from ..tfjs_dtypes import INT32, store
 
 _NUMPY = {"float32": np.float32, "int32": np.int32, "bool": np.bool_, "complex64": np.complex64}
 
@@ -33,7 +34,7 @@ def cast_to(x: np.ndarray, dtype: str) -> np.ndarray:
     if x.dtype.kind == "c" and dtype != "complex64":
         x = x.real
     if dtype == "int32":
-        return js_int32(x)
+        return store(x, INT32)
     if dtype == "bool":
         return x != 0
     return x.astype(_NUMPY[dtype], copy=False)
@@ -96,7 +97,7 @@ def _pairs(flat: Sequence[int], rank: int, what: str) -> list[tuple[int, int]]:
 
 def _fill_value(value: float, dtype: np.dtype):
     if dtype.kind in "iu":
-        return int(js_int32(np.array([value]))[0])
+        return int(store(np.array([value]), INT32)[0])
     if dtype == np.bool_:
         return bool(value)
     return value
@@ -179,7 +180,8 @@ def batch_to_space_nd(p: Params, ctx: ExecutionContext) -> np.ndarray:
     return y[tuple(region)]
 
 
-def _block_format(p: Params, x: np.ndarray) -> tuple[int, bool]:
+def _block_format(p: Params, x: np.ndarray) -> tuple[int, bool, tuple[int, int, int, int]]:
+    """Block size, whether the layout is NHWC, and the (n, h, w, c) sizes."""
     bs = int(p.block_size)
     fmt = str(p.data_format).upper()
     if x.ndim != 4:
@@ -188,17 +190,14 @@ def _block_format(p: Params, x: np.ndarray) -> tuple[int, bool]:
         raise ValueError(f"block size must be at least 2, got {bs}")
     if fmt not in ("NHWC", "NCHW"):
         raise ValueError(f"data format must be NHWC or NCHW, got {p.data_format!r}")
-    return bs, fmt == "NHWC"
+    n, a, b, c = x.shape
+    return (bs, True, (n, a, b, c)) if fmt == "NHWC" else (bs, False, (n, b, c, a))
 
 
 def depth_to_space(p: Params, ctx: ExecutionContext) -> np.ndarray:
     """Depth moves into blocks in DCR order: output (h*bs+i, w*bs+j, c) reads channel (i*bs+j)*C'+c."""
     x = np.asarray(p.x)
-    bs, nhwc = _block_format(p, x)
-    if nhwc:
-        n, h, w, c = x.shape
-    else:
-        n, c, h, w = x.shape
+    bs, nhwc, (n, h, w, c) = _block_format(p, x)
     if c % (bs * bs):
         raise ValueError(f"depth {c} is not divisible by block_size**2 = {bs * bs}")
     cn = c // (bs * bs)
@@ -212,11 +211,7 @@ def depth_to_space(p: Params, ctx: ExecutionContext) -> np.ndarray:
 def space_to_depth(p: Params, ctx: ExecutionContext) -> np.ndarray:
     """DepthToSpace's inverse: each bs x bs block becomes bs*bs*C channels, (i*bs+j)*C+c."""
     x = np.asarray(p.x)
-    bs, nhwc = _block_format(p, x)
-    if nhwc:
-        n, h, w, c = x.shape
-    else:
-        n, c, h, w = x.shape
+    bs, nhwc, (n, h, w, c) = _block_format(p, x)
     if h % bs or w % bs:
         raise ValueError(f"height {h} and width {w} must be divisible by the block size {bs}")
     if nhwc:
