@@ -16,6 +16,8 @@ from numpy.lib.stride_tricks import as_strided
 from .padding import Padding, axis_pads, padded_output_size
 
 F32 = np.float32
+#: windows of at most this many taps are pooled tap by tap; larger ones one axis at a time
+_DIRECT_TAPS = 16
 #: what TF.js's Dilation2D writes where no tap reaches the image (Number.MIN_SAFE_INTEGER)
 DILATION_EMPTY = -(2.0 ** 53 - 1)
 
@@ -47,26 +49,69 @@ def _tap(xp: np.ndarray, offset: Sequence[int], strides: Sequence[int], outs: Se
 def pool_nd(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], padding: Padding, mode: str) -> np.ndarray:
     """Max or average pooling over the spatial axes of an (n, *spatial, c) array.
 
-    Average pooling divides by the number of real (unpadded) inputs in each window; max pooling
-    skips NaN inputs like TF.js's kernel (``pixel > max`` is false for NaN).
+    Separable: the window is reduced one spatial axis at a time (max and sum both allow it),
+    so a k x k window costs 2k numpy steps, not k*k (a 64x64 global pool is 128). Average
+    pooling sums in float64 and divides by the number of real (unpadded) inputs in each
+    window; max pooling skips NaN inputs like TF.js's kernel (``pixel > max`` is false for NaN).
     """
     spatial = x.shape[1:-1]
-    ones = [1] * len(spatial)
-    pads, outs = window_pads(spatial, kernel, strides, ones, padding)
+    pads, outs = window_pads(spatial, kernel, strides, [1] * len(spatial), padding)
+    if int(np.prod(kernel)) <= _DIRECT_TAPS:
+        return _pool_direct(x, kernel, strides, pads, outs, mode)
+    y = x.astype(np.float64 if mode == "avg" else F32, copy=False)
+    count = np.ones((), np.float64)
+    for axis in range(len(spatial)):
+        y = _pool_axis(y, 1 + axis, kernel[axis], strides[axis], pads[axis], outs[axis], mode)
+        if mode == "avg":
+            real = _pool_axis(np.ones((1, spatial[axis], 1)), 1, kernel[axis], strides[axis], pads[axis],
+                              outs[axis], "avg")[0, :, 0]
+            count = np.multiply.outer(count, real)
     if mode == "max":
-        xp = _padded(x.astype(F32, copy=False), pads, -np.inf)
-        out = np.full((x.shape[0], *outs, x.shape[-1]), -np.inf, F32)
-        for offset in itertools.product(*(range(k) for k in kernel)):
-            np.fmax(out, _tap(xp, offset, strides, outs), out=out)
-        return out
-    xp = _padded(x.astype(F32, copy=False), pads, 0.0)
-    total = np.zeros((x.shape[0], *outs, x.shape[-1]), np.float64)
-    count = np.zeros(outs, np.float64)
-    real = _padded(np.ones((1, *spatial, 1), F32), pads, 0.0)[0, ..., 0]
+        return np.ascontiguousarray(y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (y / count[None, ..., None]).astype(F32)
+
+
+def _pool_direct(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], pads: list[tuple[int, int]],
+                 outs: list[int], mode: str) -> np.ndarray:
+    """Small windows: one step per tap over the padded input (float32 sums: a few terms)."""
+    fill = -np.inf if mode == "max" else 0.0
+    xp = _padded(x.astype(F32, copy=False), pads, fill)
+    acc = np.full((x.shape[0], *outs, x.shape[-1]), fill, F32)
+    count = np.zeros(outs, F32)
+    real = _padded(np.ones((1, *x.shape[1:-1], 1), F32), pads, 0.0)
     for offset in itertools.product(*(range(k) for k in kernel)):
-        total += _tap(xp, offset, strides, outs)
-        count += _tap(real[None, ..., None], offset, strides, outs)[0, ..., 0]
-    return (total / count[None, ..., None]).astype(F32)
+        tap = _tap(xp, offset, strides, outs)
+        if mode == "max":
+            np.fmax(acc, tap, out=acc)
+        else:
+            acc += tap
+            count += _tap(real, offset, strides, outs)[0, ..., 0]
+    if mode == "avg":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            acc /= count[None, ..., None]
+    return acc
+
+
+def _pool_axis(x: np.ndarray, axis: int, k: int, stride: int, pads: tuple[int, int], out: int, mode: str
+               ) -> np.ndarray:
+    """The window max or sum along one axis: padding is -inf (max) or 0 (sum), as if absent."""
+    widths = [(0, 0)] * x.ndim
+    widths[axis] = pads
+    fill = -np.inf if mode == "max" else 0.0
+    xp = np.pad(x, widths, constant_values=fill) if any(pads) else x
+    shape = list(x.shape)
+    shape[axis] = out
+    acc = np.full(shape, fill, x.dtype)
+    index = [slice(None)] * x.ndim
+    for t in range(k):
+        index[axis] = slice(t, t + (out - 1) * stride + 1, stride)
+        tap = xp[tuple(index)]
+        if mode == "max":
+            np.fmax(acc, tap, out=acc)
+        else:
+            acc += tap
+    return acc
 
 
 def max_pool_with_argmax(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], padding: Padding,

@@ -236,8 +236,6 @@ def _pool2d(p: Params, mode: str) -> np.ndarray:
     ksize, strides, padding = _pool_args(p, 4)
     if mode == "max" and ksize == (1, 1) and strides == (1, 1):
         y = x4.copy()  # TF.js: a 1x1 window that keeps the shape is the identity
-    elif isinstance(padding, str) and x4.dtype == F32 and mode == "avg":
-        y = ops.pool2d(x4, ksize, strides, padding, mode)
     else:
         y = pool_nd(x4, ksize, strides, padding, mode)
         if mode == "max" and x4.dtype != F32:
