@@ -399,3 +399,22 @@ def test_slice_join_ops_match_tfjs():
         assert len(mine) == len(theirs) == n, op
         for m, t in zip(mine, theirs):
             assert_same_as_tfjs(m, t, op)
+
+
+def test_empty_tensors_and_bool_inputs_flow_through():
+    empty = np.zeros((0, 3), np.float32)
+    assert run_op("ConcatV2", [empty, empty, np.array(0)], N=2).shape == (0, 3)
+    assert run_op("Pack", [empty, empty], axis=1).shape == (0, 2, 3)
+    assert run_op("Unpack", [empty], axis=0) == []
+    assert [p.shape for p in run_op("Unpack", [empty], axis=1)] == [(0,)] * 3
+    assert run_op("Tile", [empty, i32(5, 2)]).shape == (0, 6)
+    assert run_op("GatherV2", [empty, i32(2, 0), np.array(1)]).shape == (0, 2)
+    assert run_op("ReverseV2", [empty, i32(0)]).shape == (0, 3)
+    assert [p.shape for p in run_op("SplitV", [empty, i32(1, 2), np.array(1)])] == [(0, 1), (0, 2)]
+    assert run_op("ScatterNd", [np.zeros((0, 1), np.int32), np.zeros((0, 3), np.float32), i32(4, 3)]).sum() == 0
+    flags = np.array([[True, False], [False, True]])
+    for op, xs, attrs in [("Tile", [flags, i32(1, 2)], {}), ("ReverseV2", [flags, i32(1)], {}),
+                          ("GatherV2", [flags, i32(1), np.array(0)], {}), ("Pack", [flags, flags], {"axis": 0}),
+                          ("ConcatV2", [flags, flags, np.array(-1)], {"N": 2}),
+                          ("GatherNd", [flags, np.array([[1, 1]], np.int32)], {})]:
+        assert run_op(op, xs, **attrs).dtype == np.bool_, op
