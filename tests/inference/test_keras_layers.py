@@ -396,3 +396,59 @@ def test_merges_that_cannot_broadcast_or_concatenate_name_the_layer():
     assert "cannot join" in _err(layers, "l")
     layers[-1] = layer("Subtract", "l", ["input", "input", "input"])
     assert "exactly 2" in _err(layers, "l")
+
+
+# ------------------------------------------------------------------ sequences (1-D) and per-sample normalization
+@pytest.mark.parametrize("k,stride,dilation,padding", [(3, 1, 1, "same"), (3, 2, 1, "valid"), (2, 1, 3, "same"),
+                                                       (4, 3, 1, "same"), (1, 1, 1, "valid")])
+def test_conv1d(k, stride, dilation, padding):
+    x = w(2, 9, 3)
+    kernel, bias = w(k, 3, 4), w(4)
+    got = one("Conv1D", x, {"l/kernel": kernel, "l/bias": bias}, filters=4, kernel_size=[k], strides=stride,
+              dilation_rate=[dilation], padding=padding, activation="sigmoid")
+    span = (k - 1) * dilation + 1
+    steps = -(-9 // stride) if padding == "same" else (9 - span) // stride + 1
+    before = max((steps - 1) * stride + span - 9, 0) // 2 if padding == "same" else 0
+    expected = np.zeros((2, steps, 4))
+    for t in range(steps):
+        for j in range(k):
+            src = t * stride + j * dilation - before
+            if 0 <= src < 9:
+                expected[:, t] += x[:, src].astype(float) @ kernel[j]
+    np.testing.assert_allclose(got, 1 / (1 + np.exp(-(expected + bias))), atol=1e-5)
+
+
+def test_pooling_over_steps():
+    x = w(2, 7, 3)
+    got = one("MaxPooling1D", x, pool_size=[3], strides=[2], padding="same")
+    np.testing.assert_array_equal(got, ref_pool(x[:, :, None], (3, 1), (2, 1), "same", "max")[:, :, 0])
+    got = one("AveragePooling1D", x, pool_size=2, padding="valid")
+    np.testing.assert_allclose(got, (x[:, 0:6:2] + x[:, 1:7:2]) / 2, atol=1e-6)
+    np.testing.assert_allclose(one("GlobalAveragePooling1D", x), x.mean(axis=1), atol=1e-6)
+    np.testing.assert_array_equal(one("GlobalMaxPooling1D", x), x.max(axis=1))
+
+
+@pytest.mark.parametrize("shape,axis", [((5, 6), -1), ((5, 6), [1, 2]), ((3, 4, 5), [1, 3]), ((4,), 1)])
+def test_layer_normalization(shape, axis):
+    x = w(2, *shape) * 3 + 1
+    axes = tuple(axis) if isinstance(axis, list) else (axis % (len(shape) + 1),)
+    param_shape = [shape[a - 1] for a in axes]
+    gamma, beta = w(*param_shape), w(*param_shape)
+    got = one("LayerNormalization", x, {"l/gamma": gamma, "l/beta": beta}, axis=axis, epsilon=1e-3)
+    along = [shape[a - 1] if a in axes else 1 for a in range(1, len(shape) + 1)]
+    expected = np.empty(x.shape)
+    for n in range(2):  # one sample at a time, its statistics over the axes
+        sample = x[n].astype(float)
+        inner = tuple(a - 1 for a in axes)
+        mean = sample.mean(axis=inner, keepdims=True)
+        var = ((sample - mean) ** 2).mean(axis=inner, keepdims=True)
+        expected[n] = (sample - mean) / np.sqrt(var + 1e-3) * gamma.reshape(along) + beta.reshape(along)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_rescaling_scalar_and_per_channel():
+    x = w(2, 3, 4, 3) * 100
+    np.testing.assert_allclose(one("Rescaling", x, scale=1 / 127.5, offset=-1), x / 127.5 - 1, atol=1e-6)
+    np.testing.assert_allclose(one("Rescaling", x, scale=[1, 2, 3]), x * np.array([1, 2, 3]), atol=1e-4)
+    message = _err([input_layer("input", (4, 4, 3)), layer("Rescaling", "l", "input", scale=[1, 2])], "l")
+    assert "'l'" in message and "scale" in message

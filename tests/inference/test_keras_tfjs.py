@@ -32,7 +32,7 @@ def _bn(name, c):
 
 
 def every_layer_model(form: str):
-    """(topology, weights, output names): every layer family, 20 outputs."""
+    """(topology, weights, output names): every layer family, 27 outputs."""
     L = layer
     wts = {"c1/kernel": _w(3, 3, C, 6), "c1/bias": _w(6, fan_in=4), **_bn("bn1", 6),
            "pr/alpha": 0.3 * _w(1, 1, 6, fan_in=1),
@@ -43,7 +43,10 @@ def every_layer_model(form: str):
            "se/kernel": _w(8, 5), "se/bias": _w(5, fan_in=4), **_bn("bn2", 8),
            "d1/kernel": _w(25, 7), "d1/bias": _w(7, fan_in=4),
            "d2/kernel": _w(25, 7), **_bn("bnd", 7),
-           "g/kernel": _w(12, 8), "prg/alpha": 0.3 * _w(16, 7, fan_in=1)}
+           "g/kernel": _w(12, 8), "prg/alpha": 0.3 * _w(16, 7, fan_in=1),
+           "c1d/kernel": _w(3, 25, 6), "c1d/bias": _w(6, fan_in=4),
+           "ln/gamma": 1 + 0.2 * _w(7, fan_in=1), "ln/beta": 0.2 * _w(7, fan_in=1),
+           "ln2/gamma": 1 + 0.2 * _w(4, 25, fan_in=1), "ln2/beta": 0.2 * _w(4, 25, fan_in=1)}
     layers = [
         input_layer("input", (H, W, C)),
         L("Conv2D", "c1", "input", filters=6, kernel_size=[3, 3], strides=[1, 1], padding="same",
@@ -101,9 +104,18 @@ def every_layer_model(form: str):
         L("AlphaDropout", "ad", "gd", rate=0.2),
         L("Activation", "sig", "ad", activation="sigmoid"),
         L("Activation", "r6", "ad", activation="relu6"),
+        L("Conv1D", "c1d", "rs", filters=6, kernel_size=[3], strides=[1], padding="same", dilation_rate=[2],
+          activation="relu", use_bias=True),
+        L("MaxPooling1D", "mp1", "c1d", pool_size=[2], strides=[2], padding="valid"),
+        L("AveragePooling1D", "ap1", "mp1", pool_size=[3], strides=[1], padding="same"),
+        L("GlobalAveragePooling1D", "gap1", "ap1"),
+        L("GlobalMaxPooling1D", "gmp1", "c1d"),
+        L("LayerNormalization", "ln", "d1", axis=-1, epsilon=1e-3),
+        L("LayerNormalization", "ln2", "ap", axis=[2, 3], epsilon=1e-2),
+        L("Rescaling", "resc", "input", scale=0.5, offset=-0.25),
     ]
     outputs = ["c1", "pr", "dw", "sep", "ct", "el", "add", "scaled", "bn2", "capped", "sm", "ap", "rs",
-               "dot3", "dot2", "ss", "ls", "sig", "r6", "gmp"]
+               "dot3", "dot2", "ss", "ls", "sig", "r6", "gmp", "c1d", "ap1", "gap1", "gmp1", "ln", "ln2", "resc"]
     return functional(layers, outputs, form), wts, outputs
 
 

@@ -65,6 +65,16 @@ def pair(layer: Layer, field: str, default: Any = None) -> tuple[int, int]:
     raise fail(layer, f"has an invalid '{field}' {value!r}.")
 
 
+def single(layer: Layer, field: str, default: Any = None) -> int:
+    """A positive 1-D size field: one integer, or a list of one."""
+    value = layer.config.get(field, default)
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < 1:
+        raise fail(layer, f"has an invalid '{field}' {layer.config.get(field, default)!r}.")
+    return int(value)
+
+
 def positive_pair(layer: Layer, field: str, default: Any = None) -> tuple[int, int]:
     value = pair(layer, field, default)
     if min(value) < 1:
