@@ -115,6 +115,8 @@ def test_evaluation_ops_match_tfjs():
         ("TopKV2", [x, np.array(37, np.int32)], 2, {"sorted": True}),
         ("TopKV2", [x[:, :700], np.array(650, np.int32)], 2, {"sorted": False}),
         ("Unique", [np.array([3, 1, 3, 2, 1, 7], np.int32)], 2, {}),
+        ("Unique", [np.array([0.0, -0.0, np.nan, 1, np.nan, 0], np.float32)], 2, {}),  # one NaN, -0 is 0
+        ("UniqueV2", [np.array([[0.0, np.nan], [-0.0, np.nan], [1, 2]], np.float32), np.array(0, np.int32)], 2, {}),
         ("UniqueV2", [np.array([[1, 2], [1, 2], [0, 2]], np.float32), np.array(0, np.int32)], 2, {}),
         ("LowerBound", [unsorted_seq, probes], 1, {}),
         ("UpperBound", [unsorted_seq, probes], 1, {}),

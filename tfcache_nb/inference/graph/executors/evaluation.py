@@ -129,6 +129,9 @@ def unique_values(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
         first = np.array([inverse.tolist().index(i) for i in range(len(seen))], np.int64)
         return np.moveaxis(moved[first], 0, axis), inverse.astype(np.int32)
     else:
+        if rows.dtype.kind == "f":  # TF.js keys by the printed number: one NaN, and -0 is 0
+            canon = np.where(np.isnan(rows), np.nan, rows).astype(rows.dtype) + rows.dtype.type(0)
+            rows = np.ascontiguousarray(canon).view(f"u{rows.dtype.itemsize}")
         _, first_sorted, inverse_sorted = np.unique(rows, axis=0, return_index=True, return_inverse=True)
         inverse_sorted = inverse_sorted.reshape(-1)
         order = np.argsort(first_sorted, kind="stable")  # sorted-unique id -> appearance rank
