@@ -1,9 +1,11 @@
 """Transposed 2-D convolution (TensorFlow's Conv2DBackpropInput, Keras's Conv2DTranspose).
 
-One matrix product gives every input pixel's contribution to its kh x kw output window
-(``dy @ W^T``: (pixels, kh*kw*cout)); then each of the kh*kw taps is added into the output
-through one strided slice (col2im). That is kh*kw numpy calls per prediction however large
-the image, and the matrix product does all the multiply-adds.
+Sub-pixel form: the output pixels of one phase (row % stride, col % stride) receive only the
+taps of that phase, and those taps form a small kernel that slides over the input with stride
+1. So the op is stride*stride ordinary convolutions (each one im2col matrix product through
+:class:`~.conv.Conv2D`) whose outputs interleave into the result: every output pixel is
+written once, only rows and columns that survive the padding crop are computed, and there is
+no per-pixel Python loop.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .conv import Conv2D
 from .padding import Padding, axis_pads, padded_output_size
 
 F32 = np.float32
@@ -33,9 +36,13 @@ class Conv2DTranspose:
         if self.sh < 1 or self.sw < 1:
             raise ValueError(f"strides must be positive, not {tuple(strides)}")
         self.padding = padding
-        # (cin, kh*kw*cout): one row per input channel, its whole output window in the columns
-        self.matrix = np.ascontiguousarray(
-            np.asarray(kernel, F32).transpose(3, 0, 1, 2).reshape(self.cin, self.kh * self.kw * self.cout))
+        k = np.asarray(kernel, F32)
+        # phase (a, b): taps a, a+sh, ... and b, b+sw, ..., flipped, channels swapped: a stride-1 kernel
+        self.phases: dict[tuple[int, int], Conv2D | None] = {}
+        for a in range(self.sh):
+            for b in range(self.sw):
+                sub = k[a::self.sh, b::self.sw][::-1, ::-1].transpose(0, 1, 3, 2)
+                self.phases[a, b] = Conv2D(np.ascontiguousarray(sub)) if sub.size else None
 
     def geometry(self, out_h: int, out_w: int) -> tuple[int, int, int, int]:
         """(top pad, left pad, forward rows, forward cols) for an output of out_h x out_w."""
@@ -61,17 +68,30 @@ class Conv2DTranspose:
         pt, pl, rows, cols = self.geometry(out_h, out_w)
         if h < rows or w < cols:
             raise ValueError(f"the input is {h}x{w}; a {out_h}x{out_w} output needs {rows}x{cols}")
-        if h > rows or w > cols:
-            dy = dy[:, :rows, :cols]
-        kh, kw, sh, sw, co = self.kh, self.kw, self.sh, self.sw, self.cout
-        taps = np.matmul(np.ascontiguousarray(dy, dtype=F32).reshape(n * rows * cols, c), self.matrix)
-        taps = taps.reshape(n, rows, cols, kh, kw, co)
-        full_h = max((rows - 1) * sh + kh, pt + out_h) if rows else pt + out_h
-        full_w = max((cols - 1) * sw + kw, pl + out_w) if cols else pl + out_w
-        full = np.zeros((n, full_h, full_w, co), F32)
-        if rows and cols:
-            for i in range(kh):
-                for j in range(kw):
-                    dst = full[:, i:i + (rows - 1) * sh + 1:sh, j:j + (cols - 1) * sw + 1:sw]
-                    np.add(dst, taps[:, :, :, i, j], out=dst)
-        return np.ascontiguousarray(full[:, pt:pt + out_h, pl:pl + out_w])
+        out = np.empty((n, out_h, out_w, self.cout), F32)
+        if out.size == 0:
+            return out
+        # full-output row R = sh*q + a comes from input rows q - m (m < taps of phase a); pad dy so
+        # that every q the crop keeps reads real rows or zeros
+        mh, mw = -(-self.kh // self.sh), -(-self.kw // self.sw)
+        qh, qw = (pt + out_h - 1) // self.sh + 1, (pl + out_w - 1) // self.sw + 1
+        padded = np.zeros((n, mh - 1 + max(rows, qh), mw - 1 + max(cols, qw), c), F32)
+        padded[:, mh - 1:mh - 1 + rows, mw - 1:mw - 1 + cols] = dy[:, :rows, :cols]
+        for (a, b), conv in self.phases.items():
+            r0, c0 = _first(pt, a, self.sh), _first(pl, b, self.sw)  # first kept q of this phase
+            if r0 * self.sh + a - pt >= out_h or c0 * self.sw + b - pl >= out_w:
+                continue
+            dst = out[:, r0 * self.sh + a - pt::self.sh, c0 * self.sw + b - pl::self.sw]
+            if conv is None:
+                dst[...] = 0
+                continue
+            th, tw = conv.kh, conv.kw  # taps of this phase: rows q - th + 1 .. q of dy
+            top, left = r0 + mh - th, c0 + mw - tw
+            src = padded[:, top:top + dst.shape[1] + th - 1, left:left + dst.shape[2] + tw - 1]
+            dst[...] = conv(np.ascontiguousarray(src))
+        return out
+
+
+def _first(pad: int, phase: int, stride: int) -> int:
+    """The first q with stride*q + phase >= pad (output pixels before the pad are cropped)."""
+    return max(0, -(-(pad - phase) // stride))
