@@ -2,7 +2,7 @@
 
 ``layer`` and ``functional`` make topologies that the real TF.js loads too (every layer has
 ``inbound_nodes``, the input layer its dtype); ``tfjs_outputs`` runs models in
-@tensorflow/tfjs (tests/tfjs/layers_outputs.js) and returns every output of each.
+@tensorflow/tfjs (tests/tfjs/decode_check.js) and returns every output of each.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def model_artifacts(topology: dict[str, Any], weights: dict[str, np.ndarray]) ->
 def tfjs_outputs(node_bin: str, tfjs_dir: Path, folder: Path,
                  jobs: Sequence[tuple[ModelArtifacts, np.ndarray]]) -> list[list[np.ndarray] | str]:
     """Each model's outputs as TF.js computes them for its input (batch of 1), or TF.js's error message."""
-    args = [node_bin, str(tfjs_dir / "layers_outputs.js")]
+    args = [node_bin, str(tfjs_dir / "decode_check.js"), str(folder / "decoded")]
     for i, (artifacts, x) in enumerate(jobs):
         model_dir = folder / f"model{i}"
         write_model_files(model_dir, artifacts)
@@ -72,6 +72,6 @@ def tfjs_outputs(node_bin: str, tfjs_dir: Path, folder: Path,
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["tfjs_version"] == "4.22.0" and report["backend"] == "cpu"
-    return [m["error"] if "error" in m else
+    return [m["error"] if not m.get("loaded") else
             [np.array(o["values"], np.float32).reshape(o["shape"]) for o in m["outputs"]]
             for m in report["models"]]
