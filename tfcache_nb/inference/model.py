@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -50,6 +51,7 @@ class Model:
         self.output_shape = output_shape
         self._plan = plan
         self._program = program  # the dynamic executor's program, when the plan cannot run the graph
+        self._program_lock = threading.Lock()  # executors keep prepared kernels per node: one run at a time
         self._inputs = list(inputs)  # graph models: TensorSpec of each input
         self._outputs = list(outputs)
         self._chunk: int | None = None  # known after the first prediction
@@ -189,7 +191,9 @@ class Model:
         return {specs[0].node: self._check_input(x, specs[0], specs[0].shape)}
 
     def _run_program(self, x: Any, outputs: Sequence[tuple[str, int]] | None = None) -> list[np.ndarray]:
-        return self._program.run(self._feeds(x), outputs)
+        feeds = self._feeds(x)
+        with self._program_lock:
+            return self._program.run(feeds, outputs)
 
     def predict(self, x: Any) -> Any:
         """Run the model; one array for a model with one output, else a list in ``output_names`` order.
@@ -230,7 +234,9 @@ class Model:
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
             raise InvalidArgumentError(f"profile() takes repeat as a whole number of runs >= 1, not {repeat!r}.")
         if self._program is not None:
-            rows = self._program.profile(self._feeds(x), repeat)
+            feeds = self._feeds(x)
+            with self._program_lock:
+                rows = self._program.profile(feeds, repeat)
             return [StepTiming(name, op, shape, seconds) for name, op, shape, seconds in rows]
         x = self._check_input(x, self._inputs[0] if self._inputs else None)
         return self._plan.profile(x, repeat)
