@@ -79,46 +79,49 @@ def _cached(ctx: ExecutionContext, p: Params, arrays: Sequence[Any], build: Call
 
 
 # ---------------------------------------------------------------------------- convolutions
-def _conv_kernel(filt: np.ndarray, depthwise: bool, x_channels: int) -> None:
+def _conv(p: Params, ctx: ExecutionContext, x: np.ndarray, depthwise: bool, fused: bool) -> np.ndarray:
+    """A (fused) convolution; attributes are read and the kernel prepared once per filter array."""
+    filt = p.filter
+    args = p.args if fused else ()
+    state = ctx.state(p.node)
+    entry = state.get("kernel")
+    if entry is None or entry[0][0] is not filt or len(entry[0]) != len(args) + 1 or not all(
+            a is b for a, b in zip(entry[0][1:], args)):
+        entry = state["kernel"] = ((filt, *args), *_build_conv(p, np.asarray(filt), list(args), depthwise, fused))
+    _, kernel, fo = entry
+    x4, added = _as_batch(x, 4)
+    if x4.shape[3] != kernel.cin:
+        raise ValueError(f"the input has {x4.shape[3]} channels; the filter expects {kernel.cin}")
+    y = kernel(np.ascontiguousarray(x4, dtype=F32))
+    if fo.activation not in KERNEL_ACTIVATIONS:
+        y = fo.activate(y, args)
+    return y[0] if added else y
+
+
+def _build_conv(p: Params, filt: np.ndarray, args: list[np.ndarray], depthwise: bool, fused: bool
+                ) -> tuple[Any, FusedOps]:
+    """The node's kernel (weights laid out, bias or batch norm folded) and its fused activation."""
+    _check_format(p)
     if filt.ndim != 4:
         raise ValueError(f"the filter must have rank 4, not shape {filt.shape}")
-    if filt.shape[2] != x_channels:
-        raise ValueError(f"the input has {x_channels} channels; the filter expects {filt.shape[2]}")
-
-
-def _conv(p: Params, ctx: ExecutionContext, x: np.ndarray, depthwise: bool, fused: bool) -> np.ndarray:
-    _check_format(p)
-    x4, added = _as_batch(x, 4)
-    filt = np.asarray(p.filter)
-    _conv_kernel(filt, depthwise, x4.shape[3])
     strides = _pair(p.strides, "strides")
     dilations = _pair(p.dilations or [1, 1, 1, 1], "dilations")
     if min(strides) < 1 or min(dilations) < 1:
         raise ValueError(f"strides {strides} and dilations {dilations} must be positive")
     padding = _padding(p)
-    args = list(p.args) if fused else []
     fo = (parse_fused_ops(p.fused_ops, int(p.num_args), len(args), p.leakyrelu_alpha) if fused
           else FusedOps("", "linear"))
-    extra = fo.extra
+    bias = None
+    k = _float(filt)
+    if fo.extra == "biasadd":
+        bias = _channel_vector(args[0], filt, depthwise, "bias")
+    elif fo.extra == "fusedbatchnorm":
+        scale, offset, mean, var = (_channel_vector(a, filt, depthwise, name)
+                                    for a, name in zip(args[:4], ("scale", "offset", "mean", "variance")))
+        k, bias = ops.fold_batch_norm(k, None, scale, offset, mean, var, float(p.epsilon), depthwise=depthwise)
+    cls = ops.DepthwiseConv2D if depthwise else ops.Conv2D
     kernel_act = fo.activation if fo.activation in KERNEL_ACTIVATIONS else "linear"
-
-    def build() -> Any:
-        bias = None
-        k = _float(filt)
-        if extra == "biasadd":
-            bias = _channel_vector(args[0], filt, depthwise, "bias")
-        elif extra == "fusedbatchnorm":
-            scale, offset, mean, var = (_channel_vector(a, filt, depthwise, name)
-                                        for a, name in zip(args[:4], ("scale", "offset", "mean", "variance")))
-            k, bias = ops.fold_batch_norm(k, None, scale, offset, mean, var, float(p.epsilon), depthwise=depthwise)
-        cls = ops.DepthwiseConv2D if depthwise else ops.Conv2D
-        return cls(k, bias, strides, padding, dilations, kernel_act)
-
-    kernel = _cached(ctx, p, [filt, *args], build)
-    y = kernel(np.ascontiguousarray(_float(x4)))
-    if fo.activation not in KERNEL_ACTIVATIONS:
-        y = fo.activate(y, args)
-    return y[0] if added else y
+    return cls(k, bias, strides, padding, dilations, kernel_act), fo
 
 
 def _channel_vector(v: np.ndarray, filt: np.ndarray, depthwise: bool, name: str) -> np.ndarray:
