@@ -161,7 +161,7 @@ class Model:
                                            f"but got {list(x.shape)}.")
         if x.ndim and x.shape[0] == 0:
             raise InvalidArgumentError(f"{label} got an empty batch.")
-        return np.ascontiguousarray(x)
+        return x if x.flags.c_contiguous else np.ascontiguousarray(x)  # (which would make a scalar 1-D)
 
     def _feeds(self, x: Any) -> dict[str, np.ndarray]:
         """The dynamic executor's inputs by node name, from one array or a dict by input name."""

@@ -41,7 +41,8 @@ def enter(name: str, src: str, constant: bool = False) -> dict:
 
 def model(nodes: list[dict], consts: dict[str, np.ndarray], signature: dict | None = None,
           library: list[dict] | None = None) -> Model:
-    topology = {"node": [const(n) for n in consts] + nodes, "versions": {}}
+    declared = {nd["name"] for nd in nodes}
+    topology = {"node": [const(n) for n in consts if n not in declared] + nodes, "versions": {}}
     if library:
         topology["library"] = {"function": library}
     arts = artifacts(topology, consts)
@@ -226,8 +227,7 @@ def _while_nodes() -> list[dict]:
 def test_a_while_loop_writing_a_tensor_array(n):
     consts = {"n": np.int32(n), "zero": np.int32(0), "w/one": np.int32(1)}
     sig = {"outputs": {"stack": {"name": "stack:0"}, "acc": {"name": "Exit_acc:0"}}}
-    nodes = [nd for nd in _while_nodes()]
-    m = model([nd for nd in nodes if nd["name"] != "w/one"], consts, signature=sig)
+    m = model(_while_nodes(), consts, signature=sig)
     stack, acc = m.predict(X)
     expected = np.array([X * (k + 2) for k in range(n)], np.float32).reshape(n, 3)
     np.testing.assert_array_equal(stack, expected)
@@ -237,7 +237,7 @@ def test_a_while_loop_writing_a_tensor_array(n):
 
 def test_a_failure_inside_a_loop_names_the_node():
     consts = {"n": np.int32(2), "zero": np.int32(0), "w/one": np.int32(1)}
-    nodes = [nd for nd in _while_nodes() if nd["name"] != "w/one"]
+    nodes = _while_nodes()
     for nd in nodes:  # write the same index twice: TensorArray refuses
         if nd["name"] == "w/write":
             nd["input"][1] = "w/Enter_zero"
@@ -296,3 +296,44 @@ def test_an_unsupported_op_inside_a_function_fails_the_build():
                                 else_branch={"func": {"name": "f"}})]
     with pytest.raises(ModelFormatError, match=r"function 'f'.*'Zork' \(node 'z'\)"):
         model(nodes, {}, library=lib)
+
+
+def _frame_enter(name: str, src: str, frame: str, constant: bool = False) -> dict:
+    return node(name, "Enter", [src], frame_name={"s": b64(frame)}, is_constant={"b": constant})
+
+
+def _loop_vars(prefix: str, names: list[str], cond_input: str) -> list[dict]:
+    nodes = [node(f"{prefix}Cond", "LoopCond", [cond_input])]
+    for v in names:
+        nodes += [node(f"{prefix}Merge_{v}", "Merge", [f"{prefix}Enter_{v}", f"{prefix}Next_{v}"]),
+                  node(f"{prefix}Switch_{v}", "Switch", [f"{prefix}Merge_{v}", f"{prefix}Cond"]),
+                  node(f"{prefix}Id_{v}", "Identity", [f"{prefix}Switch_{v}:1"])]
+    return nodes
+
+
+@pytest.mark.parametrize("n,m", [(2, 3), (0, 3), (3, 0), (1, 1)])
+def test_nested_while_loops_keep_their_frames_apart(n, m):
+    """total = 0; for i in range(n): for j in range(m): total += 1 (x added to show data flows in)."""
+    nodes = [
+        ph("x", []),
+        _frame_enter("oEnter_i", "zero", "outer"), _frame_enter("oEnter_t", "x", "outer"),
+        _frame_enter("oEnter_n", "n", "outer", True),
+        node("oLess", "Less", ["oMerge_i", "oEnter_n"]),
+        *_loop_vars("o", ["i", "t"], "oLess"),
+        const("jzero", ["oId_i"]), const("ione", ["oId_i"]),
+        _frame_enter("iEnter_j", "jzero", "inner"), _frame_enter("iEnter_t", "oId_t", "inner"),
+        _frame_enter("iEnter_m", "m", "inner", True),
+        node("iLess", "Less", ["iMerge_j", "iEnter_m"]),
+        *_loop_vars("i", ["j", "t"], "iLess"),
+        node("iAdd_j", "AddV2", ["iId_j", "one"]), node("iAdd_t", "AddV2", ["iId_t", "fone"]),
+        node("iNext_j", "NextIteration", ["iAdd_j"]), node("iNext_t", "NextIteration", ["iAdd_t"]),
+        node("iExit_t", "Exit", ["iSwitch_t"]),
+        node("oAdd_i", "AddV2", ["oId_i", "ione"]),
+        node("oNext_i", "NextIteration", ["oAdd_i"]), node("oNext_t", "NextIteration", ["iExit_t"]),
+        node("oExit_t", "Exit", ["oSwitch_t"]),
+    ]
+    consts = {"zero": np.int32(0), "one": np.int32(1), "fone": np.float32(1), "n": np.int32(n), "m": np.int32(m),
+              "jzero": np.int32(0), "ione": np.int32(1)}
+    loops = model(nodes, consts, signature={"outputs": {"total": {"name": "oExit_t"}}})
+    got = loops.predict(np.array(0.5, np.float32))
+    assert got.shape == () and float(got) == 0.5 + n * m, got
