@@ -17,9 +17,10 @@ import numpy as np
 from ..errors import ModelFormatError
 from . import ops
 from .fusion import FusedKernel, Readers, fold_followers
-from .keras_layers import BUILDERS, MERGES
+from .keras_layers import BUILDERS
 from .keras_layers.activations import relu_layer_activation
-from .keras_layers.config import Shape, activation, channels_last, fail, need_rank, one_input, padding, positive_pair
+from .keras_layers.config import (Shape, activation, channels_last, count, fail, need_rank, one_input, padding,
+                                  positive_pair)
 from .keras_layers.normalization import bn_axis, bn_params
 from .keras_topology import Layer, LayersGraph, parse_topology
 from .keras_weights import WeightTable
@@ -99,10 +100,7 @@ class _Builder:
     def _dense_kernel(self, layer: Layer, shape: Shape) -> np.ndarray:
         if len(shape) < 1:
             raise fail(layer, "needs an input with at least 2 dimensions.")
-        units = layer.config.get("units")
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise fail(layer, f"has an invalid 'units' {units!r}.")
-        return self.table.get(layer.name, "kernel", (shape[-1], units))
+        return self.table.get(layer.name, "kernel", (shape[-1], count(layer, "units")))
 
     def _conv_kernel(self, layer: Layer, shape: Shape) -> tuple[np.ndarray, Shape, _Window]:
         """(kernel, output shape, window) of a Conv2D, DepthwiseConv2D or SeparableConv2D.
@@ -123,13 +121,13 @@ class _Builder:
             raise fail(layer, "uses grouped convolution, which is not supported.")
         cin = shape[2]
         if layer.kind == "Conv2D":
-            kernel = self.table.get(name, "kernel", (kh, kw, cin, _count(layer, "filters")))
+            kernel = self.table.get(name, "kernel", (kh, kw, cin, count(layer, "filters")))
         else:
-            mult = _count(layer, "depth_multiplier", 1)
+            mult = count(layer, "depth_multiplier", 1)
             kernel = self.table.get(name, "depthwise_kernel", (kh, kw, cin, mult))
             if layer.kind == "SeparableConv2D":  # depthwise first, then the 1x1 kernel carries bias and folding
                 pre = ops.DepthwiseConv2D(kernel, None, window.strides, window.padding, window.dilations)
-                kernel = self.table.get(name, "pointwise_kernel", (1, 1, cin * mult, _count(layer, "filters")))
+                kernel = self.table.get(name, "pointwise_kernel", (1, 1, cin * mult, count(layer, "filters")))
                 oh, ow, _ = pre.output_shape(shape)
                 return kernel, (oh, ow, kernel.shape[3]), _Window((1, 1), "valid", (1, 1), pre)
         _, _, oh, ow = window_geometry(shape[0], shape[1], (kh, kw), window.strides, window.dilations, window.padding)
@@ -165,8 +163,6 @@ class _Builder:
     def _simple(self, layer: Layer, in_shapes: list[Shape]) -> None:
         if layer.kind == "InputLayer":
             raise fail(layer, "has inbound layers; only models with one input are supported.")
-        if layer.kind not in MERGES and len(in_shapes) != 1:
-            raise fail(layer, f"takes one input, not {len(in_shapes)}.")
         fn, out_shape = BUILDERS[layer.kind](layer, in_shapes, self.table)
         self._emit(layer.name, list(layer.inputs), fn, layer.kind, out_shape)
 
@@ -195,14 +191,6 @@ def _kernel_fn(fused: FusedKernel, window: _Window | None) -> Callable[[np.ndarr
 def _bn_on_last_axis(layer: Layer, rank: int) -> bool:
     """Whether a batch norm normalises the last axis, the one a kernel's bias runs along."""
     return bn_axis(layer, rank) == rank - 1
-
-
-def _count(layer: Layer, field: str, default: int | None = None) -> int:
-    """A positive integer field (filters, depth_multiplier)."""
-    value = layer.config.get(field, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise fail(layer, f"has an invalid '{field}' {value!r}.")
-    return value
 
 
 SUPPORTED = {"InputLayer"} | _CONV_LIKE | set(BUILDERS)

@@ -15,4 +15,3 @@ BUILDERS: dict[str, LayerBuilder] = {
     **activations.BUILDERS, **convolution.BUILDERS, **merge.BUILDERS, **normalization.BUILDERS,
     **pooling.BUILDERS, **reshaping.BUILDERS,
 }
-MERGES = merge.MERGES

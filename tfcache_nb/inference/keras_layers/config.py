@@ -65,6 +65,14 @@ def pair(layer: Layer, field: str, default: Any = None) -> tuple[int, int]:
     raise fail(layer, f"has an invalid '{field}' {value!r}.")
 
 
+def count(layer: Layer, field: str, default: Any = None) -> int:
+    """A positive integer field (filters, units, depth_multiplier, n)."""
+    value = layer.config.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise fail(layer, f"has an invalid '{field}' {value!r}.")
+    return value
+
+
 def single(layer: Layer, field: str, default: Any = None) -> int:
     """A positive 1-D size field: one integer, or a list of one."""
     value = layer.config.get(field, default)

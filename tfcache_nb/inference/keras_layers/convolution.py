@@ -18,20 +18,13 @@ from ..keras_topology import Layer
 from ..keras_weights import WeightTable
 from ..ops.conv_transpose import Conv2DTranspose
 from ..ops.padding import conv_output_size
-from .config import (Built, LayerBuilder, Shape, activation, channels_last, fail, need_rank, one_input, padding,
-                     positive_pair, single)
+from .config import (Built, LayerBuilder, Shape, activation, channels_last, count, fail, need_rank, one_input,
+                     padding, positive_pair, single)
 
 
 def deconv_length(size: int, stride: int, kernel: int, pad: str) -> int:
     """TF.js's deconvLength: the output size of a transposed convolution along one axis."""
     return size * stride + (max(kernel - stride, 0) if pad == "valid" else 0)
-
-
-def _filters(layer: Layer) -> int:
-    filters = layer.config.get("filters")
-    if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
-        raise fail(layer, f"has an invalid 'filters' {filters!r}.")
-    return filters
 
 
 def _conv1d(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) -> Built:
@@ -43,7 +36,7 @@ def _conv1d(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) -> Bui
     if stride != 1 and dilation != 1:
         raise fail(layer, f"combines stride {stride} with dilation {dilation}, which TF.js does not allow.")
     pad = padding(layer)
-    filters = _filters(layer)
+    filters = count(layer, "filters")
     kernel = table.get(layer.name, "kernel", (k, shape[1], filters))
     bias = table.get(layer.name, "bias", (filters,)) if layer.config.get("use_bias", True) else None
     conv = ops.Conv2D(kernel[None], bias, (1, stride), pad, (1, dilation),
@@ -62,7 +55,7 @@ def _conv_transpose(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable
     kh, kw = positive_pair(layer, "kernel_size")
     sh, sw = positive_pair(layer, "strides", 1)
     pad = padding(layer)
-    filters = _filters(layer)
+    filters = count(layer, "filters")
     kernel = table.get(layer.name, "kernel", (kh, kw, filters, shape[2]))
     bias = table.get(layer.name, "bias", (filters,)) if cfg.get("use_bias", True) else None
     act = ops.ACTIVATIONS[activation(layer, cfg.get("activation"))]

@@ -134,5 +134,3 @@ BUILDERS: dict[str, LayerBuilder] = {
     "Concatenate": _concatenate,
     "Dot": _dot,
 }
-#: layers that take several inputs
-MERGES = frozenset(BUILDERS)

@@ -15,7 +15,7 @@ from .. import ops
 from ..keras_topology import Layer
 from ..keras_weights import WeightTable
 from ..ops.resize import resize_bilinear, resize_nearest
-from .config import Built, LayerBuilder, Shape, camel, channels_last, fail, identity, need_rank, one_input, pair
+from .config import Built, LayerBuilder, Shape, camel, channels_last, count, fail, identity, need_rank, one_input, pair
 
 
 def _reshape(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) -> Built:
@@ -52,9 +52,7 @@ def _permute(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) -> Bu
 def _repeat_vector(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) -> Built:
     shape = one_input(layer, in_shapes)
     need_rank(layer, shape, 2)
-    n = layer.config.get("n")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise fail(layer, f"has an invalid 'n' {n!r}.")
+    n = count(layer, "n")
     return (lambda x: np.repeat(x[:, None, :], n, axis=1)), (n, shape[0])
 
 
