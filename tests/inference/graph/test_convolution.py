@@ -315,3 +315,47 @@ def test_dilation2d_against_loops_including_windows_outside_the_image():
     far = run_op("Dilation2D", [rand(1, 1, 1, 1), rand(1, 1, 1)], strides=[1, 3, 3, 1], rates=[1, 1, 1, 1],
                  padding="VALID")
     assert far.shape == (1, 1, 1, 1)
+
+
+def test_convolution_ops_match_tfjs():
+    from tfjs_compare import check_against_tfjs
+
+    x, xi = rand(2, 7, 6, 3), RNG.integers(-20, 20, (1, 5, 6, 2)).astype(np.int32)
+    w, dw, b = rand(3, 3, 3, 4), rand(3, 3, 3, 2), rand(4)
+    i32 = lambda *v: np.array(v, np.int32)  # noqa: E731
+    ops = [
+        ("Conv2D", [x, w], dict(strides=[1, 2, 2, 1], padding="SAME", dilations=[1, 1, 1, 1])),
+        ("Conv2D", [x, w], dict(strides=[1, 1, 1, 1], padding="VALID", dilations=[1, 2, 2, 1])),
+        ("Conv2D", [x, w], dict(strides=[1, 2, 1, 1], padding="EXPLICIT", explicit_paddings=[0, 0, 1, 2, 0, 3, 0, 0],
+                                dilations=[1, 1, 1, 1])),
+        ("DepthwiseConv2dNative", [x, dw], dict(strides=[1, 1, 1, 1], padding="SAME", dilations=[1, 2, 2, 1])),
+        ("DepthwiseConv2dNative", [x, dw], dict(strides=[1, 2, 2, 1], padding="VALID", dilations=[1, 1, 1, 1])),
+        ("_FusedConv2D", [x, w, b], dict(strides=[1, 1, 1, 1], padding="SAME", fused_ops=["BiasAdd", "Relu6"],
+                                         num_args=1)),
+        ("_FusedConv2D", [x, w, b, np.abs(b)], dict(strides=[1, 2, 2, 1], padding="VALID",
+                                                    fused_ops=["BiasAdd", "Prelu"], num_args=2)),
+        ("_FusedConv2D", [x, w, b], dict(strides=[1, 1, 1, 1], padding="SAME", fused_ops=["BiasAdd", "LeakyRelu"],
+                                         num_args=1, leakyrelu_alpha=0.3)),
+        ("_FusedConv2D", [x, w, b], dict(strides=[1, 1, 1, 1], padding="SAME", fused_ops=["BiasAdd", "Elu"],
+                                         num_args=1)),
+        ("FusedDepthwiseConv2dNative", [x, dw, rand(6)], dict(strides=[1, 1, 1, 1], padding="SAME",
+                                                               fused_ops=["BiasAdd", "Relu"], num_args=1)),
+        ("Conv2DBackpropInput", [i32(2, 7, 6, 3), w, rand(2, 4, 3, 4)], dict(strides=[1, 2, 2, 1], padding="SAME")),
+        ("Conv2DBackpropInput", [i32(2, 8, 8, 3), rand(2, 2, 3, 4), rand(2, 4, 4, 4)],
+         dict(strides=[1, 2, 2, 1], padding="VALID")),
+        ("Conv2DBackpropInput", [i32(1, 9, 7, 3), rand(4, 4, 3, 4), rand(1, 5, 4, 4)],
+         dict(strides=[1, 2, 2, 1], padding="SAME")),
+        ("AvgPool", [x], dict(ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1], padding="SAME")),
+        ("MaxPool", [x], dict(ksize=[1, 3, 2, 1], strides=[1, 2, 1, 1], padding="SAME")),
+        ("MaxPool", [xi], dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="VALID")),
+        ("AvgPool", [rand(1, 20, 20, 2)], dict(ksize=[1, 20, 20, 1], strides=[1, 20, 20, 1], padding="VALID")),
+        ("MaxPoolWithArgmax", [x], dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME",
+                                        include_batch_in_index=True, _outputs=2)),
+        ("AvgPool3D", [rand(1, 4, 5, 3, 2)], dict(ksize=[1, 2, 3, 2, 1], strides=[1, 2, 2, 1, 1], padding="SAME")),
+        ("MaxPool3D", [rand(1, 4, 5, 3, 2)], dict(ksize=[1, 2, 2, 2, 1], strides=[1, 1, 2, 1, 1], padding="VALID")),
+        ("Conv3D", [rand(1, 4, 5, 5, 2), rand(2, 3, 3, 2, 3)], dict(strides=[1, 1, 2, 2, 1], padding="SAME", data_format="NDHWC",
+                                                                      dilations=[1, 1, 1, 1, 1])),
+        ("Conv1D", [rand(2, 11, 3), rand(3, 3, 4)], dict(stride=2, padding="SAME", dilation=1)),
+        ("Dilation2D", [x, rand(2, 3, 3)], dict(strides=[1, 1, 2, 1], rates=[1, 2, 1, 1], padding="SAME")),
+    ]
+    check_against_tfjs(ops, rtol=1e-5, atol=1e-5)

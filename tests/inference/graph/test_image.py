@@ -203,3 +203,31 @@ def test_identity_transform_returns_the_image():
     got = run_op("ImageProjectiveTransformV3", [images, np.array([[1, 0, 0, 0, 1, 0, 0, 0]], F32),
                                                 np.array([3, 4]), np.array(0, F32)], interpolation="BILINEAR")
     np.testing.assert_allclose(got, images)
+
+
+def test_image_ops_match_tfjs():
+    from tfjs_compare import check_against_tfjs
+
+    x = RNG.standard_normal((2, 5, 7, 3)).astype(F32)
+    xi = RNG.integers(0, 255, (1, 4, 6, 2)).astype(np.int32)
+    ops = []
+    for size in ((3, 4), (11, 9), (1, 1), (10, 14)):
+        for align, half in ((False, False), (True, False), (False, True)):
+            flags = dict(align_corners=align, half_pixel_centers=half)
+            ops.append(("ResizeBilinear", [x, np.array(size, np.int32)], dict(flags)))
+            ops.append(("ResizeNearestNeighbor", [x, np.array(size, np.int32)], dict(flags)))
+    ops += [
+        ("ResizeBilinear", [xi, np.array([7, 5], np.int32)], dict(half_pixel_centers=True)),
+        ("ResizeNearestNeighbor", [xi, np.array([7, 5], np.int32)], dict(align_corners=True)),
+    ]
+    boxes = np.array([[0, 0, 1, 1], [.2, .1, .9, 1.3], [.8, .7, .1, .2], [-.5, -.2, .5, .4]], F32)
+    for method in ("bilinear", "nearest"):
+        for crop in ((3, 4), (1, 1)):
+            ops.append(("CropAndResize", [x, boxes, np.array([0, 1, 1, 0], np.int32), np.array(crop, np.int32)],
+                        dict(method=method, extrapolation_value=-1.5)))
+    t = np.array([[0.9, 0.2, 1.3, -0.1, 1.1, -1.7, 0.01, -0.02]], F32)
+    for interp in ("NEAREST", "BILINEAR"):
+        for mode in ("CONSTANT", "REFLECT", "WRAP", "NEAREST"):
+            ops.append(("ImageProjectiveTransformV3", [x[:1], t, np.array([6, 8], np.int32), np.array(0.5, F32)],
+                        dict(interpolation=interp, fill_mode=mode)))
+    check_against_tfjs(ops, rtol=1e-5, atol=1e-6)

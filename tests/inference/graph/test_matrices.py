@@ -121,3 +121,27 @@ def test_matrix_band_part_reads_num_upper_from_input_1_as_tfjs():
     keep = [[1 if -1 <= j - i <= 1 else 0 for j in range(4)] for i in range(4)]
     np.testing.assert_array_equal(got, a * np.array(keep, F32))
     np.testing.assert_array_equal(run_op("MatrixBandPart", [a, np.array(-1), np.array(0)]), a)
+
+
+def test_matrices_ops_match_tfjs():
+    from tfjs_compare import check_against_tfjs
+
+    a, b = rand(3, 4), rand(4, 5)
+    ops = [
+        ("MatMul", [a, b], dict(transpose_a=False, transpose_b=False)),
+        ("MatMul", [a.T.copy(), b.T.copy()], dict(transpose_a=True, transpose_b=True)),
+        ("MatMul", [np.arange(6, dtype=np.int32).reshape(2, 3), np.arange(6, dtype=np.int32).reshape(3, 2)], {}),
+        ("BatchMatMulV2", [rand(1, 3, 4), rand(5, 4, 2)], dict(adj_x=False, adj_y=False)),  # TF.js mis-sizes (2,1)x(5)
+        ("BatchMatMulV2", [rand(2, 4, 3), rand(2, 5, 4)], dict(adj_x=True, adj_y=True)),
+        ("BatchMatMul", [rand(2, 3, 4), rand(2, 4, 2)], {}),
+        ("_FusedMatMul", [a, b, rand(5)], dict(fused_ops=["BiasAdd", "Relu"], num_args=1)),
+        ("_FusedMatMul", [a, b.T.copy(), rand(5), np.abs(rand(5))], dict(transpose_b=True, num_args=2,
+                                                                       fused_ops=["BiasAdd", "Prelu"])),
+        ("_FusedMatMul", [a, b, rand(5)], dict(fused_ops=["BiasAdd", "LeakyRelu"], num_args=1, leakyrelu_alpha=0.1)),
+        ("Transpose", [rand(2, 3, 4), np.array([2, 0, 1], np.int32)], {}),
+        ("Transpose", [np.arange(6, dtype=np.int32).reshape(2, 3), np.array([1, 0], np.int32)], {}),
+        ("Einsum", [rand(2, 3), rand(3, 4)], dict(equation="ij,jk->ik")),
+        ("Einsum", [rand(1, 2, 3, 4), rand(1, 2, 5, 4)], dict(equation="bhqd,bhkd->bhqk")),
+        ("MatrixBandPart", [rand(4, 5), np.array(1, np.int32), np.array(2, np.int32)], {}),
+    ]
+    check_against_tfjs(ops, rtol=1e-5, atol=1e-6)

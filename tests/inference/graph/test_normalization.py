@@ -76,3 +76,21 @@ def test_euclidean_norm(axes, keep):
     assert got.dtype == F32 and got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-6)
     assert run_op("EuclideanNorm", [np.array([3, -4], np.int32), np.array([0])]).item() == 5.0
+
+
+def test_normalization_ops_match_tfjs():
+    from tfjs_compare import check_against_tfjs
+
+    x = rand(2, 3, 4, 6)
+    c = [rand(6), rand(6), rand(6), np.abs(rand(6))]
+    ops = [
+        ("FusedBatchNormV3", [x, *c], dict(epsilon=0.001)),
+        ("FusedBatchNorm", [x, *c], {}),
+        ("LRN", [x], dict(depth_radius=2, bias=1.5, alpha=0.3, beta=0.75)),
+        ("LRN", [x], {}),
+        ("Softmax", [x * 10], {}),
+        ("LogSoftmax", [x * 10], {}),
+        ("EuclideanNorm", [x, np.array([-1], np.int32)], dict(keep_dims=True)),
+        ("EuclideanNorm", [x, np.array([1, 2], np.int32)], {}),
+    ]
+    check_against_tfjs(ops, rtol=1e-5, atol=1e-6)

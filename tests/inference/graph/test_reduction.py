@@ -152,3 +152,30 @@ def test_bincount_and_dense_bincount():
         run_op("Bincount", [np.array([-1], I32), np.array(3), np.array([], F32)])
     with pytest.raises(ValueError, match="weights"):
         run_op("Bincount", [x, np.array(3), np.ones(2, F32)])
+
+
+def test_reduction_ops_match_tfjs():
+    from tfjs_compare import check_against_tfjs
+
+    x = RNG.standard_normal((2, 3, 4)).astype(F32)
+    xi = RNG.integers(-5, 6, (3, 4)).astype(I32)
+    ties = RNG.integers(0, 3, (4, 5)).astype(F32)
+    ops = []
+    for op in ("Sum", "Mean", "Max", "Min", "Prod"):
+        ops.append((op, [x, np.array([0, -1], I32)], dict(keep_dims=True)))
+        ops.append((op, [xi, np.array([1], I32)], {}))
+    ops += [
+        ("Sum", [xi > 0, np.array([0], I32)], {}),
+        ("All", [x > -1, np.array([1], I32)], {}),
+        ("Any", [x > 1, np.array([-1], I32)], dict(keep_dims=True)),
+        ("ArgMax", [ties, np.array(1, I32)], {}),
+        ("ArgMin", [ties, np.array(-2, I32)], {}),
+        ("ArgMax", [xi, np.array(0, I32)], {}),
+        ("Cumsum", [x, np.array(1, I32)], dict(exclusive=True, reverse=True)),
+        ("Cumsum", [xi, np.array(1, I32)], {}),  # TF.js breaks on a negative axis here (shape [null, 3])
+        ("Cumprod", [x, np.array(2, I32)], dict(exclusive=False, reverse=True)),
+        ("Bincount", [np.array([1, 1, 4, 0, 9, 2], I32), np.array(5, I32), np.array([.5, .25, 1, 2, 7, 3], F32)], {}),
+        ("DenseBincount", [np.array([[1, 2, 2], [0, 3, 0]], I32), np.array(4, I32), np.array([], F32)],
+         dict(binary_output=True)),
+    ]
+    check_against_tfjs(ops, rtol=1e-6, atol=1e-6)
