@@ -337,3 +337,8 @@ def test_nested_while_loops_keep_their_frames_apart(n, m):
     loops = model(nodes, consts, signature={"outputs": {"total": {"name": "oExit_t"}}})
     got = loops.predict(np.array(0.5, np.float32))
     assert got.shape == () and float(got) == 0.5 + n * m, got
+
+
+def test_a_node_missing_a_required_attribute_fails_the_build():
+    with pytest.raises(ModelFormatError, match=r"'e' \(Enter\).*frame_name"):
+        model([ph("x", [3]), node("e", "Enter", ["x"]), node("y", "Exit", ["e"])], {})

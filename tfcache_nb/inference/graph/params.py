@@ -33,14 +33,22 @@ NUMPY_DTYPES: dict[str, np.dtype] = {
 }
 
 
-def resolve(node: GraphNode, op: OpDef, inputs: Sequence[Any]) -> Params:
-    """The named parameters of ``node`` given its input values in order."""
+def resolve(node: GraphNode, op: OpDef, inputs: Sequence[Any], attrs: Mapping[str, Any] | None = None) -> Params:
+    """The named parameters of ``node`` given its input values in order.
+
+    ``attrs``: the node's attributes already resolved by :func:`resolve_attrs` (they do not
+    change between runs, so the executor core reads them once).
+    """
     values: dict[str, Any] = {}
     for spec in op.inputs:
         values[spec.name] = _input(node, spec, inputs)
-    for spec in op.attrs:
-        values[spec.name] = attr(node, spec)
+    values.update(resolve_attrs(node, op) if attrs is None else attrs)
     return Params(node, values)
+
+
+def resolve_attrs(node: GraphNode, op: OpDef) -> dict[str, Any]:
+    """The node's attributes as named plain values (a missing required one is a ModelFormatError)."""
+    return {spec.name: attr(node, spec) for spec in op.attrs}
 
 
 def _input(node: GraphNode, spec: In, inputs: Sequence[Any]) -> Any:

@@ -30,7 +30,7 @@ from ..graph_def import GraphNode, parse_node_list, split_input
 from .executors import ALL_EXECUTORS
 from .op_list.control import FRAME_OPS
 from .op_table import OpDef, op_table
-from .params import NUMPY_DTYPES, TF_DTYPES, resolve
+from .params import NUMPY_DTYPES, TF_DTYPES, resolve, resolve_attrs
 from .registry import ExecutionContext, Executor
 
 Ref = tuple[str, int]  # (node name, output index)
@@ -93,6 +93,7 @@ class Step:
     opdef: OpDef
     fn: Executor
     inputs: list[Ref]
+    attrs: dict[str, Any]  # resolved once, when the step is made
 
 
 @dataclasses.dataclass
@@ -148,6 +149,7 @@ class GraphProgram:
                 self.values[node.name] = [const_value(node, weights, where)]
         self._weights = weights
         self._schedules: dict[tuple[Ref, ...], _Schedule] = {}
+        self._steps: dict[str, Step] = {}
         self.schedule(self.outputs)  # refuses unsupported ops and folds constants now
 
     # ------------------------------------------------------------------ building
@@ -217,7 +219,12 @@ class GraphProgram:
                     self.function(str(func["name"]))
 
     def _step(self, node: GraphNode) -> Step:
-        return Step(node, op_table()[node.op], ALL_EXECUTORS[node.op], [split_input(r) for r in node.inputs])
+        step = self._steps.get(node.name)
+        if step is None:
+            opdef = op_table()[node.op]
+            step = self._steps[node.name] = Step(node, opdef, ALL_EXECUTORS[node.op],
+                                                 [split_input(r) for r in node.inputs], resolve_attrs(node, opdef))
+        return step
 
     def _fold(self, used: set[str]) -> None:
         """Evaluate once the nodes whose inputs are all constants (Kahn's order over ``used``)."""
@@ -326,7 +333,7 @@ class GraphProgram:
         """Run one node; any failure becomes a ModelExecutionError naming it."""
         node = step.node
         try:
-            result = step.fn(resolve(node, step.opdef, args), ctx)
+            result = step.fn(resolve(node, step.opdef, args, step.attrs), ctx)
             if isinstance(result, (list, tuple)):
                 return [tfjs_array(r) for r in result]
             return [tfjs_array(result)]
@@ -408,7 +415,6 @@ class GraphProgram:
                     return outs[index] if index < len(outs) else None
             return None
 
-        steps: dict[str, Step] = {}
         added: set[tuple[str, str]] = set()
         stack: list[tuple[str, tuple]] = [(n, ()) for n in sched.start]
         clock = time.perf_counter
@@ -416,9 +422,7 @@ class GraphProgram:
             name, frames = stack.pop()
             keys = chain(frames)
             if (name, "") not in values:
-                step = steps.get(name)
-                if step is None:
-                    step = steps[name] = self._step(self.nodes[name])
+                step = self._step(self.nodes[name])
                 args = [lookup(src, i, keys) for src, i in step.inputs]
                 t0 = clock()
                 outs = self.call(step, args, ctx)
