@@ -276,7 +276,8 @@ def test_stateless_while_and_if_run_their_library_functions():
              node("loop", "StatelessWhile", ["zero", "x"], cond=func("cond"), body=func("body")),
              node("branch", "StatelessIf", ["flag", "loop:1"], then_branch=func("then"), else_branch=func("else"))]
     sig = {"outputs": {"count": {"name": "loop:0"}, "value": {"name": "branch:0"}}}
-    m = model(nodes, {"zero": np.int32(0)}, signature=sig, library=LIBRARY)
+    # a graph weight named like a function's constant does not replace the function's own value
+    m = model(nodes, {"zero": np.int32(0), "three": np.int32(99)}, signature=sig, library=LIBRARY)
     count, value = m.predict({"x": X, "flag": np.array(True)})
     assert count.dtype == np.int32 and int(count) == 3
     np.testing.assert_array_equal(value, -8 * X)

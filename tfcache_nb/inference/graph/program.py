@@ -498,11 +498,14 @@ def _is_constant(step: Step) -> bool:
 
 # ---------------------------------------------------------------------------- constants
 def const_value(node: GraphNode, weights: Mapping[str, np.ndarray], where: str = "graph") -> np.ndarray:
-    """A Const node's value: from the weights manifest, else from its ``value`` attribute."""
-    value = weights.get(node.name)
-    if value is not None:
-        return tfjs_array(np.asarray(value))
+    """A Const node's value: from the weights manifest, else from its ``value`` attribute.
+
+    In a function body the attribute comes first: its node names may repeat the graph's.
+    """
     tensor = (node.attr.get("value") or {}).get("tensor")
+    value = weights.get(node.name)
+    if value is not None and not (where != "graph" and isinstance(tensor, Mapping)):
+        return tfjs_array(np.asarray(value))
     if isinstance(tensor, Mapping):
         try:
             return tensor_proto_value(tensor)
