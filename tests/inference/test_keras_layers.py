@@ -452,3 +452,31 @@ def test_rescaling_scalar_and_per_channel():
     np.testing.assert_allclose(one("Rescaling", x, scale=[1, 2, 3]), x * np.array([1, 2, 3]), atol=1e-4)
     message = _err([input_layer("input", (4, 4, 3)), layer("Rescaling", "l", "input", scale=[1, 2])], "l")
     assert "'l'" in message and "scale" in message
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_functional_model_nested_in_another_is_inlined(form):
+    inner = layer("Functional", "backbone", "input",
+                  layers=[input_layer("inner_in", (5, 5, 2)),
+                          layer("Conv2D", "ic", "inner_in", filters=3, kernel_size=[3, 3], padding="same"),
+                          layer("BatchNormalization", "ibn", "ic"),
+                          layer("Activation", "iact", "ibn", activation="tanh")],
+                  input_layers=[["inner_in", 0, 0]], output_layers=[["iact", 0, 0]])
+    layers = [input_layer("input", (5, 5, 2)), inner, layer("Add", "sum", ["backbone", "input2x"]),
+              layer("Conv2D", "input2x", "input", filters=3, kernel_size=[1, 1], use_bias=False)]
+    wts = {"backbone/ic/kernel": w(3, 3, 2, 3), "backbone/ic/bias": w(3), **_bn_weights("ibn", 3),
+           "input2x/kernel": w(1, 1, 2, 3)}
+    model = Model.from_artifacts(model_artifacts(functional(layers, "sum", form), wts))
+    x = w(2, 5, 5, 2)
+    g, b, m, v = (wts[f"ibn/{k}"].astype(float) for k in ("gamma", "beta", "moving_mean", "moving_variance"))
+    y = ref_conv(x.astype(float), wts["backbone/ic/kernel"], (1, 1), "same") + wts["backbone/ic/bias"]
+    y = np.tanh((y - m) / np.sqrt(v + 1e-3) * g + b) + x.astype(float) @ wts["input2x/kernel"][0, 0]
+    np.testing.assert_allclose(model.predict(x), y, atol=1e-5)
+    assert model.output_shape == (None, 5, 5, 3)
+
+
+def test_nested_model_errors_name_the_nested_layer():
+    inner = layer("Sequential", "inner", "input", layers=[
+        {"class_name": "Dense", "config": {"name": "input", "units": 2, "batch_input_shape": [None, 3]}}])
+    message = _err([input_layer("input", (3,)), inner], "inner", {"input/kernel": w(3, 2)})
+    assert "'inner'" in message and "'input'" in message

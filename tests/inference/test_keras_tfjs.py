@@ -196,3 +196,32 @@ def test_what_tfjs_refuses_fails_at_build_time_with_the_layer_named(node_bin, tf
         with pytest.raises(ModelFormatError) as info:
             Model.from_artifacts(artifacts)
         assert "'l'" in str(info.value) and word in str(info.value)
+
+
+def _teachable_machine_like():
+    """A Sequential of two Sequentials, as Teachable Machine exports (a truncated MobileNet and a Dense head)."""
+    topology = {"class_name": "Sequential", "config": {"name": "outer", "layers": [
+        {"class_name": "Sequential", "config": {"name": "sequential_1", "layers": [
+            {"class_name": "Conv2D", "config": {"name": "conv", "filters": 4, "kernel_size": [3, 3], "strides": [2, 2],
+                                                "padding": "same", "activation": "relu6", "use_bias": True,
+                                                "batch_input_shape": [None, 6, 6, 3], "dtype": "float32"}},
+            {"class_name": "GlobalAveragePooling2D", "config": {"name": "gap"}}]}},
+        {"class_name": "Sequential", "config": {"name": "sequential_2", "layers": [
+            {"class_name": "Dense", "config": {"name": "dense", "units": 3, "activation": "softmax",
+                                               "batch_input_shape": [None, 4]}}]}}]},
+        "keras_version": "tfjs-layers 1.3.1", "backend": "tensor_flow.js"}
+    weights = {"conv/kernel": _w(3, 3, 3, 4), "conv/bias": _w(4, fan_in=4), "dense/kernel": _w(4, 3),
+               "dense/bias": _w(3, fan_in=4)}
+    return model_artifacts(topology, weights)
+
+
+def test_nested_sequential_models_run_as_in_tfjs(node_bin, tfjs_dir, tmp_path):
+    artifacts = _teachable_machine_like()
+    x = RNG.standard_normal((1, 6, 6, 3)).astype(np.float32)
+    (ref,) = tfjs_outputs(node_bin, tfjs_dir, tmp_path, [(artifacts, x)])
+    assert not isinstance(ref, str), ref
+    model = Model.from_artifacts(artifacts)
+    assert model.input_shape == (None, 6, 6, 3)
+    got = model.predict(x)
+    assert got.shape == ref[0].shape == (1, 3)
+    np.testing.assert_allclose(got, ref[0], rtol=0, atol=1e-6)
