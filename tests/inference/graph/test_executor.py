@@ -312,9 +312,8 @@ def _loop_vars(prefix: str, names: list[str], cond_input: str) -> list[dict]:
     return nodes
 
 
-@pytest.mark.parametrize("n,m", [(2, 3), (0, 3), (3, 0), (1, 1)])
-def test_nested_while_loops_keep_their_frames_apart(n, m):
-    """total = 0; for i in range(n): for j in range(m): total += 1 (x added to show data flows in)."""
+def _nested_loops(n: int, m: int) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """total = x; for i in range(n): for j in range(m): total += 1."""
     nodes = [
         ph("x", []),
         _frame_enter("oEnter_i", "zero", "outer"), _frame_enter("oEnter_t", "x", "outer"),
@@ -335,7 +334,15 @@ def test_nested_while_loops_keep_their_frames_apart(n, m):
     ]
     consts = {"zero": np.int32(0), "one": np.int32(1), "fone": np.float32(1), "n": np.int32(n), "m": np.int32(m),
               "jzero": np.int32(0), "ione": np.int32(1)}
-    loops = model(nodes, consts, signature={"outputs": {"total": {"name": "oExit_t"}}})
+    return nodes, consts
+
+
+NESTED_SIGNATURE = {"outputs": {"total": {"name": "oExit_t"}}}
+
+
+@pytest.mark.parametrize("n,m", [(2, 3), (0, 3), (3, 0), (1, 1)])
+def test_nested_while_loops_keep_their_frames_apart(n, m):
+    loops = model(*_nested_loops(n, m), signature=NESTED_SIGNATURE)
     got = loops.predict(np.array(0.5, np.float32))
     assert got.shape == () and float(got) == 0.5 + n * m, got
 
