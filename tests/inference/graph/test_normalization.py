@@ -67,6 +67,13 @@ def test_softmax_and_log_softmax_over_the_last_axis():
         run_op("Softmax", [np.float32(1)])
 
 
+def test_softmaxes_of_empty_tensors():
+    for op in ("Softmax", "LogSoftmax"):
+        for shape in ((0, 3), (2, 0)):
+            got = run_op(op, [np.zeros(shape, F32)])
+            assert got.shape == shape and got.dtype == F32
+
+
 @pytest.mark.parametrize("axes,keep", [([1], False), ([-1], True), ([0, 2], False), ([], False), ([-3, -2, -1], True)])
 def test_euclidean_norm(axes, keep):
     x = rand(2, 3, 4)

@@ -179,3 +179,9 @@ def test_reduction_ops_match_tfjs():
          dict(binary_output=True)),
     ]
     check_against_tfjs(ops, rtol=1e-6, atol=1e-6)
+
+
+def test_cumulative_ops_of_empty_tensors():
+    for op in ("Cumsum", "Cumprod"):
+        got = run_op(op, [np.zeros((0, 3), F32), np.array(0)], exclusive=True, reverse=True)
+        assert got.shape == (0, 3) and got.dtype == F32

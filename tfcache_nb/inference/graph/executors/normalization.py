@@ -69,6 +69,8 @@ def softmax(p: Params, ctx: ExecutionContext) -> np.ndarray:
     x = np.asarray(p.x)
     if x.ndim == 0:
         raise ValueError("Softmax needs a tensor of rank 1 or more, not a scalar")
+    if x.size == 0:
+        return np.zeros(x.shape, F32)
     return ops.softmax(x.astype(F32), axis=-1)
 
 
@@ -77,7 +79,9 @@ def log_softmax(p: Params, ctx: ExecutionContext) -> np.ndarray:
     x = np.asarray(p.x)
     if x.ndim == 0:
         raise ValueError("LogSoftmax needs a tensor of rank 1 or more, not a scalar")
-    shifted = x.astype(F32) - x.astype(F32).max(axis=-1, keepdims=True) if x.shape[-1] else x.astype(F32)
+    if x.size == 0:
+        return np.zeros(x.shape, F32)
+    shifted = x.astype(F32) - x.astype(F32).max(axis=-1, keepdims=True)
     total = np.sum(np.exp(shifted), axis=-1, keepdims=True, dtype=F64).astype(F32)
     return shifted - np.log(total)
 

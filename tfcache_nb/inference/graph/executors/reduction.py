@@ -128,12 +128,14 @@ def _cumulative(p: Params, fn, identity: int) -> np.ndarray:
     axis, = reduce_axes([p.axis], x.ndim)
     dtype = F32 if x.dtype.kind == "f" else I32
     x = x.astype(dtype, copy=False)
+    if x.size == 0:
+        return np.zeros(x.shape, dtype)
     if p.reverse:
         x = np.flip(x, axis)
     y = fn(x, axis=axis, dtype=dtype)
     if p.exclusive:
         first = np.full_like(np.take(y, [0], axis=axis), identity)
-        y = np.concatenate([first, np.delete(y, -1, axis=axis)], axis=axis) if x.shape[axis] else y
+        y = np.concatenate([first, np.delete(y, -1, axis=axis)], axis=axis)
     if p.reverse:
         y = np.flip(y, axis)
     return np.ascontiguousarray(y)
