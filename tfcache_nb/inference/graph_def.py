@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import ModelFormatError, quoted
 
@@ -179,6 +179,33 @@ def _input_ref(text: str, node: str, ops_by_name: Mapping[Any, Any],
     if len(parts) != 2 or not index.isdigit():
         raise ModelFormatError(f"node {quoted(node)} reads {quoted(text)}, which is not 'node:index'.")
     return input_ref(src, int(index))
+
+
+def topological_order(roots: Iterable[str], sources: Callable[[str], Iterable[str]], where: str = "graph",
+                      ) -> list[str]:
+    """Every name reachable from ``roots`` through ``sources``, each after its sources (depth first)."""
+    ordered: list[str] = []
+    state: dict[str, int] = {}  # 1: on the path being explored, 2: done
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            name, done = stack.pop()
+            if done:
+                state[name] = 2
+                ordered.append(name)
+                continue
+            if state.get(name) == 2:
+                continue
+            if state.get(name) == 1:
+                raise ModelFormatError(f"the {where} has a cycle through node {quoted(name)}.")
+            state[name] = 1
+            stack.append((name, True))
+            for src in reversed(list(sources(name))):
+                if state.get(src) == 1:
+                    raise ModelFormatError(f"the {where} has a cycle through node {quoted(src)}.")
+                if state.get(src) != 2:
+                    stack.append((src, False))
+    return ordered
 
 
 def signature_outputs(signature: Mapping[str, Any] | None, nodes: Mapping[str, GraphNode]) -> list[str]:

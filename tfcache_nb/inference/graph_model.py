@@ -18,7 +18,7 @@ from ..errors import ModelFormatError
 from . import ops
 from .fusion import FusedKernel, Readers, fold_followers
 from .graph_def import (GraphNode, attr_value, check_data_format, conv_padding, hw_pair, parse_nodes,
-                        signature_outputs)
+                        signature_outputs, topological_order)
 from .plan import Plan, Step
 
 F32 = np.float32
@@ -197,28 +197,8 @@ class _GraphBuilder:
         self.steps: list[Step] = []
 
     def order(self) -> list[GraphNode]:
-        ordered: list[GraphNode] = []
-        state: dict[str, int] = {}
-        for root in self.outputs:
-            stack = [(root, False)]
-            while stack:
-                name, done = stack.pop()
-                if done:
-                    state[name] = 2
-                    ordered.append(self.by_name[name])
-                    continue
-                if state.get(name) == 2:
-                    continue
-                if state.get(name) == 1:
-                    raise ModelFormatError(f"the graph has a cycle through node '{name}'.")
-                state[name] = 1
-                stack.append((name, True))
-                for src in reversed(self.by_name[name].inputs):
-                    if state.get(src) == 1:
-                        raise ModelFormatError(f"the graph has a cycle through node '{src}'.")
-                    if state.get(src) != 2:
-                        stack.append((src, False))
-        return ordered
+        names = topological_order(self.outputs, lambda name: self.by_name[name].inputs)
+        return [self.by_name[name] for name in names]
 
     def const(self, node: GraphNode) -> np.ndarray:
         value = self.weights.get(node.name)

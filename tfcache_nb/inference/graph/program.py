@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ...errors import ModelExecutionError, ModelFormatError, quoted
-from ..graph_def import GraphNode, parse_node_list, split_input
+from ..graph_def import GraphNode, parse_node_list, split_input, topological_order
 from .executors import ALL_EXECUTORS
 from .op_list.control import FRAME_OPS
 from .op_table import OpDef, op_table
@@ -268,32 +268,14 @@ class GraphProgram:
         return outs[ref[1]]
 
     def _topological(self, outputs: Sequence[Ref], steps: Mapping[str, Step]) -> list[str]:
-        ordered: list[str] = []
-        state: dict[str, int] = {}
-        for root, _ in outputs:
-            stack = [(root, False)]
-            while stack:
-                name, done = stack.pop()
-                if done:
-                    state[name] = 2
-                    if name in steps:
-                        ordered.append(name)
-                    continue
-                if state.get(name) == 2:
-                    continue
-                if state.get(name) == 1:
-                    raise ModelFormatError(f"the {self.where} has a cycle through node {quoted(name)}.")
-                state[name] = 1
-                stack.append((name, True))
-                if name not in steps:
-                    continue
-                node = self.nodes[name]
-                for src in reversed([split_input(r)[0] for r in node.inputs] + node.control_inputs):
-                    if state.get(src) == 1:
-                        raise ModelFormatError(f"the {self.where} has a cycle through node {quoted(src)}.")
-                    if state.get(src) != 2:
-                        stack.append((src, False))
-        return ordered
+        def sources(name: str) -> list[str]:
+            if name not in steps:
+                return []
+            node = self.nodes[name]
+            return [split_input(r)[0] for r in node.inputs] + node.control_inputs
+
+        order = topological_order([name for name, _ in outputs], sources, self.where)
+        return [name for name in order if name in steps]
 
     def _free_lists(self, steps: Sequence[Step], outputs: Sequence[Ref]) -> list[list[str]]:
         last: dict[str, int] = {}

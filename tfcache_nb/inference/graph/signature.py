@@ -35,10 +35,18 @@ def model_signature(artifacts: Any) -> Mapping[str, Any] | None:
     return sig if isinstance(sig, Mapping) else None
 
 
-def _entries(signature: Mapping[str, Any] | None, key: str) -> list[tuple[str, Mapping[str, Any]]]:
+def _entries(signature: Mapping[str, Any] | None, key: str, nodes: Mapping[str, GraphNode],
+             ) -> list[tuple[str, Mapping[str, Any], str, int]]:
+    """The signature's ``key`` entries naming a node of the graph: (key, info, node, output index)."""
     if not isinstance(signature, Mapping) or not isinstance(signature.get(key), Mapping):
         return []
-    return [(str(k), v) for k, v in signature[key].items() if isinstance(v, Mapping)]
+    found = []
+    for name, info in signature[key].items():
+        if isinstance(info, Mapping):
+            node, index = split_input(str(info.get("name", "")))
+            if node in nodes:
+                found.append((str(name), info, node, index))
+    return found
 
 
 def _sig_shape(info: Mapping[str, Any]) -> tuple[int | None, ...] | None:
@@ -62,13 +70,9 @@ def _node_spec(name: str, node: GraphNode, index: int) -> TensorSpec:
 def model_inputs(nodes: Sequence[GraphNode], signature: Mapping[str, Any] | None) -> list[TensorSpec]:
     by_name = {n.name: n for n in nodes}
     specs = []
-    for key, info in _entries(signature, "inputs"):
-        node, index = split_input(str(info.get("name", "")))
-        if node in by_name:
-            spec = _node_spec(key, by_name[node], index)
-            if spec.shape is None:
-                spec = dataclasses.replace(spec, shape=_sig_shape(info))
-            specs.append(spec)
+    for key, info, node, index in _entries(signature, "inputs", by_name):
+        spec = _node_spec(key, by_name[node], index)
+        specs.append(spec if spec.shape is not None else dataclasses.replace(spec, shape=_sig_shape(info)))
     if not specs:
         specs = [_node_spec(n.name, n, 0) for n in nodes if n.op.startswith("Placeholder")]
     return specs
@@ -76,11 +80,8 @@ def model_inputs(nodes: Sequence[GraphNode], signature: Mapping[str, Any] | None
 
 def model_outputs(nodes: Sequence[GraphNode], signature: Mapping[str, Any] | None) -> list[TensorSpec]:
     by_name = {n.name: n for n in nodes}
-    specs = []
-    for key, info in _entries(signature, "outputs"):
-        node, index = split_input(str(info.get("name", "")))
-        if node in by_name:
-            specs.append(TensorSpec(key, node, index, None, _sig_shape(info)))
+    specs = [TensorSpec(key, node, index, None, _sig_shape(info))
+             for key, info, node, index in _entries(signature, "outputs", by_name)]
     if not specs:
         read = {split_input(r)[0] for n in nodes for r in n.inputs} | {c for n in nodes for c in n.control_inputs}
         specs = [TensorSpec(n.name, n.name, 0, None, None) for n in nodes if n.name not in read]
