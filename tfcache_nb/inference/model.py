@@ -129,8 +129,10 @@ class Model:
         return list(parse_topology(self.artifacts.model_topology).outputs)
 
     # ------------------------------------------------------------------ running
-    def _check_input(self, x: Any, spec: Any = None, expected: Sequence[int | None] | None = None,
+    def _check_input(self, x: Any, spec: Any = None, expected: Any = "model",
                      label: str = "predict()") -> np.ndarray:
+        """``x`` checked against an input's dtype and ``expected`` shape ("model": the model's
+        input_shape; None: any shape), as a C-contiguous array."""
         if not isinstance(x, np.ndarray):
             raise InvalidArgumentError(f"{label} takes a numpy array, not {type(x).__name__}.")
         dtype = getattr(spec, "dtype", None) or "float32"
@@ -147,7 +149,7 @@ class Model:
                 raise InvalidArgumentError(f"{label} takes float32 input, not {x.dtype}; convert with "
                                            "x.astype('float32') after scaling it as the model expects.")
             raise InvalidArgumentError(f"{label} takes float32 input, not {x.dtype}.")
-        expected = self.input_shape if expected is None else expected
+        expected = self.input_shape if expected == "model" else expected
         if expected is not None:
             if x.ndim != len(expected):
                 raise InvalidArgumentError(f"{label} takes a batch of shape {_shape_text(expected)}, "

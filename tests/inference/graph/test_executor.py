@@ -350,3 +350,13 @@ def test_nested_while_loops_keep_their_frames_apart(n, m):
 def test_a_node_missing_a_required_attribute_fails_the_build():
     with pytest.raises(ModelFormatError, match=r"'e' \(Enter\).*frame_name"):
         model([ph("x", [3]), node("e", "Enter", ["x"]), node("y", "Exit", ["e"])], {})
+
+
+def test_inputs_of_unknown_shape_take_any_shape():
+    m = model([node("a", "Placeholder", dtype={"type": "DT_FLOAT"}), ph("b", [2]), node("y", "AddV2", ["a", "b"])], {})
+    assert m.input_names == ["a", "b"]
+    for shape in [(2,), (3, 2), (1, 1, 2)]:
+        a = np.ones(shape, np.float32)
+        np.testing.assert_array_equal(m.predict({"a": a, "b": np.array([1, 2], np.float32)}), a + [1, 2])
+    with pytest.raises(InvalidArgumentError, match="'b'"):
+        m.predict({"a": np.ones(2, np.float32), "b": np.ones(3, np.float32)})
