@@ -51,9 +51,10 @@ class ExecutionContext:
     """What a run of a graph shares between nodes.
 
     ``state(node)`` is a dict kept across runs for one node (an executor may cache a prepared
-    kernel there, keyed by what it depends on). ``resources`` holds run-time objects such as
-    TensorArrays and TensorLists by handle id. ``functions`` is the graph's function library
-    (for StatelessIf / StatelessWhile), and ``run_function(name, inputs)`` runs one of them.
+    kernel there, keyed by what it depends on). TensorArrays and TensorLists need no table
+    here: their handles carry the container (see ``resources``). ``functions`` is the
+    graph's function library (for StatelessIf / StatelessWhile), and
+    ``run_function(name, inputs)`` runs one of them.
     """
 
     def __init__(self, functions: Mapping[str, Any] | None = None,
@@ -62,7 +63,6 @@ class ExecutionContext:
         self.functions = dict(functions or {})
         self._run_function = run_function
         self._node_state = node_state if node_state is not None else {}
-        self.resources: dict[int, Any] = {}
 
     def state(self, node: GraphNode) -> dict:
         return self._node_state.setdefault(node.name, {})
