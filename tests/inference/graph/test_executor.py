@@ -360,3 +360,13 @@ def test_inputs_of_unknown_shape_take_any_shape():
         np.testing.assert_array_equal(m.predict({"a": a, "b": np.array([1, 2], np.float32)}), a + [1, 2])
     with pytest.raises(InvalidArgumentError, match="'b'"):
         m.predict({"a": np.ones(2, np.float32), "b": np.ones(3, np.float32)})
+
+
+def test_a_function_calling_itself_is_refused():
+    lib = [_fn("f", [("v", "DT_FLOAT")], [("r", "DT_FLOAT")],
+               [node("again", "StatelessIf", ["v", "v"], then_branch={"func": {"name": "f"}},
+                     else_branch={"func": {"name": "f"}})], {"r": "again:output:0"})]
+    nodes = [ph("x", [3]), node("c", "StatelessIf", ["x", "x"], then_branch={"func": {"name": "f"}},
+                                else_branch={"func": {"name": "f"}})]
+    with pytest.raises(ModelFormatError, match="'f' calls itself"):
+        model(nodes, {}, library=lib)

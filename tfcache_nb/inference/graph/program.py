@@ -116,7 +116,8 @@ class GraphProgram:
     """
 
     def __init__(self, nodes: Sequence[GraphNode], weights: Mapping[str, np.ndarray], inputs: Sequence[str],
-                 outputs: Sequence[Ref], functions: Mapping[str, Any] | None = None, where: str = "graph"):
+                 outputs: Sequence[Ref], functions: Mapping[str, Any] | None = None, where: str = "graph",
+                 built_functions: dict[str, "GraphProgram | None"] | None = None):
         self.where = where
         self.nodes = {n.name: n for n in nodes}
         self.order = [n.name for n in nodes]
@@ -125,7 +126,8 @@ class GraphProgram:
         self._fed = {n for n in self.inputs if n in self.nodes and self.nodes[n].op != "PlaceholderWithDefault"}
         self.outputs = list(outputs)
         self._library = dict(functions or {})
-        self._functions: dict[str, GraphProgram] = {}
+        # library functions built so far, shared by the graph and its functions (None: being built)
+        self._functions: dict[str, GraphProgram | None] = {} if built_functions is None else built_functions
         self._node_state: dict[str, dict] = {}
         self._children: dict[str, list[str]] = {n: [] for n in self.nodes}
         for node in nodes:
@@ -291,14 +293,22 @@ class GraphProgram:
 
     def function(self, name: str) -> "GraphProgram":
         """The library function ``name`` as a program of its own (built once)."""
-        program = self._functions.get(name)
-        if program is None:
-            raw = self._library.get(name)
-            if raw is None:
-                raise ModelFormatError(f"the {self.where} calls the function {quoted(name)}, which is not in its "
-                                       "library.")
-            program = function_program(raw, self._weights, self._library)
-            self._functions[name] = program
+        if name in self._functions:
+            program = self._functions[name]
+            if program is None:
+                raise ModelFormatError(f"the function {quoted(name)} calls itself, which TensorFlow does not allow.")
+            return program
+        raw = self._library.get(name)
+        if raw is None:
+            raise ModelFormatError(f"the {self.where} calls the function {quoted(name)}, which is not in its "
+                                   "library.")
+        self._functions[name] = None
+        try:
+            program = function_program(raw, self._weights, self._library, self._functions)
+        except BaseException:
+            del self._functions[name]
+            raise
+        self._functions[name] = program
         return program
 
     def context(self) -> ExecutionContext:
@@ -528,8 +538,8 @@ def tensor_proto_value(tensor: Mapping[str, Any]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- functions
-def function_program(raw: Mapping[str, Any], weights: Mapping[str, np.ndarray],
-                     library: Mapping[str, Any]) -> GraphProgram:
+def function_program(raw: Mapping[str, Any], weights: Mapping[str, np.ndarray], library: Mapping[str, Any],
+                     built: dict[str, GraphProgram | None] | None = None) -> GraphProgram:
     """A library FunctionDef as a program: its arguments are fed inputs, ``ret`` its outputs."""
     signature = raw.get("signature") or {}
     name = str(signature.get("name", "?"))
@@ -550,4 +560,4 @@ def function_program(raw: Mapping[str, Any], weights: Mapping[str, np.ndarray],
         ref = parse_node_list([{"name": "_ret", "op": "Identity", "input": [text]}] + [
             {"name": n.name, "op": n.op} for n in nodes], where, OUTPUT_ARGS)[0].inputs[0]
         outputs.append(split_input(ref))
-    return GraphProgram(nodes, weights, args, outputs, library, where)
+    return GraphProgram(nodes, weights, args, outputs, library, where, built)
