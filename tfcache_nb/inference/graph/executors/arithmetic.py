@@ -15,9 +15,10 @@ from typing import Callable
 import numpy as np
 
 from ..registry import ExecutionContext, Executor, Params
-from ..tfjs_dtypes import BOOL, COMPLEX64, FLOAT32, INT32, as_float32, dtype_of, store, upcast
+from ..tfjs_dtypes import COMPLEX64, FLOAT32, INT32, as_float32, dtype_of, store, upcast
 
 Kernel = Callable[[np.ndarray, np.ndarray], np.ndarray]
+_F32 = np.dtype(np.float32)
 
 
 def elementwise(op: str, a: np.ndarray, b: np.ndarray, kernel: Kernel, *, complex_ok: bool = False,
@@ -28,6 +29,10 @@ def elementwise(op: str, a: np.ndarray, b: np.ndarray, kernel: Kernel, *, comple
     float32 does) unless ``doubles`` asks for TF.js's double arithmetic; int32 and bool run as
     doubles and are stored as TF.js's typed arrays store them. ``result`` overrides the dtype.
     """
+    if a.dtype == _F32 and b.dtype == _F32 and not doubles and result is None:  # the common case, kept short
+        with np.errstate(all="ignore"):
+            out = kernel(a, b)
+        return out if type(out) is np.ndarray else np.asarray(out, np.float32)
     dtype = upcast(op, a, b)
     with np.errstate(all="ignore"):
         if dtype == COMPLEX64:
@@ -85,7 +90,7 @@ def _squared_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _max_min(kernel: Kernel) -> Executor:
     def run(p: Params, ctx: ExecutionContext) -> np.ndarray:
-        both_bool = upcast(p.node.op, p.a, p.b) == BOOL  # TF.js casts bools to int32 first
+        both_bool = p.a.dtype == np.bool_ and p.b.dtype == np.bool_  # TF.js casts bools to int32 first
         return elementwise(p.node.op, p.a, p.b, kernel, result=INT32 if both_bool else None)
     return run
 

@@ -21,6 +21,7 @@ from ..tfjs_dtypes import BOOL, COMPLEX64, FLOAT32, INT32, STRING, as_float32, d
 from .arithmetic import elementwise
 
 Fn = Callable[[np.ndarray], np.ndarray]
+_F32 = np.dtype(np.float32)
 
 #: what an op does with int32 / bool tensors
 KEEP = "keep"    # compute as doubles, store in the input's dtype
@@ -33,6 +34,9 @@ def _unary(fn: Fn, ints: str = KEEP, bools: str | None = None) -> Executor:
 
     def run(p: Params, ctx: ExecutionContext) -> np.ndarray:
         x = p.x
+        if x.dtype == _F32 and x.ndim:  # the common case, kept short
+            with np.errstate(all="ignore"):
+                return fn(x)
         if x.ndim == 0:  # numpy ufuncs give scalars for 0-d arrays; in-place kernels need arrays
             return run_on(x.reshape(1), p.node.op).reshape(())
         return run_on(x, p.node.op)
@@ -125,7 +129,10 @@ def _prelu(p: Params, ctx: ExecutionContext) -> np.ndarray:
     """``alpha * x`` below zero with ``alpha`` broadcast against ``x``; float32, as TF.js."""
     x = as_float32(_numeric("Prelu", p.x))
     alpha = as_float32(_numeric("Prelu", p.alpha))
-    return np.asarray(np.where(x < 0, x * alpha, x), np.float32)
+    scaled = np.multiply(x, alpha)
+    if alpha.size and 0 <= alpha.min() and alpha.max() <= 1 and scaled.shape == x.shape and scaled.ndim:
+        return np.maximum(scaled, x, out=scaled)  # max(x, alpha * x) is prelu for 0 <= alpha <= 1
+    return np.asarray(np.where(x < 0, scaled, x), np.float32)
 
 
 def _numeric(op: str, x: np.ndarray) -> np.ndarray:
@@ -139,14 +146,6 @@ def _atan2(p: Params, ctx: ExecutionContext) -> np.ndarray:
 
 def _square(x: np.ndarray) -> np.ndarray:
     return np.multiply(x, x)
-
-
-def _relu(x: np.ndarray) -> np.ndarray:
-    return act.relu(x)
-
-
-def _relu6(x: np.ndarray) -> np.ndarray:
-    return act.relu6(x)
 
 
 EXECUTORS: dict[str, Executor] = {
@@ -180,8 +179,8 @@ EXECUTORS: dict[str, Executor] = {
     "Prelu": _prelu,
     "Real": _part(np.real),
     "Reciprocal": _unary(np.reciprocal),
-    "Relu": _unary(_relu),
-    "Relu6": _unary(_relu6),
+    "Relu": _unary(act.relu),
+    "Relu6": _unary(act.relu6),
     "Round": _unary(np.rint),  # banker's rounding, as TF.js's kernel
     "Rsqrt": _unary(rsqrt, REFUSE),
     "Selu": _unary(act.selu),
