@@ -158,6 +158,11 @@ def test_pow_follows_javascript_math_pow():
 def test_maximum_and_minimum_propagate_nan_and_make_int32_of_bools():
     out = run_op("Maximum", [np.float32([np.nan, 1, -1]), np.float32(0)])
     assert np.isnan(out[0]) and out[1:].tolist() == [1, 0]
+    x = np.float32([[[[np.nan, -1.5, 2.0, np.inf, -np.inf]]]])
+    for bound in (np.float32(0.5), np.full((1, 1, 1, 1), 0.5, np.float32), np.float32(np.nan)):
+        for op, fn in (("Maximum", BINARY["Maximum"]), ("Minimum", BINARY["Minimum"])):
+            for a, b in ((x, bound), (bound, x)):
+                np.testing.assert_array_equal(run_op(op, [a, b]), reference(fn, a, b, "float32"))
     for op in ("Maximum", "Minimum"):
         out = run_op(op, [B, ~B])
         assert out.dtype == np.int32

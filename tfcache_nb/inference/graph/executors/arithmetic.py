@@ -14,11 +14,13 @@ from typing import Callable
 
 import numpy as np
 
+from ...ops._fast_numpy import clip
 from ..registry import ExecutionContext, Executor, Params
 from ..tfjs_dtypes import COMPLEX64, FLOAT32, INT32, as_float32, dtype_of, store, upcast
 
 Kernel = Callable[[np.ndarray, np.ndarray], np.ndarray]
 _F32 = np.dtype(np.float32)
+_INF = np.float32(np.inf)
 
 
 def elementwise(op: str, a: np.ndarray, b: np.ndarray, kernel: Kernel, *, complex_ok: bool = False,
@@ -88,11 +90,25 @@ def _squared_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.multiply(d, d, out=d) if isinstance(d, np.ndarray) and d.ndim else d * d
 
 
-def _max_min(kernel: Kernel) -> Executor:
+def _max_min(kernel: Kernel, upper: bool) -> Executor:
     def run(p: Params, ctx: ExecutionContext) -> np.ndarray:
-        both_bool = p.a.dtype == np.bool_ and p.b.dtype == np.bool_  # TF.js casts bools to int32 first
-        return elementwise(p.node.op, p.a, p.b, kernel, result=INT32 if both_bool else None)
+        a, b = p.a, p.b
+        if a.dtype == _F32 and b.dtype == _F32:
+            if b.size == 1 and b.ndim <= a.ndim and a.ndim:
+                return _clip_at(a, b, upper)
+            if a.size == 1 and a.ndim <= b.ndim and b.ndim:
+                return _clip_at(b, a, upper)
+        both_bool = a.dtype == np.bool_ and b.dtype == np.bool_  # TF.js casts bools to int32 first
+        return elementwise(p.node.op, a, b, kernel, result=INT32 if both_bool else None)
     return run
+
+
+def _clip_at(x: np.ndarray, bound: np.ndarray, upper: bool) -> np.ndarray:
+    """max(x, bound) (or min) against one value, as a clip: numpy's maximum with a scalar is ~5x slower."""
+    v = bound.reshape(())
+    if np.isnan(v):
+        return np.full(x.shape, np.nan, np.float32)  # Math.max / Math.min with NaN
+    return clip(x, v, _INF) if upper else clip(x, -_INF, v)
 
 
 def _bias_add(p: Params, ctx: ExecutionContext) -> np.ndarray:
@@ -133,8 +149,8 @@ EXECUTORS: dict[str, Executor] = {
     "Div": _div,
     "DivNoNan": _div_no_nan,
     "FloorDiv": _binary(floor_div, result=INT32),
-    "Maximum": _max_min(np.maximum),
-    "Minimum": _max_min(np.minimum),
+    "Maximum": _max_min(np.maximum, upper=True),
+    "Minimum": _max_min(np.minimum, upper=False),
     "Pow": _binary(js_pow),
     "SquaredDifference": _binary(_squared_difference),
     "Mod": _binary(js_mod, doubles=True),
