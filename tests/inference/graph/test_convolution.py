@@ -359,3 +359,32 @@ def test_convolution_ops_match_tfjs():
         ("Dilation2D", [x, rand(2, 3, 3)], dict(strides=[1, 1, 2, 1], rates=[1, 2, 1, 1], padding="SAME")),
     ]
     check_against_tfjs(ops, rtol=1e-5, atol=1e-5)
+
+
+def test_kernels_of_one_graph_share_work_buffers_without_mixing_borders():
+    """Convolutions of different layouts, interleaved in one context, give each one's own result."""
+    from tfcache_nb.inference.graph.executors import ALL_EXECUTORS
+    from tfcache_nb.inference.graph.op_table import op_table
+    from tfcache_nb.inference.graph.params import resolve
+
+    specs = [
+        ("DepthwiseConv2dNative", [rand(1, 9, 9, 4), rand(3, 3, 4, 1)], dict(strides=[1, 1, 1, 1], padding="SAME")),
+        ("DepthwiseConv2dNative", [rand(1, 6, 7, 4), rand(5, 5, 4, 1)], dict(strides=[1, 2, 2, 1], padding="SAME")),
+        ("Conv2D", [rand(1, 8, 8, 3), rand(3, 3, 3, 2)], dict(strides=[1, 1, 1, 1], padding="SAME")),
+        ("Conv2D", [rand(1, 5, 9, 3), rand(2, 4, 3, 2)], dict(strides=[1, 1, 1, 1], padding="EXPLICIT",
+                                                              explicit_paddings=[0, 0, 2, 1, 0, 3, 0, 0])),
+        ("Conv2DBackpropInput", [np.array([1, 9, 9, 2], np.int32), rand(3, 3, 2, 3), rand(1, 5, 5, 3)],
+         dict(strides=[1, 2, 2, 1], padding="SAME")),
+        ("Conv2DBackpropInput", [np.array([1, 8, 8, 2], np.int32), rand(4, 4, 2, 3), rand(1, 4, 4, 3)],
+         dict(strides=[1, 2, 2, 1], padding="SAME")),
+    ]
+    alone = [run_op(op, xs, **attrs) for op, xs, attrs in specs]
+    ctx = ExecutionContext()
+    steps = []
+    for i, (op, xs, attrs) in enumerate(specs):
+        node = make_node(op, len(xs), name=f"n{i}", **attrs)
+        steps.append((op, resolve(node, op_table()[op], xs)))
+    for order in (range(6), [5, 0, 3, 1, 4, 2, 0, 1, 5, 3]):
+        for i in order:
+            op, params = steps[i]
+            np.testing.assert_array_equal(ALL_EXECUTORS[op](params, ctx), alone[i], err_msg=f"{op} n{i}")

@@ -16,6 +16,7 @@ import numpy as np
 
 from .conv import Conv2D
 from .padding import Padding, axis_pads, padded_output_size
+from .scratch import Scratch
 
 F32 = np.float32
 
@@ -28,7 +29,8 @@ class Conv2DTranspose:
     ``padding`` is 'same', 'valid' or ((top, bottom), (left, right)) of the forward convolution.
     """
 
-    def __init__(self, kernel: np.ndarray, strides: Sequence[int] = (1, 1), padding: Padding = "valid"):
+    def __init__(self, kernel: np.ndarray, strides: Sequence[int] = (1, 1), padding: Padding = "valid",
+                 scratch: Scratch | None = None):
         if kernel.ndim != 4:
             raise ValueError(f"the filter must have rank 4, not {kernel.ndim}")
         self.kh, self.kw, self.cout, self.cin = kernel.shape
@@ -36,13 +38,14 @@ class Conv2DTranspose:
         if self.sh < 1 or self.sw < 1:
             raise ValueError(f"strides must be positive, not {tuple(strides)}")
         self.padding = padding
+        self.scratch = scratch
         k = np.asarray(kernel, F32)
         # phase (a, b): taps a, a+sh, ... and b, b+sw, ..., flipped, channels swapped: a stride-1 kernel
         self.phases: dict[tuple[int, int], Conv2D | None] = {}
         for a in range(self.sh):
             for b in range(self.sw):
                 sub = k[a::self.sh, b::self.sw][::-1, ::-1].transpose(0, 1, 3, 2)
-                self.phases[a, b] = Conv2D(np.ascontiguousarray(sub)) if sub.size else None
+                self.phases[a, b] = Conv2D(np.ascontiguousarray(sub), scratch=scratch) if sub.size else None
 
     def geometry(self, out_h: int, out_w: int) -> tuple[int, int, int, int]:
         """(top pad, left pad, forward rows, forward cols) for an output of out_h x out_w."""
@@ -75,7 +78,12 @@ class Conv2DTranspose:
         # that every q the crop keeps reads real rows or zeros
         mh, mw = -(-self.kh // self.sh), -(-self.kw // self.sw)
         qh, qw = (pt + out_h - 1) // self.sh + 1, (pl + out_w - 1) // self.sw + 1
-        padded = np.zeros((n, mh - 1 + max(rows, qh), mw - 1 + max(cols, qw), c), F32)
+        shape = (n, mh - 1 + max(rows, qh), mw - 1 + max(cols, qw), c)
+        if self.scratch is None:
+            padded = np.zeros(shape, F32)
+        else:
+            layout = (shape, mh, mw, rows, cols)
+            padded = self.scratch.zeroed("conv_transpose.padded", int(np.prod(shape)), layout).reshape(shape)
         padded[:, mh - 1:mh - 1 + rows, mw - 1:mw - 1 + cols] = dy[:, :rows, :cols]
         for (a, b), conv in self.phases.items():
             r0, c0 = _first(pt, a, self.sh), _first(pl, b, self.sw)  # first kept q of this phase

@@ -14,7 +14,9 @@ import numpy as np
 
 from ... import ops
 from ...ops.conv_transpose import Conv2DTranspose
+from ...graph_def import GraphNode
 from ...ops.padding import Padding
+from ...ops.scratch import Scratch
 from ...ops.windows import conv_nd, dilation2d, max_pool_with_argmax, pool_nd
 from ..fused_ops import KERNEL_ACTIVATIONS, FusedOps, parse_fused_ops
 from ..registry import ExecutionContext, Executor, Params
@@ -67,6 +69,19 @@ def _float(x: np.ndarray) -> np.ndarray:
     return x if x.dtype == F32 else x.astype(F32)
 
 
+#: the graph's kernels share their work buffers; they live in this pseudo-node's state
+_SCRATCH_NODE = GraphNode("\x00kernel-scratch", "", [], {})
+
+
+def _scratch(ctx: ExecutionContext) -> Scratch:
+    """The work buffers shared by every kernel of the graph (its nodes run one at a time)."""
+    state = ctx.state(_SCRATCH_NODE)
+    scratch = state.get("scratch")
+    if scratch is None:
+        scratch = state["scratch"] = Scratch()
+    return scratch
+
+
 def _cached(ctx: ExecutionContext, p: Params, arrays: Sequence[Any], build: Callable[[], Any]) -> Any:
     """The node's prepared kernel for exactly these ``arrays`` (compared by identity), built once."""
     state = ctx.state(p.node)
@@ -87,7 +102,8 @@ def _conv(p: Params, ctx: ExecutionContext, x: np.ndarray, depthwise: bool, fuse
     entry = state.get("kernel")
     if entry is None or entry[0][0] is not filt or len(entry[0]) != len(args) + 1 or not all(
             a is b for a, b in zip(entry[0][1:], args)):
-        entry = state["kernel"] = ((filt, *args), *_build_conv(p, np.asarray(filt), list(args), depthwise, fused))
+        entry = state["kernel"] = ((filt, *args), *_build_conv(p, np.asarray(filt), list(args), depthwise, fused,
+                                                               _scratch(ctx)))
     _, kernel, fo = entry
     x4, added = _as_batch(x, 4)
     if x4.shape[3] != kernel.cin:
@@ -98,8 +114,8 @@ def _conv(p: Params, ctx: ExecutionContext, x: np.ndarray, depthwise: bool, fuse
     return y[0] if added else y
 
 
-def _build_conv(p: Params, filt: np.ndarray, args: list[np.ndarray], depthwise: bool, fused: bool
-                ) -> tuple[Any, FusedOps]:
+def _build_conv(p: Params, filt: np.ndarray, args: list[np.ndarray], depthwise: bool, fused: bool,
+                scratch: Scratch) -> tuple[Any, FusedOps]:
     """The node's kernel (weights laid out, bias or batch norm folded) and its fused activation."""
     _check_format(p)
     if filt.ndim != 4:
@@ -121,7 +137,7 @@ def _build_conv(p: Params, filt: np.ndarray, args: list[np.ndarray], depthwise: 
         k, bias = ops.fold_batch_norm(k, None, scale, offset, mean, var, float(p.epsilon), depthwise=depthwise)
     cls = ops.DepthwiseConv2D if depthwise else ops.Conv2D
     kernel_act = fo.activation if fo.activation in KERNEL_ACTIVATIONS else "linear"
-    return cls(k, bias, strides, padding, dilations, kernel_act), fo
+    return cls(k, bias, strides, padding, dilations, kernel_act, scratch=scratch), fo
 
 
 def _channel_vector(v: np.ndarray, filt: np.ndarray, depthwise: bool, name: str) -> np.ndarray:
@@ -165,7 +181,8 @@ def conv1d(p: Params, ctx: ExecutionContext) -> np.ndarray:
     stride, dilation = int(p.stride), int(p.dilation)
     if stride < 1 or dilation < 1:
         raise ValueError(f"stride {stride} and dilation {dilation} must be positive")
-    kernel = _cached(ctx, p, [filt], lambda: ops.Conv2D(_float(filt)[None], None, (1, stride), pad, (1, dilation)))
+    kernel = _cached(ctx, p, [filt], lambda: ops.Conv2D(_float(filt)[None], None, (1, stride), pad, (1, dilation),
+                                                        scratch=_scratch(ctx)))
     y = kernel(np.ascontiguousarray(_float(x3)[:, None]))[:, 0]
     return y[0] if added else y
 
@@ -189,7 +206,7 @@ def conv2d_backprop_input(p: Params, ctx: ExecutionContext) -> np.ndarray:
     if shape[0] != dy.shape[0]:
         raise ValueError(f"output_shape has batch {shape[0]}; the input has {dy.shape[0]}")
     strides, padding = _pair(p.strides, "strides"), _padding(p)
-    kernel = _cached(ctx, p, [filt], lambda: Conv2DTranspose(_float(filt), strides, padding))
+    kernel = _cached(ctx, p, [filt], lambda: Conv2DTranspose(_float(filt), strides, padding, _scratch(ctx)))
     y = kernel(dy, shape[1:3])
     return y[0] if added else y
 
