@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Callable
 
 import numpy as np
+
+from bench_inference import timeit
 
 from tfcache_nb.inference import ops
 from tfcache_nb.inference.ops.conv_transpose import Conv2DTranspose
@@ -62,13 +63,7 @@ def gather_resize(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def best_ms(fn: Callable[[], np.ndarray], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1e3
+    return timeit(fn, repeat, warmup=1)[1] * 1e3
 
 
 def cases(rng: np.random.Generator) -> list[tuple[str, str, Callable[[], np.ndarray], Callable[[], np.ndarray]]]:

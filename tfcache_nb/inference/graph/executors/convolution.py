@@ -250,25 +250,34 @@ def _pool_args(p: Params, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], 
     return ksize, strides, pad
 
 
-def _pool2d(p: Params, mode: str) -> np.ndarray:
-    _check_format(p)
-    x4, added = _as_batch(p.x, 4)
-    ksize, strides, padding = _pool_args(p, 4)
-    if mode == "max" and ksize == (1, 1) and strides == (1, 1):
-        y = x4.copy()  # TF.js: a 1x1 window that keeps the shape is the identity
+def _pool(p: Params, mode: str, rank: int = 4) -> np.ndarray:
+    """2-D (rank 4, NHWC) or 3-D (rank 5, NDHWC) pooling; max keeps the input's dtype, avg is float32."""
+    _check_format(p, "NHWC" if rank == 4 else "NDHWC")
+    x, added = _as_batch(p.x, rank)
+    ksize, strides, padding = _pool_args(p, rank)
+    if mode == "max" and max(ksize) == 1 and max(strides) == 1:
+        y = x.copy()  # TF.js: a 1x1 window that keeps the shape is the identity
     else:
-        y = pool_nd(x4, ksize, strides, padding, mode)
-        if mode == "max" and x4.dtype != F32:
-            y = y.astype(x4.dtype)
+        y = pool_nd(x, ksize, strides, padding, mode)
+        if mode == "max" and x.dtype != F32:
+            y = y.astype(x.dtype)
     return y[0] if added else y
 
 
 def avg_pool(p: Params, ctx: ExecutionContext) -> np.ndarray:
-    return _pool2d(p, "avg")
+    return _pool(p, "avg")
 
 
 def max_pool(p: Params, ctx: ExecutionContext) -> np.ndarray:
-    return _pool2d(p, "max")
+    return _pool(p, "max")
+
+
+def avg_pool3d(p: Params, ctx: ExecutionContext) -> np.ndarray:
+    return _pool(p, "avg", 5)
+
+
+def max_pool3d(p: Params, ctx: ExecutionContext) -> np.ndarray:
+    return _pool(p, "max", 5)
 
 
 def max_pool_argmax(p: Params, ctx: ExecutionContext) -> list[np.ndarray]:
@@ -278,24 +287,6 @@ def max_pool_argmax(p: Params, ctx: ExecutionContext) -> list[np.ndarray]:
     ksize, strides, padding = _pool_args(p, 4)
     values, indexes = max_pool_with_argmax(x, ksize, strides, padding, bool(p.include_batch_in_index))
     return [values.astype(x.dtype) if x.dtype != F32 else values, indexes]
-
-
-def _pool3d(p: Params, mode: str) -> np.ndarray:
-    _check_format(p, "NDHWC")
-    x5, added = _as_batch(p.x, 5)
-    ksize, strides, padding = _pool_args(p, 5)
-    y = pool_nd(x5, ksize, strides, padding, mode)
-    if mode == "max" and x5.dtype != F32:
-        y = y.astype(x5.dtype)
-    return y[0] if added else y
-
-
-def avg_pool3d(p: Params, ctx: ExecutionContext) -> np.ndarray:
-    return _pool3d(p, "avg")
-
-
-def max_pool3d(p: Params, ctx: ExecutionContext) -> np.ndarray:
-    return _pool3d(p, "max")
 
 
 EXECUTORS: dict[str, Executor] = {

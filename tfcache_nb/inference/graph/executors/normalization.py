@@ -65,23 +65,25 @@ def lrn(p: Params, ctx: ExecutionContext) -> np.ndarray:
     return (x64 * np.power(float(p.bias) + float(p.alpha) * total, -float(p.beta))).astype(F32)
 
 
-def softmax(p: Params, ctx: ExecutionContext) -> np.ndarray:
+def _last_axis_input(p: Params, op: str) -> np.ndarray | None:
+    """The float32 input of a softmax over the last axis, or None when it is empty."""
     x = np.asarray(p.x)
     if x.ndim == 0:
-        raise ValueError("Softmax needs a tensor of rank 1 or more, not a scalar")
-    if x.size == 0:
-        return np.zeros(x.shape, F32)
-    return ops.softmax(x.astype(F32), axis=-1)
+        raise ValueError(f"{op} needs a tensor of rank 1 or more, not a scalar")
+    return x.astype(F32, copy=False) if x.size else None
+
+
+def softmax(p: Params, ctx: ExecutionContext) -> np.ndarray:
+    x = _last_axis_input(p, "Softmax")
+    return np.zeros(np.shape(p.x), F32) if x is None else ops.softmax(x, axis=-1)
 
 
 def log_softmax(p: Params, ctx: ExecutionContext) -> np.ndarray:
     """x - max - log(sum(exp(x - max))) over the last axis (the sum in float64)."""
-    x = np.asarray(p.x)
-    if x.ndim == 0:
-        raise ValueError("LogSoftmax needs a tensor of rank 1 or more, not a scalar")
-    if x.size == 0:
-        return np.zeros(x.shape, F32)
-    shifted = x.astype(F32) - x.astype(F32).max(axis=-1, keepdims=True)
+    x = _last_axis_input(p, "LogSoftmax")
+    if x is None:
+        return np.zeros(np.shape(p.x), F32)
+    shifted = x - x.max(axis=-1, keepdims=True)
     total = np.sum(np.exp(shifted), axis=-1, keepdims=True, dtype=F64).astype(F32)
     return shifted - np.log(total)
 
