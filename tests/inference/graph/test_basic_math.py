@@ -144,6 +144,10 @@ def test_leaky_relu_takes_its_alpha_with_any_sign():
     np.testing.assert_allclose(run_op("LeakyRelu", [x], alpha=0.1), [-0.2, -0.05, 0, 3], rtol=1e-6)
     np.testing.assert_allclose(run_op("LeakyRelu", [x], alpha=-2.0), [4, 1, 0, 3])
     np.testing.assert_allclose(run_op("LeakyRelu", [x]), [-0.4, -0.1, 0, 3], rtol=1e-6)  # default 0.2
+    edges = np.float32([np.inf, -np.inf, np.nan, -1])
+    for alpha in (0.0, 0.5, 1.0, -1.0):
+        expected = [alpha * v if v < 0 else v for v in edges.tolist()]
+        np.testing.assert_array_equal(run_op("LeakyRelu", [edges], alpha=alpha), np.float32(expected))
 
 
 def test_prelu_broadcasts_alpha_over_channels():
@@ -155,6 +159,19 @@ def test_prelu_broadcasts_alpha_over_channels():
         expected[idx] = v if v >= 0 else float(alpha[idx[-1]]) * v
     np.testing.assert_allclose(run_op("Prelu", [x, alpha]), expected, rtol=1e-6)
     assert run_op("Prelu", [np.int32([-2, 2]), np.float32(0.5)]).tolist() == [-1, 2]
+
+
+def test_prelu_with_alphas_of_any_sign_and_non_finite_inputs():
+    x = np.float32([[[-2.0, 3.0, np.nan], [-np.inf, np.inf, -0.5]]])
+    for alpha in (np.float32([-0.7, 1.5, 0.2]), np.float32([[[0.0, -1.0, 2.0]]]), np.float32(-3.0)):
+        expected = np.empty(np.broadcast_shapes(x.shape, alpha.shape), np.float32)
+        for idx in np.ndindex(expected.shape):
+            v = float(x[tuple(i if n > 1 else 0 for i, n in zip(idx[-x.ndim:], x.shape))])
+            a = float(np.broadcast_to(alpha, expected.shape)[idx])
+            expected[idx] = a * v if v < 0 else v
+        np.testing.assert_array_equal(run_op("Prelu", [x, alpha]), expected)
+    wide = run_op("Prelu", [np.float32([-1, 2]), np.float32([[1], [3]])])  # alpha widens the result
+    assert wide.tolist() == [[-1, 2], [-3, 2]]
 
 
 def test_clip_by_value_keeps_int32_and_checks_its_bounds():
