@@ -55,6 +55,20 @@ def _padding(p: Params) -> Padding:
     raise ValueError(f"padding {p.pad!r} is not supported (SAME, VALID or EXPLICIT)")
 
 
+def _same_or_valid(p: Params, op: str) -> str:
+    pad = str(p.pad).lower()
+    if pad not in ("same", "valid"):
+        raise ValueError(f"{op} padding {p.pad!r} is not supported (SAME or VALID)")
+    return pad
+
+
+def _filter(p: Params, rank: int) -> np.ndarray:
+    filt = np.asarray(p.filter)
+    if filt.ndim != rank:
+        raise ValueError(f"the filter must have rank {rank}, not shape {filt.shape}")
+    return filt
+
+
 def _as_batch(x: np.ndarray, rank: int, what: str = "x") -> tuple[np.ndarray, bool]:
     """``x`` with a batch axis (rank ``rank``), and whether one was added."""
     x = np.asarray(x)
@@ -98,13 +112,8 @@ def _conv(p: Params, ctx: ExecutionContext, x: np.ndarray, depthwise: bool, fuse
     """A (fused) convolution; attributes are read and the kernel prepared once per filter array."""
     filt = p.filter
     args = p.args if fused else ()
-    state = ctx.state(p.node)
-    entry = state.get("kernel")
-    if entry is None or entry[0][0] is not filt or len(entry[0]) != len(args) + 1 or not all(
-            a is b for a, b in zip(entry[0][1:], args)):
-        entry = state["kernel"] = ((filt, *args), *_build_conv(p, np.asarray(filt), list(args), depthwise, fused,
-                                                               _scratch(ctx)))
-    _, kernel, fo = entry
+    kernel, fo = _cached(ctx, p, [filt, *args],
+                         lambda: _build_conv(p, np.asarray(filt), list(args), depthwise, fused, _scratch(ctx)))
     x4, added = _as_batch(x, 4)
     if x4.shape[3] != kernel.cin:
         raise ValueError(f"the input has {x4.shape[3]} channels; the filter expects {kernel.cin}")
@@ -170,14 +179,10 @@ def conv1d(p: Params, ctx: ExecutionContext) -> np.ndarray:
     """Conv1D as a Conv2D of height 1 (NWC only; 'same' or 'valid')."""
     _check_format(p, "NWC")
     x3, added = _as_batch(p.x, 3)
-    filt = np.asarray(p.filter)
-    if filt.ndim != 3:
-        raise ValueError(f"the filter must have rank 3, not shape {filt.shape}")
+    filt = _filter(p, 3)
     if filt.shape[1] != x3.shape[2]:
         raise ValueError(f"the input has {x3.shape[2]} channels; the filter expects {filt.shape[1]}")
-    pad = str(p.pad).lower()
-    if pad not in ("same", "valid"):
-        raise ValueError(f"Conv1D padding {p.pad!r} is not supported (SAME or VALID)")
+    pad = _same_or_valid(p, "Conv1D")
     stride, dilation = int(p.stride), int(p.dilation)
     if stride < 1 or dilation < 1:
         raise ValueError(f"stride {stride} and dilation {dilation} must be positive")
@@ -198,9 +203,7 @@ def conv2d_backprop_input(p: Params, ctx: ExecutionContext) -> np.ndarray:
         raise ValueError(f"output_shape {shape} does not match the input of shape {np.shape(p.x)}")
     if added:
         shape = [1, *shape]
-    filt = np.asarray(p.filter)
-    if filt.ndim != 4:
-        raise ValueError(f"the filter must have rank 4, not shape {filt.shape}")
+    filt = _filter(p, 4)
     if shape[3] != filt.shape[2]:
         raise ValueError(f"output_shape has {shape[3]} channels; the filter makes {filt.shape[2]}")
     if shape[0] != dy.shape[0]:
@@ -214,26 +217,15 @@ def conv2d_backprop_input(p: Params, ctx: ExecutionContext) -> np.ndarray:
 def conv3d(p: Params, ctx: ExecutionContext) -> np.ndarray:
     _check_format(p, "NDHWC")
     x5, added = _as_batch(p.x, 5)
-    filt = np.asarray(p.filter)
-    if filt.ndim != 5:
-        raise ValueError(f"the filter must have rank 5, not shape {filt.shape}")
-    pad = str(p.pad).lower()
-    if pad not in ("same", "valid"):
-        raise ValueError(f"Conv3D padding {p.pad!r} is not supported (SAME or VALID)")
-    y = conv_nd(_float(x5), _float(filt), _pair(p.strides, "strides", 5),
-                _pair(p.dilations or [1] * 5, "dilations", 5), pad)
+    y = conv_nd(_float(x5), _float(_filter(p, 5)), _pair(p.strides, "strides", 5),
+                _pair(p.dilations or [1] * 5, "dilations", 5), _same_or_valid(p, "Conv3D"))
     return y[0] if added else y
 
 
 def dilation_2d(p: Params, ctx: ExecutionContext) -> np.ndarray:
     x4, added = _as_batch(p.x, 4)
-    filt = np.asarray(p.filter)
-    if filt.ndim != 3:
-        raise ValueError(f"the filter must have rank 3, not shape {filt.shape}")
-    pad = str(p.pad).lower()
-    if pad not in ("same", "valid"):
-        raise ValueError(f"Dilation2D padding {p.pad!r} is not supported (SAME or VALID)")
-    y = dilation2d(x4, filt, _pair(p.strides, "strides"), _pair(p.rates, "rates"), pad)
+    y = dilation2d(x4, _filter(p, 3), _pair(p.strides, "strides"), _pair(p.rates, "rates"),
+                   _same_or_valid(p, "Dilation2D"))
     return y[0] if added else y
 
 
@@ -242,12 +234,9 @@ def _pool_args(p: Params, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], 
     ksize, strides = _pair(p.ksize, "ksize", rank), _pair(p.strides, "strides", rank)
     if min(ksize) < 1 or min(strides) < 1:
         raise ValueError(f"ksize {ksize} and strides {strides} must be positive")
-    pad = str(p.pad).lower()
-    if pad == "explicit" and rank == 4:
+    if str(p.pad).lower() == "explicit" and rank == 4:
         return ksize, strides, _padding(p)
-    if pad not in ("same", "valid"):
-        raise ValueError(f"pooling padding {p.pad!r} is not supported (SAME or VALID)")
-    return ksize, strides, pad
+    return ksize, strides, _same_or_valid(p, "pooling")
 
 
 def _pool(p: Params, mode: str, rank: int = 4) -> np.ndarray:
