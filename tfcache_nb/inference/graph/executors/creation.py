@@ -103,7 +103,10 @@ def _range(p: Params, ctx: ExecutionContext) -> np.ndarray:
         return _accumulate(start, step, count)
     first = int(store(np.float64(start), INT32))
     if float(step).is_integer():
-        return store(first + np.arange(count, dtype=np.float64) * step, INT32)
+        last = first + (count - 1) * int(step)
+        if -2 ** 31 <= min(first, last) and max(first, last) < 2 ** 31:
+            return np.arange(first, last + (1 if step > 0 else -1), int(step), dtype=np.int32)
+        return store(first + np.arange(count, dtype=np.float64) * step, INT32)  # wraps as an Int32Array
     values = np.empty(count, np.int32)  # a fractional step: each value truncated before the next
     v = first
     for i in range(count):
