@@ -388,3 +388,41 @@ def test_kernels_of_one_graph_share_work_buffers_without_mixing_borders():
         for i in order:
             op, params = steps[i]
             np.testing.assert_array_equal(ALL_EXECUTORS[op](params, ctx), alone[i], err_msg=f"{op} n{i}")
+
+
+def _random_window_cases(rng, count):
+    """Random convolutions, depthwise convolutions, transposed convolutions and pools (odd sizes,
+    strides up to 3, dilations, SAME/VALID)."""
+    ops = []
+    while len(ops) < count:
+        kind = rng.choice(["Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "AvgPool", "MaxPool"])
+        (h, w), c, n = rng.integers(1, 12, 2), int(rng.integers(1, 5)), int(rng.integers(1, 3))
+        (kh, kw), (sh, sw) = rng.integers(1, 5, 2), rng.integers(1, 4, 2)
+        pad = str(rng.choice(["SAME", "VALID"]))
+        x = rng.standard_normal((n, h, w, c)).astype(F32)
+        strides = [1, int(sh), int(sw), 1]
+        if kind in ("Conv2D", "DepthwiseConv2dNative"):
+            dil = [1, 1] if max(sh, sw) > 1 else [int(d) for d in rng.integers(1, 3, 2)]
+            if pad == "VALID" and (h < (kh - 1) * dil[0] + 1 or w < (kw - 1) * dil[1] + 1):
+                continue
+            f = rng.standard_normal((kh, kw, c, int(rng.integers(1, 4)))).astype(F32)
+            ops.append((kind, [x, f], dict(strides=strides, padding=pad, dilations=[1, *dil, 1])))
+        elif kind == "Conv2DBackpropInput":
+            if pad == "VALID" and (h < kh or w < kw):
+                continue
+            co = int(rng.integers(1, 4))
+            oh, ow = (-(-h // sh), -(-w // sw)) if pad == "SAME" else ((h - kh) // sh + 1, (w - kw) // sw + 1)
+            dy = rng.standard_normal((n, oh, ow, co)).astype(F32)
+            f = rng.standard_normal((kh, kw, c, co)).astype(F32)
+            ops.append((kind, [np.array([n, h, w, c], np.int32), f, dy], dict(strides=strides, padding=pad)))
+        else:
+            if pad == "VALID" and (h < kh or w < kw):
+                continue
+            ops.append((kind, [x], dict(ksize=[1, int(kh), int(kw), 1], strides=strides, padding=pad)))
+    return ops
+
+
+def test_random_window_ops_match_tfjs():
+    from tfjs_compare import check_against_tfjs
+
+    check_against_tfjs(_random_window_cases(np.random.default_rng(2024), 150), rtol=1e-5, atol=1e-5)

@@ -231,3 +231,26 @@ def test_image_ops_match_tfjs():
             ops.append(("ImageProjectiveTransformV3", [x[:1], t, np.array([6, 8], np.int32), np.array(0.5, F32)],
                         dict(interpolation=interp, fill_mode=mode)))
     check_against_tfjs(ops, rtol=1e-5, atol=1e-6)
+
+
+def test_random_resizes_and_crops_match_tfjs():
+    from tfjs_compare import check_against_tfjs
+
+    rng = np.random.default_rng(2024)
+    ops = []
+    for _ in range(100):
+        (h, w), c, n = rng.integers(1, 12, 2), int(rng.integers(1, 4)), int(rng.integers(1, 3))
+        x = rng.standard_normal((n, h, w, c)).astype(F32)
+        size = np.array(rng.integers(1, 15, 2), np.int32)
+        align, half = [(False, False), (True, False), (False, True)][rng.integers(0, 3)]
+        op = str(rng.choice(["ResizeBilinear", "ResizeNearestNeighbor", "CropAndResize"]))
+        if op == "CropAndResize":
+            nb = int(rng.integers(1, 4))
+            boxes = (rng.standard_normal((nb, 4)) * 0.6 + 0.5).astype(F32)
+            ops.append((op, [x, boxes, rng.integers(0, n, nb).astype(np.int32), np.array(rng.integers(1, 6, 2),
+                                                                                          np.int32)],
+                        dict(method=str(rng.choice(["bilinear", "nearest"])),
+                             extrapolation_value=float(rng.standard_normal()))))
+        else:
+            ops.append((op, [x, size], dict(align_corners=align, half_pixel_centers=half)))
+    check_against_tfjs(ops, rtol=1e-5, atol=1e-6)
