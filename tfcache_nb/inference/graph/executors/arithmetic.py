@@ -6,6 +6,8 @@ JavaScript-double result is stored in it. Hence TF.js's surprises, kept on purpo
 (RealDiv, Div) is a floor division giving int32; FloorDiv always gives int32, even of floats;
 Mod and FloorMod both take the divisor's sign; Maximum and Minimum of bools give int32; a
 division by zero in int32 gives 0. Complex numbers only add, subtract and multiply.
+int32 +, -, * wrap modulo 2**32 as TF.js's Int32Array does; a product beyond 2**53, which
+TF.js rounds as a double before wrapping, wraps exactly here.
 """
 
 from __future__ import annotations
@@ -20,21 +22,24 @@ from ..tfjs_dtypes import COMPLEX64, FLOAT32, INT32, as_float32, dtype_of, store
 
 Kernel = Callable[[np.ndarray, np.ndarray], np.ndarray]
 _F32 = np.dtype(np.float32)
+_I32 = np.dtype(np.int32)
 _INF = np.float32(np.inf)
 
 
 def elementwise(op: str, a: np.ndarray, b: np.ndarray, kernel: Kernel, *, complex_ok: bool = False,
-                doubles: bool = False, result: str | None = None) -> np.ndarray:
+                doubles: bool = False, result: str | None = None, int32_wraps: bool = False) -> np.ndarray:
     """``kernel(a, b)`` in the dtype TF.js computes it in, stored in the result's dtype.
 
     float32 runs in float32 (numpy's float32 +, -, *, / round exactly as TF.js's double then
     float32 does) unless ``doubles`` asks for TF.js's double arithmetic; int32 and bool run as
-    doubles and are stored as TF.js's typed arrays store them. ``result`` overrides the dtype.
+    doubles and are stored as TF.js's typed arrays store them, except that ``int32_wraps`` kernels
+    (+, -, *, max, min: numpy's int32 wraps modulo 2**32 as an Int32Array stores) run in int32.
+    ``result`` overrides the dtype.
     """
-    if a.dtype == _F32 and b.dtype == _F32 and not doubles and result is None:  # the common case, kept short
-        with np.errstate(all="ignore"):
+    if a.dtype == b.dtype and result is None and (a.dtype == _F32 and not doubles or a.dtype == _I32 and int32_wraps):
+        with np.errstate(all="ignore"):  # the common cases, kept short
             out = kernel(a, b)
-        return out if type(out) is np.ndarray else np.asarray(out, np.float32)
+        return out if type(out) is np.ndarray else np.asarray(out, a.dtype)
     dtype = upcast(op, a, b)
     with np.errstate(all="ignore"):
         if dtype == COMPLEX64:
@@ -99,7 +104,7 @@ def _max_min(kernel: Kernel, upper: bool) -> Executor:
             if a.size == 1 and a.ndim <= b.ndim and b.ndim:
                 return _clip_at(b, a, upper)
         both_bool = a.dtype == np.bool_ and b.dtype == np.bool_  # TF.js casts bools to int32 first
-        return elementwise(p.node.op, a, b, kernel, result=INT32 if both_bool else None)
+        return elementwise(p.node.op, a, b, kernel, result=INT32 if both_bool else None, int32_wraps=True)
     return run
 
 
@@ -118,7 +123,7 @@ def _bias_add(p: Params, ctx: ExecutionContext) -> np.ndarray:
         if b.ndim != 1 or b.shape[0] != a.shape[1]:
             raise ValueError(f"BiasAdd ({p.dataFormat}) needs a bias of {a.shape[1]} values, got shape {b.shape}")
         b = b.reshape((-1,) + (1,) * (a.ndim - 2))
-    return elementwise("BiasAdd", a, b, np.add)
+    return elementwise("BiasAdd", a, b, np.add, int32_wraps=True)
 
 
 def _add_n(p: Params, ctx: ExecutionContext) -> np.ndarray:
@@ -134,17 +139,17 @@ def _add_n(p: Params, ctx: ExecutionContext) -> np.ndarray:
             raise TypeError(f"AddN needs tensors of one dtype, got {dtype_of(first)} and {dtype_of(t)}")
     total = tensors[0]
     for t in tensors[1:]:
-        total = elementwise("AddN", total, t, np.add)
+        total = elementwise("AddN", total, t, np.add, int32_wraps=True)
     return np.array(total, copy=True) if len(tensors) == 1 else total
 
 
 EXECUTORS: dict[str, Executor] = {
-    "Add": _binary(np.add, complex_ok=True),
-    "AddV2": _binary(np.add, complex_ok=True),
+    "Add": _binary(np.add, complex_ok=True, int32_wraps=True),
+    "AddV2": _binary(np.add, complex_ok=True, int32_wraps=True),
     "AddN": _add_n,
     "BiasAdd": _bias_add,
-    "Sub": _binary(np.subtract, complex_ok=True),
-    "Mul": _binary(np.multiply, complex_ok=True),
+    "Sub": _binary(np.subtract, complex_ok=True, int32_wraps=True),
+    "Mul": _binary(np.multiply, complex_ok=True, int32_wraps=True),
     "RealDiv": _div,
     "Div": _div,
     "DivNoNan": _div_no_nan,

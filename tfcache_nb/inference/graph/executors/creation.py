@@ -38,6 +38,8 @@ def _scalar(value: float, dtype: str) -> np.ndarray:
     """One value as TF.js stores it in a tensor of ``dtype`` (2.7 in int32 is 2, 0.5 in bool false)."""
     if dtype == STRING:
         raise TypeError("a string tensor cannot be filled with a number")
+    if dtype == FLOAT32:
+        return np.float32(value)
     return store(np.float64(value), dtype)
 
 
