@@ -86,6 +86,9 @@ def test_transpose_against_index_loops_and_errors():
     assert got.dtype == np.int32 and got.shape == (4, 2, 3)
     for i, j, k in itertools.product(range(2), range(3), range(4)):
         assert got[k, i, j] == x[i, j, k]
+    same = run_op("Transpose", [x, np.array([0, 1, 2])])
+    np.testing.assert_array_equal(same, x)
+    assert not np.shares_memory(same, x)
     assert run_op("Transpose", [np.float32(3), np.array([], np.int32)]).shape == ()
     assert run_op("Transpose", [np.zeros((0, 2), F32), np.array([1, 0])]).shape == (2, 0)
     with pytest.raises(ValueError, match="permutation"):

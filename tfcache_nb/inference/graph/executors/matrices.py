@@ -54,7 +54,7 @@ def transpose(p: Params, ctx: ExecutionContext) -> np.ndarray:
     perm = [int(v) for v in p.perm]
     if sorted(perm) != list(range(x.ndim)):
         raise ValueError(f"perm {perm} is not a permutation of the {x.ndim} axes of shape {x.shape}")
-    return np.transpose(x, perm)
+    return np.transpose(x, perm).copy()  # a new array, as TF.js returns: never a view of the input
 
 
 def einsum(p: Params, ctx: ExecutionContext) -> np.ndarray:
