@@ -114,6 +114,7 @@ def test_einsum_against_loops(eq, shapes):
         want[tuple(pos[ch] for ch in out)] += prod
     assert got.dtype == F32
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert not any(np.shares_memory(got, x) for x in xs)
     with pytest.raises(ValueError, match="->"):
         run_op("Einsum", xs, equation=eq.replace("->", ""))
 

@@ -68,9 +68,10 @@ def einsum(p: Params, ctx: ExecutionContext) -> np.ndarray:
         raise ValueError(f"einsum equation {equation!r} names {len(inputs)} inputs; the node has {len(xs)}")
     dtype = np.int32 if all(x.dtype == np.int32 for x in xs) else F32
     try:
-        return np.einsum(equation, *(x.astype(dtype, copy=False) for x in xs)).astype(dtype, copy=False)
+        out = np.einsum(equation, *(x.astype(dtype, copy=False) for x in xs)).astype(dtype, copy=False)
     except ValueError as e:
         raise ValueError(f"einsum {equation!r} on shapes {[x.shape for x in xs]}: {e}") from None
+    return out.copy() if any(np.shares_memory(out, x) for x in xs) else out  # 'ij->ji' is a view
 
 
 def band_part(p: Params, ctx: ExecutionContext) -> np.ndarray:
