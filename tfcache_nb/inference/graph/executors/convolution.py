@@ -13,8 +13,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ... import ops
-from ...ops.conv_transpose import Conv2DTranspose
 from ...graph_def import GraphNode
+from ...ops.conv_transpose import Conv2DTranspose
 from ...ops.padding import Padding
 from ...ops.scratch import Scratch
 from ...ops.windows import conv_nd, dilation2d, max_pool_with_argmax, pool_nd
