@@ -1,8 +1,8 @@
 """Sliding-window ops beyond 2-D convolution and pooling: any number of spatial axes.
 
-Each op walks the window's taps (a few dozen at most) and does one vectorised numpy step per
-tap over the whole padded input, so there is no loop over pixels. Geometry (TensorFlow's
-'same' / 'valid' rules) comes from :mod:`.padding`, channels last.
+Each op walks the window's taps and does one vectorised numpy step per tap over the whole
+padded input (large pooling windows one axis at a time), so there is no loop over pixels.
+Geometry (TensorFlow's 'same' / 'valid' rules) comes from :mod:`.padding`, channels last.
 """
 
 from __future__ import annotations
@@ -49,10 +49,11 @@ def _tap(xp: np.ndarray, offset: Sequence[int], strides: Sequence[int], outs: Se
 def pool_nd(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], padding: Padding, mode: str) -> np.ndarray:
     """Max or average pooling over the spatial axes of an (n, *spatial, c) array.
 
-    Separable: the window is reduced one spatial axis at a time (max and sum both allow it),
-    so a k x k window costs 2k numpy steps, not k*k (a 64x64 global pool is 128). Average
-    pooling sums in float64 and divides by the number of real (unpadded) inputs in each
-    window; max pooling skips NaN inputs like TF.js's kernel (``pixel > max`` is false for NaN).
+    A small window runs tap by tap; a larger one is reduced one spatial axis at a time (max and
+    sum both allow it), so a k x k window costs 2k numpy steps, not k*k (a 64x64 global pool
+    is 128), and sums in float64. Average pooling divides by the number of real (unpadded)
+    inputs in each window; max pooling skips NaN inputs like TF.js's kernel (``pixel > max``
+    is false for NaN).
     """
     spatial = x.shape[1:-1]
     pads, outs = window_pads(spatial, kernel, strides, [1] * len(spatial), padding)
