@@ -7,6 +7,8 @@ models folder itself). Tests that need them are skipped with a clear reason when
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ settings.load_profile("explore" if os.environ.get("TFCACHE_NB_HYPOTHESIS_RANDOM"
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+TFJS_DIR = REPO / "tests" / "tfjs"
 
 
 def _models_dir() -> Path | None:
@@ -116,3 +119,28 @@ def synthetic_artifacts(synthetic_dir):
     from tfcache_nb.format.files import read_model_files
 
     return read_model_files(synthetic_dir)
+
+
+# ---- real Node.js and TensorFlow.js (tests/tfjs pins @tensorflow/tfjs), for the cross-checks
+@pytest.fixture(scope="session")
+def node_bin() -> str:
+    """The ``node`` executable (skips when absent)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the TensorFlow.js cross-checks need Node.js")
+    return node
+
+
+@pytest.fixture(scope="session")
+def tfjs_dir(node_bin: str) -> Path:
+    """tests/tfjs with @tensorflow/tfjs installed from its lock file (once, when absent; skips if it cannot be)."""
+    if not (TFJS_DIR / "node_modules" / "@tensorflow" / "tfjs").is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed, so tests/tfjs/node_modules (TensorFlow.js) cannot be installed")
+        result = subprocess.run([npm, "ci", "--prefix", str(TFJS_DIR), "--no-audit", "--no-fund", "--loglevel=error"],
+                                capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            pytest.skip(f"`npm ci --prefix tests/tfjs` failed, so TensorFlow.js is not installed: {last}")
+    return TFJS_DIR

@@ -14,6 +14,7 @@ CONTRACT = [
     "io_for", "list_models", "remove_model", "copy_model", "move_model", "load_artifacts", "load_model",
     "MobileNet", "ModelServer", "PROFILES", "Profile", "run_experiment", "TfcacheError", "StorageError",
     "StorageQuotaError", "StorageValueTooLargeError", "ModelFormatError", "ModelLoadError", "ImageError",
+    "ModelExecutionError",
 ]
 
 
@@ -24,7 +25,7 @@ def test_every_public_name_resolves(name):
 
 def test_errors_share_one_base():
     for name in ("StorageError", "StorageQuotaError", "StorageValueTooLargeError", "ModelFormatError",
-                 "ModelLoadError", "ImageError", "CacheIntegrityError", "InvalidArgumentError"):
+                 "ModelLoadError", "ImageError", "CacheIntegrityError", "InvalidArgumentError", "ModelExecutionError"):
         assert issubclass(getattr(tc, name), tc.TfcacheError)
     assert issubclass(tc.StorageQuotaError, tc.StorageError)
     assert issubclass(tc.StorageValueTooLargeError, tc.StorageError)
@@ -59,3 +60,13 @@ def test_bad_arguments_are_toolkit_errors_and_python_errors_too(synthetic_artifa
         tc.Profile.from_name("5g")
     with pytest.raises(TypeError):
         model.predict("not an array")
+
+
+def test_a_model_names_its_inputs_and_outputs(synthetic_artifacts):
+    import numpy as np
+
+    model = tc.Model.from_artifacts(synthetic_artifacts)
+    assert len(model.input_names) == 1 and len(model.output_names) == 1
+    x = np.zeros((1, *model.input_shape[1:]), np.float32)
+    assert isinstance(model.predict(x), np.ndarray)
+    assert isinstance(model.predict({model.input_names[0]: x}), np.ndarray)

@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "StorageValueTooLargeError": ".errors",
     "CacheIntegrityError": ".errors",
     "ModelFormatError": ".errors",
+    "ModelExecutionError": ".errors",
     "ModelLoadError": ".errors",
     "ImageError": ".errors",
     "InvalidArgumentError": ".errors",
@@ -101,7 +102,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .cache.keys import default_cache_key
     from .inference.loading import load_artifacts
     from .cache.report import LoadReport
-    from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
+    from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelExecutionError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
     from .experiments.results import ExperimentResults
     from .experiments.fit import FitReport, FormFit, fit_report
     from .experiments.runner import run_experiment

@@ -31,6 +31,22 @@ class ModelFormatError(TfcacheError):
     """A model.json, weights manifest or weight data is wrong or unsupported."""
 
 
+class ModelExecutionError(TfcacheError):
+    """A graph model failed while running: names the node, its op and its inputs' dtypes and shapes.
+
+    ``node``, ``op``, ``inputs`` (text such as ``[float32 [1, 8, 8, 3]]``) and ``reason`` are
+    also attributes.
+    """
+
+    def __init__(self, node: str, op: str, inputs: str, cause: BaseException | str):
+        self.node, self.op, self.inputs = node, op, inputs
+        self.reason = str(cause) or type(cause).__name__
+        super().__init__(f"node {quoted(node)} ({op}) failed on inputs {inputs}: {self.reason}")
+
+    def __reduce__(self):
+        return (type(self), (self.node, self.op, self.inputs, self.reason))
+
+
 class ModelLoadError(TfcacheError):
     """A model could not be fetched or found; the message names the URL and the cause."""
 
@@ -68,6 +84,7 @@ __all__ = [
     "StorageValueTooLargeError",
     "CacheIntegrityError",
     "ModelFormatError",
+    "ModelExecutionError",
     "ModelLoadError",
     "ImageError",
     "InvalidArgumentError",

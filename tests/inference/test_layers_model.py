@@ -112,7 +112,7 @@ def test_separable_add_concatenate_and_standalone_batch_norm():
         L("Add", "add", ["sep", "sig"]),
         L("Concatenate", "cat", ["add", "in"], axis=-1),
         L("BatchNormalization", "bn", "cat", axis=3, epsilon=0.01),
-        L("ReLU", "leaky", "bn", negative_slope=0.5),
+        L("LeakyReLU", "leaky", "bn", alpha=0.5),
     ]
     model = Model.from_artifacts(artifacts(functional(layers, "leaky", inp="in"), weights))
     x = w(2, 6, 6, 2)

@@ -76,8 +76,9 @@ def test_two_threads_predicting_on_one_model_get_their_own_answers(models_dir):
 def _fused_chain_model():
     """Convolutions whose activations write straight into the next depthwise's padded input.
 
-    Covers a stride-2 consumer (phase-split columns), an odd width, 'valid' padding with
-    dilation, a linear activation and a bias-free layer.
+    Covers a stride-2 consumer (phase-split columns), an odd width, 'valid' padding, a linear
+    activation and a bias-free layer. d3's dilation_rate is ignored, as TF.js's
+    DepthwiseConv2D layer ignores it.
     """
     c = 5
     weights = {"c0/kernel": w(3, 3, 3, c), "c0/bias": w(c), "d1/depthwise_kernel": w(3, 3, c, 1), "d1/bias": w(c),
@@ -102,7 +103,7 @@ def _chain_reference(x, wts):
     y = np.maximum(ref_conv(y, f["p1/kernel"], (1, 1), "valid") + f["p1/bias"], 0)
     y = ref_conv(y, f["d2/depthwise_kernel"], (2, 2), "same", depthwise=True)
     y = ref_conv(y, f["p2/kernel"], (1, 1), "valid")
-    return ref_conv(y, f["d3/depthwise_kernel"], (1, 1), "valid", (2, 2), depthwise=True) + f["d3/bias"]
+    return ref_conv(y, f["d3/depthwise_kernel"], (1, 1), "valid", depthwise=True) + f["d3/bias"]
 
 
 def test_fused_convolution_chain_matches_direct_loops_across_batch_sizes():

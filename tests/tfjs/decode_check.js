@@ -9,7 +9,8 @@
 // as float32 too; string weights are skipped). The model is then loaded through an in-memory
 // IOHandler (tf.loadLayersModel or tf.loadGraphModel); for a layers model the loaded
 // variables are compared with the decoded weights. INPUT.f32, if given, is a raw float32
-// batch of the model's input shape; the model's output for it is reported.
+// batch of the model's input shape; the model's output for it is reported (output_shape and
+// output: the first output; outputs: every output, [{shape, values}], in the model's order).
 // A JSON report goes to stdout.
 'use strict';
 
@@ -99,10 +100,11 @@ async function checkModel(dir, inputFile, outFile) {
     const input = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     const shape = model.inputs[0].shape.map(d => (d == null || d < 0) ? 1 : d);
     const x = tf.tensor(input, shape, 'float32');
-    const y = model.predict(x);
-    report.output_shape = y.shape;
-    report.output = Array.from(y.dataSync());
-    tf.dispose([x, y]);
+    const ys = [model.predict(x)].flat();  // a model with several outputs returns them all
+    report.output_shape = ys[0].shape;
+    report.output = Array.from(ys[0].dataSync());
+    report.outputs = ys.map(y => ({shape: y.shape, values: Array.from(y.dataSync())}));
+    tf.dispose([x, ...ys]);
   }
   Object.values(decoded).forEach(t => t.dispose());
   model.dispose();

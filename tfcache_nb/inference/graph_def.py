@@ -9,19 +9,37 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from ..errors import ModelFormatError
+from ..errors import ModelFormatError, quoted
 
 
 @dataclasses.dataclass
 class GraphNode:
-    """One node: its op, the names of the nodes it reads (first outputs only) and its raw attributes."""
+    """One node: its op, the outputs it reads and its raw attributes.
+
+    ``inputs`` name outputs as ``node`` (its first output) or ``node:i`` (output i);
+    ``control_inputs`` name nodes that must run first (``^node`` in the GraphDef), no data.
+    """
 
     name: str
     op: str
     inputs: list[str]
     attr: dict[str, Any]
+    control_inputs: list[str] = dataclasses.field(default_factory=list)
+
+
+def split_input(ref: str) -> tuple[str, int]:
+    """``'node:2'`` -> ``('node', 2)``; ``'node'`` -> ``('node', 0)``."""
+    base, sep, index = ref.rpartition(":")
+    if sep and index.isdigit():
+        return base, int(index)
+    return ref, 0
+
+
+def input_ref(name: str, index: int) -> str:
+    """The input string of output ``index`` of node ``name`` (``name`` alone for the first)."""
+    return name if index == 0 else f"{name}:{index}"
 
 
 def attr_value(node: GraphNode, key: str, default: Any = None) -> Any:
@@ -102,30 +120,92 @@ def conv_padding(node: GraphNode) -> str | list[tuple[int, int]]:
 
 
 def parse_nodes(topology: Mapping[str, Any]) -> list[GraphNode]:
-    """The nodes of ``modelTopology``, control dependencies dropped, repeated nodes kept once."""
+    """The nodes of ``modelTopology``, repeated nodes kept once.
+
+    Inputs keep their output index (``name:1``); control dependencies (``^name``) go to
+    ``control_inputs``.
+    """
     raw_nodes = topology.get("node") if isinstance(topology, Mapping) else None
     if not isinstance(raw_nodes, list):
         raise ModelFormatError("the graph model's 'modelTopology' has no 'node' list.")
+    return parse_node_list(raw_nodes, "graph")
+
+
+def parse_node_list(raw_nodes: Any, where: str, output_args: Mapping[str, Sequence[str]] | None = None,
+                    ) -> list[GraphNode]:
+    """Nodes of a graph or of a function body (``where`` names it in errors).
+
+    Function bodies name outputs as ``node:output_arg:i``; ``output_args`` gives each op's
+    output argument names so that the argument becomes the output's index (as TF.js does).
+    """
+    if not isinstance(raw_nodes, list):
+        raise ModelFormatError(f"the {where} has no node list.")
     nodes = []
     seen: set[str] = set()
+    ops_by_name = {raw.get("name"): raw.get("op") for raw in raw_nodes if isinstance(raw, Mapping)}
     for i, raw in enumerate(raw_nodes):
         if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str) or not isinstance(raw.get("op"), str):
-            raise ModelFormatError(f"node #{i} of the graph has no 'name' or 'op'.")
+            raise ModelFormatError(f"node #{i} of the {where} has no 'name' or 'op'.")
         name = raw["name"]
         if name in seen:  # the converter sometimes repeats a node (e.g. the Placeholder): keep the first
             continue
         seen.add(name)
-        inputs = []
-        for inp in raw.get("input", []) or []:
+        inputs, control = [], []
+        raw_inputs = raw.get("input", []) or []
+        if not isinstance(raw_inputs, list):
+            raise ModelFormatError(f"node {quoted(name)} of the {where} has an invalid 'input' list.")
+        for inp in raw_inputs:
             inp = str(inp)
             if inp.startswith("^"):
-                continue  # control dependency: order only, no data
-            base, _, index = inp.partition(":")
-            if index not in ("", "0"):
-                raise ModelFormatError(f"node '{name}' reads output {index} of '{base}'; only first outputs are supported.")
-            inputs.append(base)
-        nodes.append(GraphNode(name, raw["op"], inputs, dict(raw.get("attr") or {})))
+                control.append(inp[1:])
+                continue
+            inputs.append(_input_ref(inp, name, ops_by_name, output_args))
+        nodes.append(GraphNode(name, raw["op"], inputs, dict(raw.get("attr") or {}), control))
     return nodes
+
+
+def _input_ref(text: str, node: str, ops_by_name: Mapping[Any, Any],
+               output_args: Mapping[str, Sequence[str]] | None) -> str:
+    parts = text.split(":")
+    if len(parts) == 1:
+        return text
+    if len(parts) == 3:  # function body: node:output_arg:index
+        src, arg, index = parts
+        if not index.isdigit():
+            raise ModelFormatError(f"node {quoted(node)} reads {quoted(text)}, which is not 'node:output:index'.")
+        args = (output_args or {}).get(str(ops_by_name.get(src)), ())
+        return input_ref(src, args.index(arg) if arg in args else int(index))
+    src, index = parts[0], parts[-1]
+    if len(parts) != 2 or not index.isdigit():
+        raise ModelFormatError(f"node {quoted(node)} reads {quoted(text)}, which is not 'node:index'.")
+    return input_ref(src, int(index))
+
+
+def topological_order(roots: Iterable[str], sources: Callable[[str], Iterable[str]], where: str = "graph",
+                      ) -> list[str]:
+    """Every name reachable from ``roots`` through ``sources``, each after its sources (depth first)."""
+    ordered: list[str] = []
+    state: dict[str, int] = {}  # 1: on the path being explored, 2: done
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            name, done = stack.pop()
+            if done:
+                state[name] = 2
+                ordered.append(name)
+                continue
+            if state.get(name) == 2:
+                continue
+            if state.get(name) == 1:
+                raise ModelFormatError(f"the {where} has a cycle through node {quoted(name)}.")
+            state[name] = 1
+            stack.append((name, True))
+            for src in reversed(list(sources(name))):
+                if state.get(src) == 1:
+                    raise ModelFormatError(f"the {where} has a cycle through node {quoted(src)}.")
+                if state.get(src) != 2:
+                    stack.append((src, False))
+    return ordered
 
 
 def signature_outputs(signature: Mapping[str, Any] | None, nodes: Mapping[str, GraphNode]) -> list[str]:

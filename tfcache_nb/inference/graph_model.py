@@ -18,7 +18,7 @@ from ..errors import ModelFormatError
 from . import ops
 from .fusion import FusedKernel, Readers, fold_followers
 from .graph_def import (GraphNode, attr_value, check_data_format, conv_padding, hw_pair, parse_nodes,
-                        signature_outputs)
+                        signature_outputs, topological_order)
 from .plan import Plan, Step
 
 F32 = np.float32
@@ -197,28 +197,8 @@ class _GraphBuilder:
         self.steps: list[Step] = []
 
     def order(self) -> list[GraphNode]:
-        ordered: list[GraphNode] = []
-        state: dict[str, int] = {}
-        for root in self.outputs:
-            stack = [(root, False)]
-            while stack:
-                name, done = stack.pop()
-                if done:
-                    state[name] = 2
-                    ordered.append(self.by_name[name])
-                    continue
-                if state.get(name) == 2:
-                    continue
-                if state.get(name) == 1:
-                    raise ModelFormatError(f"the graph has a cycle through node '{name}'.")
-                state[name] = 1
-                stack.append((name, True))
-                for src in reversed(self.by_name[name].inputs):
-                    if state.get(src) == 1:
-                        raise ModelFormatError(f"the graph has a cycle through node '{src}'.")
-                    if state.get(src) != 2:
-                        stack.append((src, False))
-        return ordered
+        names = topological_order(self.outputs, lambda name: self.by_name[name].inputs)
+        return [self.by_name[name] for name in names]
 
     def const(self, node: GraphNode) -> np.ndarray:
         value = self.weights.get(node.name)
@@ -413,6 +393,30 @@ def _channel_vector(value: np.ndarray, channels: int, node: GraphNode) -> np.nda
         raise ModelFormatError(f"node '{node.name}' ({node.op}) has a per-channel constant of shape "
                                f"{list(np.shape(value))}, but the convolution has {channels} channels.")
     return v
+
+
+def plan_covers(topology: Mapping[str, Any], nodes: Sequence[GraphNode], inputs: Sequence[Any],
+                outputs: Sequence[Any]) -> bool:
+    """Whether the preplanned executor runs this graph: one float32 image-like input of static
+    shape (but the batch), only its ops, first outputs only, no function library."""
+    if (topology.get("library") or {}).get("function"):
+        return False
+    if len(inputs) != 1 or inputs[0].dtype not in (None, "float32") or inputs[0].index != 0:
+        return False
+    shape = inputs[0].shape
+    if not shape or any(d is None for d in shape[1:]):
+        return False
+    placeholders = [n for n in nodes if n.op.startswith("Placeholder")]
+    if len(placeholders) != 1 or placeholders[0].op != "Placeholder" or placeholders[0].name != inputs[0].node:
+        return False
+    if any(o.index != 0 or o.node == inputs[0].node for o in outputs):
+        return False
+    for node in nodes:
+        if node.op not in SUPPORTED_OPS or node.op == "NoOp" and any(o.node == node.name for o in outputs):
+            return False
+        if any(":" in ref for ref in node.inputs):
+            return False
+    return True
 
 
 def build_graph_plan(topology: Mapping[str, Any], weights: Mapping[str, np.ndarray], *,

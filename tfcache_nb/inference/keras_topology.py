@@ -3,7 +3,10 @@
 Both forms that exist are read: a converted Keras model keeps the config under
 ``modelTopology.model_config``, a model saved by TF.js itself puts it at the top of
 ``modelTopology``; Sequential and functional (Model / Functional) configs, Keras 2 and
-Keras 3 inbound nodes. A malformed topology raises :class:`ModelFormatError` naming the layer.
+Keras 3 inbound nodes. A model used as a layer of another (Teachable Machine's exports: a
+Sequential of a truncated MobileNet and a Dense head) is inlined: its layers join the outer
+graph, reading what the nested model read. A malformed topology raises
+:class:`ModelFormatError` naming the layer.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any, Mapping
 
 from ..errors import ModelFormatError
 
+_MODEL_CLASSES = ("Sequential", "Model", "Functional")
 _ALIASES = {"Convolution2D": "Conv2D", "AvgPool2D": "AveragePooling2D", "MaxPool2D": "MaxPooling2D",
             "GlobalAvgPool2D": "GlobalAveragePooling2D", "SeparableConvolution2D": "SeparableConv2D"}
 
@@ -49,10 +53,44 @@ def parse_topology(topology: Mapping[str, Any]) -> LayersGraph:
     """The layers in an order where each comes after its inputs."""
     class_name, config = model_config(topology)
     if class_name == "Sequential":
-        return _parse_sequential(config)
+        return _inline_nested(_parse_sequential(config))
     if class_name in ("Model", "Functional"):
-        return _parse_functional(config)
+        return _inline_nested(_parse_functional(config))
     raise ModelFormatError(f"the model class '{class_name}' is not supported (expected Sequential, Model or Functional).")
+
+
+def _nested(layer: Layer) -> LayersGraph:
+    """The graph of a model used as a layer."""
+    return parse_topology({"class_name": layer.kind, "config": layer.config})
+
+
+def _inline_nested(graph: LayersGraph) -> LayersGraph:
+    """``graph`` with every nested model replaced by its own layers (recursively, by parse_topology)."""
+    if not any(layer.kind in _MODEL_CLASSES for layer in graph.layers):
+        return graph
+    names = {graph.input_name} | {layer.name for layer in graph.layers}
+    alias: dict[str, str] = {}  # a nested model's name -> the inner layer that computes its output
+    layers: list[Layer] = []
+    for layer in graph.layers:
+        inputs = [alias.get(src, src) for src in layer.inputs]
+        if layer.kind not in _MODEL_CLASSES:
+            layers.append(dataclasses.replace(layer, inputs=inputs))
+            continue
+        inner = _nested(layer)
+        if len(inputs) != 1 or len(inner.outputs) != 1:
+            raise ModelFormatError(f"layer '{layer.name}' is a nested {layer.kind} with {len(inputs)} inputs and "
+                                   f"{len(inner.outputs)} outputs; only one of each is supported.")
+        for sub in inner.layers:
+            if sub.name in names:
+                raise ModelFormatError(f"the nested model '{layer.name}' has a layer '{sub.name}', a name the "
+                                       "model already uses.")
+            names.add(sub.name)
+            layers.append(dataclasses.replace(sub, inputs=[inputs[0] if src == inner.input_name else src
+                                                           for src in sub.inputs]))
+        out = inner.outputs[0]
+        alias[layer.name] = inputs[0] if out == inner.input_name else out
+    outputs = [alias.get(out, out) for out in graph.outputs]
+    return LayersGraph(layers, graph.input_name, graph.input_shape, outputs)
 
 
 def _layer_name(raw: Mapping[str, Any], index: int) -> str:
@@ -94,7 +132,8 @@ def _parse_sequential(config: Any) -> LayersGraph:
         kind = _kind(raw, name)
         cfg = dict(raw.get("config") or {})
         if prev is None:
-            input_shape = _input_shape(cfg, name)
+            input_shape = _nested(Layer(name, kind, cfg, [])).input_shape if kind in _MODEL_CLASSES else \
+                _input_shape(cfg, name)
             if input_shape is None:
                 raise ModelFormatError(f"the first layer '{name}' of the Sequential model has no input shape.")
             if kind == "InputLayer":

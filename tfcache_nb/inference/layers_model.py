@@ -10,7 +10,6 @@ element-wise activation runs in place on the convolution's output.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -18,53 +17,20 @@ import numpy as np
 from ..errors import ModelFormatError
 from . import ops
 from .fusion import FusedKernel, Readers, fold_followers
+from .keras_layers import BUILDERS
+from .keras_layers.activations import relu_layer_activation
+from .keras_layers.config import (Shape, activation, channels_last, count, fail, need_rank, one_input, padding,
+                                  positive_pair)
+from .keras_layers.normalization import bn_axis, bn_params
 from .keras_topology import Layer, LayersGraph, parse_topology
 from .keras_weights import WeightTable
+from .ops.activations import AXIS_ACTIVATIONS
 from .ops.padding import window_geometry
 from .plan import Plan, Step
 
 F32 = np.float32
-Shape = tuple[int, ...]
 
 _CONV_LIKE = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"}
-_ACTIVATION_NAMES = {"hardSigmoid": "hard_sigmoid", "hard_sigmoid": "hard_sigmoid", None: "linear"}
-
-
-# ---------------------------------------------------------------------------- config helpers
-def _pair(value: Any, name: str, field: str) -> tuple[int, int]:
-    if isinstance(value, (int, float)):
-        return int(value), int(value)
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        return int(value[0]), int(value[1])
-    raise ModelFormatError(f"layer '{name}' has an invalid '{field}' {value!r}.")
-
-
-def _padding(cfg: Mapping[str, Any], name: str) -> str:
-    padding = str(cfg.get("padding", "valid")).lower()
-    if padding not in ("same", "valid"):
-        raise ModelFormatError(f"layer '{name}' uses padding '{padding}'; only 'same' and 'valid' are supported.")
-    return padding
-
-
-def _activation(value: Any, name: str) -> str:
-    if isinstance(value, Mapping):  # Keras 3 serialises {"class_name": ..., "config": {"name": ...}}
-        value = (value.get("config") or {}).get("name") or value.get("class_name")
-    act = _ACTIVATION_NAMES.get(value, value)
-    if act not in ops.ACTIVATIONS:
-        raise ModelFormatError(f"layer '{name}' uses the activation '{value}', which is not supported.")
-    return act
-
-
-def _check_channels_last(cfg: Mapping[str, Any], name: str) -> None:
-    fmt = cfg.get("data_format") or "channels_last"
-    if fmt != "channels_last":
-        raise ModelFormatError(f"layer '{name}' uses data_format '{fmt}'; only channels_last is supported.")
-
-
-def _need_rank(shape: Shape, rank: int, name: str, what: str) -> None:
-    if len(shape) != rank:
-        raise ModelFormatError(f"layer '{name}' ({what}) needs a {rank + 1}-D input, "
-                               f"but gets shape {[None, *shape]}.")
 
 
 # ---------------------------------------------------------------------------- building
@@ -88,7 +54,7 @@ class _Builder:
             if layer.name in absorbed:
                 continue
             if layer.kind not in SUPPORTED:
-                raise ModelFormatError(f"layer '{layer.name}' is a {layer.kind}, which is not supported.")
+                raise fail(layer, "is a layer class that tfcache_nb cannot run.")
             in_shapes = []
             for src in layer.inputs:
                 if src not in self.shapes:
@@ -110,48 +76,58 @@ class _Builder:
     def _conv_like(self, layer: Layer, in_shapes: list[Shape]) -> set[str]:
         """Emit the layer with its followers folded in; returns the names of the folded followers."""
         name, cfg = layer.name, layer.config
-        if len(in_shapes) != 1:
-            raise ModelFormatError(f"layer '{name}' takes one input, not {len(in_shapes)}.")
-        (shape,) = in_shapes
-        activation = _activation(cfg.get("activation", "linear"), name)
+        shape = one_input(layer, in_shapes)
+        act = activation(layer, cfg.get("activation"))
         if layer.kind == "Dense":
             kernel, window = self._dense_kernel(layer, shape), None
             out_shape: Shape = tuple(shape[:-1]) + (kernel.shape[1],)
         else:
             kernel, out_shape, window = self._conv_kernel(layer, shape)
         bias = self.table.get(name, "bias", (out_shape[-1],)) if cfg.get("use_bias", True) else None
-        fused = FusedKernel(kernel, bias, layer.kind == "DepthwiseConv2D", name, activation)
+        depthwise = layer.kind == "DepthwiseConv2D"
+        if act in AXIS_ACTIVATIONS - {"softmax"} and window is not None:
+            # a plan may write a convolution's activation element by element into the next
+            # kernel's input, so an activation along an axis runs as a step of its own
+            fused = FusedKernel(kernel, bias, depthwise, name + "/before_activation")
+            self._emit(fused.output, list(layer.inputs), _kernel_fn(fused, window), layer.kind, out_shape)
+            self._emit(name, [fused.output], ops.ACTIVATIONS[act], "Activation", out_shape)
+            return set()
+        fused = FusedKernel(kernel, bias, depthwise, name, act)
         fold_followers(fused, self.readers, lambda f, follower: self._fold(f, follower, len(out_shape)))
         self._emit(fused.output, list(layer.inputs), _kernel_fn(fused, window), layer.kind, out_shape)
         return fused.absorbed
 
     def _dense_kernel(self, layer: Layer, shape: Shape) -> np.ndarray:
         if len(shape) < 1:
-            raise ModelFormatError(f"layer '{layer.name}' (Dense) needs an input with at least 2 dimensions.")
-        return self.table.get(layer.name, "kernel", (shape[-1], int(layer.config.get("units", 0))))
+            raise fail(layer, "needs an input with at least 2 dimensions.")
+        return self.table.get(layer.name, "kernel", (shape[-1], count(layer, "units")))
 
     def _conv_kernel(self, layer: Layer, shape: Shape) -> tuple[np.ndarray, Shape, _Window]:
-        """(kernel, output shape, window) of a Conv2D, DepthwiseConv2D or SeparableConv2D."""
+        """(kernel, output shape, window) of a Conv2D, DepthwiseConv2D or SeparableConv2D.
+
+        TF.js's DepthwiseConv2D layer ignores ``dilation_rate`` (it passes none to the op), so
+        this one does too; Conv2D and SeparableConv2D dilate.
+        """
         name, cfg = layer.name, layer.config
-        _need_rank(shape, 3, name, layer.kind)
-        _check_channels_last(cfg, name)
-        kh, kw = _pair(cfg.get("kernel_size"), name, "kernel_size")
-        window = _Window(_pair(cfg.get("strides", 1), name, "strides"), _padding(cfg, name),
-                         _pair(cfg.get("dilation_rate", 1), name, "dilation_rate"))
+        need_rank(layer, shape, 4)
+        channels_last(layer)
+        kh, kw = positive_pair(layer, "kernel_size")
+        dilation = (1, 1) if layer.kind == "DepthwiseConv2D" else positive_pair(layer, "dilation_rate", 1)
+        window = _Window(positive_pair(layer, "strides", 1), padding(layer), dilation)
         if window.dilations != (1, 1) and window.strides != (1, 1):
-            raise ModelFormatError(f"layer '{name}' combines strides {list(window.strides)} with dilation "
-                                   f"{list(window.dilations)}, which TensorFlow does not allow.")
+            raise fail(layer, f"combines strides {list(window.strides)} with dilation {list(window.dilations)}, "
+                              "which TensorFlow does not allow.")
         if int(cfg.get("groups", 1) or 1) != 1:
-            raise ModelFormatError(f"layer '{name}' uses grouped convolution, which is not supported.")
+            raise fail(layer, "uses grouped convolution, which is not supported.")
         cin = shape[2]
         if layer.kind == "Conv2D":
-            kernel = self.table.get(name, "kernel", (kh, kw, cin, int(cfg.get("filters", 0))))
+            kernel = self.table.get(name, "kernel", (kh, kw, cin, count(layer, "filters")))
         else:
-            mult = int(cfg.get("depth_multiplier", 1))
+            mult = count(layer, "depth_multiplier", 1)
             kernel = self.table.get(name, "depthwise_kernel", (kh, kw, cin, mult))
             if layer.kind == "SeparableConv2D":  # depthwise first, then the 1x1 kernel carries bias and folding
                 pre = ops.DepthwiseConv2D(kernel, None, window.strides, window.padding, window.dilations)
-                kernel = self.table.get(name, "pointwise_kernel", (1, 1, cin * mult, int(cfg.get("filters", 0))))
+                kernel = self.table.get(name, "pointwise_kernel", (1, 1, cin * mult, count(layer, "filters")))
                 oh, ow, _ = pre.output_shape(shape)
                 return kernel, (oh, ow, kernel.shape[3]), _Window((1, 1), "valid", (1, 1), pre)
         _, _, oh, ow = window_geometry(shape[0], shape[1], (kh, kw), window.strides, window.dilations, window.padding)
@@ -162,9 +138,9 @@ class _Builder:
         """Fold a batch norm right after the kernel, then one activation; False for anything else."""
         layer = self.by_name[follower]
         if layer.kind == "BatchNormalization":
-            if fused.absorbed or not _bn_axis_ok(layer, rank):
+            if fused.absorbed or not _bn_on_last_axis(layer, rank):
                 return False
-            fused.fold_batch_norm(layer.name, *self.bn_params(layer, fused.channels))
+            fused.fold_batch_norm(layer.name, *bn_params(layer, self.table, fused.channels))
             return True
         if fused.absorbed and self.by_name[fused.output].kind != "BatchNormalization":
             return False  # an activation layer already folded (a linear one leaves activation "linear")
@@ -175,35 +151,20 @@ class _Builder:
         return True
 
     def _fusable_activation(self, layer: Layer) -> str | None:
+        """The activation a layer applies, when it can run on a kernel's output in place."""
         if layer.kind == "Activation":
-            return _activation(layer.config.get("activation"), layer.name)
+            act = activation(layer, layer.config.get("activation"))
+            return None if act in AXIS_ACTIVATIONS - {"softmax"} else act
         if layer.kind == "ReLU":
-            mv, slope, thr = _relu_params(layer)
-            if slope == 0 and thr == 0 and mv in (None, 6.0):
-                return "relu" if mv is None else "relu6"
+            return relu_layer_activation(layer)
         return None
 
-    def bn_params(self, layer: Layer, channels: int):
-        """(gamma, beta, mean, variance, epsilon) of a batch norm layer over ``channels``."""
-        cfg = layer.config
-        gamma = self.table.get(layer.name, "gamma", (channels,)) if cfg.get("scale", True) else None
-        beta = self.table.get(layer.name, "beta", (channels,)) if cfg.get("center", True) else None
-        mean = self.table.get(layer.name, "moving_mean", (channels,))
-        var = self.table.get(layer.name, "moving_variance", (channels,))
-        return gamma, beta, mean, var, float(cfg.get("epsilon", 1e-3))
-
-    # ---- everything else: one builder per layer kind, see _SIMPLE
+    # ---- every other layer: one builder table per family (keras_layers)
     def _simple(self, layer: Layer, in_shapes: list[Shape]) -> None:
-        name, kind = layer.name, layer.kind
-        if kind == "InputLayer":
-            raise ModelFormatError(f"input layer '{name}' has inbound layers; only one input is supported.")
-        if kind in _MERGES:
-            if len(in_shapes) < 2:
-                raise ModelFormatError(f"layer '{name}' ({kind}) needs at least two inputs.")
-        elif len(in_shapes) != 1:
-            raise ModelFormatError(f"layer '{name}' ({kind}) takes one input, not {len(in_shapes)}.")
-        fn, out_shape = _SIMPLE[kind](self, layer, in_shapes)
-        self._emit(name, list(layer.inputs), fn, kind, out_shape)
+        if layer.kind == "InputLayer":
+            raise fail(layer, "has inbound layers; only models with one input are supported.")
+        fn, out_shape = BUILDERS[layer.kind](layer, in_shapes, self.table)
+        self._emit(layer.name, list(layer.inputs), fn, layer.kind, out_shape)
 
 
 @dataclasses.dataclass
@@ -227,132 +188,12 @@ def _kernel_fn(fused: FusedKernel, window: _Window | None) -> Callable[[np.ndarr
     return lambda x: conv(pre(x))
 
 
-def _bn_axis_ok(layer: Layer, rank: int) -> bool:
-    axis = layer.config.get("axis", -1)
-    if isinstance(axis, list):
-        axis = axis[0] if len(axis) == 1 else None
-    return axis in (-1, rank)
+def _bn_on_last_axis(layer: Layer, rank: int) -> bool:
+    """Whether a batch norm normalises the last axis, the one a kernel's bias runs along."""
+    return bn_axis(layer, rank) == rank - 1
 
 
-def _relu_params(layer: Layer) -> tuple[float | None, float, float]:
-    cfg = layer.config
-    mv = cfg.get("max_value")
-    slope = float(cfg.get("negative_slope", 0) or 0)
-    thr = float(cfg.get("threshold", 0) or 0)
-    return (None if mv is None else float(mv)), slope, thr
-
-
-# ---- the simple layers: (fn, output shape) from the layer and its input shapes
-LayerBuilder = Callable[[_Builder, Layer, list[Shape]], tuple[Callable[..., np.ndarray], Shape]]
-
-
-def _dropout(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    return (lambda x: x), in_shapes[0]
-
-
-def _batch_norm(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    """A batch norm that follows no kernel: one multiply and one add."""
-    shape = in_shapes[0]
-    if not _bn_axis_ok(layer, len(shape)):
-        raise ModelFormatError(f"layer '{layer.name}' normalises axis {layer.config.get('axis')}; "
-                               "only the last axis is supported.")
-    scale, offset = ops.batch_norm_scale_offset(*builder.bn_params(layer, shape[-1]))
-    s32, o32 = scale.astype(F32), offset.astype(F32)
-
-    def bn(x, s=s32, o=o32):
-        y = x * s
-        y += o
-        return y
-    return bn, shape
-
-
-def _activation_layer(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    act = _activation(layer.config.get("activation"), layer.name)
-    return ops.ACTIVATIONS[act], in_shapes[0]
-
-
-def _relu(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    mv, slope, thr = _relu_params(layer)
-    return (lambda x: ops.relu_keras(x, mv, slope, thr)), in_shapes[0]
-
-
-def _zero_padding(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    name, cfg, shape = layer.name, layer.config, in_shapes[0]
-    _need_rank(shape, 3, name, layer.kind)
-    _check_channels_last(cfg, name)
-    pad = cfg.get("padding", 1)
-    if isinstance(pad, (int, float)):
-        (t, b), (l, r) = (int(pad), int(pad)), (int(pad), int(pad))
-    elif isinstance(pad, (list, tuple)) and len(pad) == 2 and all(isinstance(p, (int, float)) for p in pad):
-        (t, b), (l, r) = (int(pad[0]), int(pad[0])), (int(pad[1]), int(pad[1]))
-    else:
-        (t, b), (l, r) = _pair(pad[0], name, "padding"), _pair(pad[1], name, "padding")
-    return (lambda x: ops.zero_pad(x, t, b, l, r)), (shape[0] + t + b, shape[1] + l + r, shape[2])
-
-
-def _global_avg_pool(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    shape = in_shapes[0]
-    _need_rank(shape, 3, layer.name, layer.kind)
-    _check_channels_last(layer.config, layer.name)
-    keep = bool(layer.config.get("keepdims", False))
-    return (lambda x: ops.global_avg_pool(x, keep)), ((1, 1, shape[2]) if keep else (shape[2],))
-
-
-def _pooling(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    name, cfg, shape = layer.name, layer.config, in_shapes[0]
-    _need_rank(shape, 3, name, layer.kind)
-    _check_channels_last(cfg, name)
-    pool = _pair(cfg.get("pool_size", 2), name, "pool_size")
-    strides = _pair(cfg.get("strides") or pool, name, "strides")
-    padding = _padding(cfg, name)
-    mode = "avg" if layer.kind == "AveragePooling2D" else "max"
-    return (lambda x: ops.pool2d(x, pool, strides, padding, mode)), ops.pool_output_shape(shape, pool, strides, padding)
-
-
-def _reshape(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    shape, target = in_shapes[0], layer.config.get("target_shape")
-    if not isinstance(target, (list, tuple)):
-        raise ModelFormatError(f"layer '{layer.name}' (Reshape) has no 'target_shape'.")
-    out = ops.reshape_target(shape, target)
-    if out is None:
-        raise ModelFormatError(f"layer '{layer.name}' cannot reshape {[None, *shape]} to {[None, *target]}.")
-    return (lambda x: ops.reshape(x, out)), out
-
-
-def _flatten(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    return ops.flatten, (math.prod(in_shapes[0]),)
-
-
-def _add(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    shape = in_shapes[0]
-    if any(s != shape for s in in_shapes):
-        raise ModelFormatError(f"layer '{layer.name}' (Add) gets inputs of different shapes "
-                               f"{[[None, *s] for s in in_shapes]}.")
-    return (lambda *xs: ops.add(xs)), shape
-
-
-def _concatenate(builder: _Builder, layer: Layer, in_shapes: list[Shape]):
-    shape = in_shapes[0]
-    axis = int(layer.config.get("axis", -1))
-    rank = len(shape) + 1
-    ax = axis if axis >= 0 else rank + axis
-    if not 1 <= ax < rank or any(len(s) != len(shape) for s in in_shapes) or any(
-            s[:ax - 1] + s[ax:] != shape[:ax - 1] + shape[ax:] for s in in_shapes):
-        raise ModelFormatError(f"layer '{layer.name}' (Concatenate) cannot join shapes "
-                               f"{[[None, *s] for s in in_shapes]} on axis {axis}.")
-    out = list(shape)
-    out[ax - 1] = sum(s[ax - 1] for s in in_shapes)
-    return (lambda *xs: ops.concat(xs, ax)), tuple(out)
-
-
-_SIMPLE: dict[str, LayerBuilder] = {
-    "Dropout": _dropout, "BatchNormalization": _batch_norm, "Activation": _activation_layer,
-    "ReLU": _relu, "ZeroPadding2D": _zero_padding, "GlobalAveragePooling2D": _global_avg_pool,
-    "AveragePooling2D": _pooling, "MaxPooling2D": _pooling, "Reshape": _reshape, "Flatten": _flatten,
-    "Add": _add, "Concatenate": _concatenate,
-}
-_MERGES = {"Add", "Concatenate"}
-SUPPORTED = {"InputLayer"} | _CONV_LIKE | set(_SIMPLE)
+SUPPORTED = {"InputLayer"} | _CONV_LIKE | set(BUILDERS)
 
 
 def build_layers_plan(topology: Mapping[str, Any], weights: Mapping[str, np.ndarray],

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
@@ -32,16 +33,27 @@ def batch_chunk(activation_bytes_per_image: int) -> int:
 
 
 class Model:
-    """A layers or graph model ready to predict on float32 NHWC batches."""
+    """A layers or graph model ready to predict.
 
-    def __init__(self, artifacts: "ModelArtifacts", plan: Plan, kind: str, input_shape: tuple[int | None, ...],
-                 output_shape: tuple[int | None, ...], builder: Any, report: Any = None):
+    ``input_names`` / ``output_names`` are TF.js's (``GraphModel.inputNodes`` /
+    ``outputNodes``); :meth:`predict` returns one array for one output, else a list in
+    ``output_names`` order. Graph models that MobileNet's preplanned executor covers run
+    there; every other graph runs on the dynamic graph executor (``graph.program``).
+    """
+
+    def __init__(self, artifacts: "ModelArtifacts", plan: Plan | None, kind: str, input_shape: tuple[int | None, ...],
+                 output_shape: tuple[int | None, ...], builder: Any, report: Any = None, *,
+                 program: Any = None, inputs: Sequence[Any] = (), outputs: Sequence[Any] = ()):
         self.artifacts = artifacts
         self.report = report
         self.kind = kind
         self.input_shape = input_shape
         self.output_shape = output_shape
         self._plan = plan
+        self._program = program  # the dynamic executor's program, when the plan cannot run the graph
+        self._program_lock = threading.Lock()  # executors keep prepared kernels per node: one run at a time
+        self._inputs = list(inputs)  # graph models: TensorSpec of each input
+        self._outputs = list(outputs)
         self._chunk: int | None = None  # known after the first prediction
         self._builder = builder  # builds a plan keeping named intermediate outputs
         self._named_plans: dict[tuple[str, ...], Plan] = {}
@@ -53,14 +65,7 @@ class Model:
             raise ModelFormatError("the model has no 'modelTopology', so there is nothing to run.")
         weights = artifacts.decode_weights()
         if artifacts.is_graph_model:
-            from .graph_model import build_graph_plan
-
-            def builder(outputs: Sequence[str] | None = None) -> Plan:
-                return build_graph_plan(artifacts.model_topology, weights, outputs=outputs,
-                                        signature=artifacts.signature)[0]
-
-            plan, info = build_graph_plan(artifacts.model_topology, weights, signature=artifacts.signature)
-            return cls(artifacts, plan, "graph", info.input_shape, info.output_shape, builder, report)
+            return cls._graph(artifacts, weights, report)
         from .layers_model import build_layers_plan
 
         def lbuilder(outputs: Sequence[str] | None = None) -> Plan:
@@ -73,69 +78,186 @@ class Model:
                 out_shape = step.shape
         return cls(artifacts, plan, "layers", (None, *graph.input_shape[1:]), (None, *out_shape), lbuilder, report)
 
+    @classmethod
+    def _graph(cls, artifacts: "ModelArtifacts", weights: dict[str, np.ndarray], report: Any) -> "Model":
+        from .graph.program import GraphProgram
+        from .graph.signature import model_inputs, model_outputs, model_signature
+        from .graph_def import parse_nodes
+        from .graph_model import build_graph_plan, plan_covers
+
+        topology = artifacts.model_topology
+        nodes = parse_nodes(topology)
+        signature = model_signature(artifacts)
+        inputs, outputs = model_inputs(nodes, signature), model_outputs(nodes, signature)
+        if not inputs:
+            raise ModelFormatError("the graph has no Placeholder input.")
+        input_shape = inputs[0].shape or (None,)
+        if plan_covers(topology, nodes, inputs, outputs):
+            out_nodes = [o.node for o in outputs]
+
+            def builder(names: Sequence[str] | None = None) -> Plan:
+                return build_graph_plan(topology, weights, outputs=names)[0]
+
+            plan, info = build_graph_plan(topology, weights, outputs=out_nodes)
+            return cls(artifacts, plan, "graph", info.input_shape, info.output_shape, builder, report,
+                       inputs=inputs, outputs=outputs)
+        library = (topology.get("library") or {}).get("function") or []
+        functions = {str((f.get("signature") or {}).get("name")): f for f in library if isinstance(f, dict)}
+        program = GraphProgram(nodes, weights, [i.node for i in inputs], [(o.node, o.index) for o in outputs],
+                               functions)
+        output_shape = outputs[0].shape or (None,)
+        return cls(artifacts, None, "graph", input_shape, output_shape, None, report,
+                   program=program, inputs=inputs, outputs=outputs)
+
+    # ------------------------------------------------------------------ names
+    @property
+    def input_names(self) -> list[str]:
+        """The model's inputs, as TF.js's ``GraphModel.inputNodes`` names them (layers: the input layer)."""
+        if self._inputs:
+            return [i.name for i in self._inputs]
+        from .keras_topology import parse_topology
+
+        return [parse_topology(self.artifacts.model_topology).input_name]
+
+    @property
+    def output_names(self) -> list[str]:
+        """The model's outputs in TF.js's order (``GraphModel.outputNodes``); predict returns them so."""
+        if self._outputs:
+            return [o.name for o in self._outputs]
+        from .keras_topology import parse_topology
+
+        return list(parse_topology(self.artifacts.model_topology).outputs)
+
     # ------------------------------------------------------------------ running
-    def _check_input(self, x: Any) -> np.ndarray:
+    def _check_input(self, x: Any, spec: Any = None, expected: Any = "model",
+                     label: str = "predict()") -> np.ndarray:
+        """``x`` checked against an input's dtype and ``expected`` shape ("model": the model's
+        input_shape; None: any shape), as a C-contiguous array."""
         if not isinstance(x, np.ndarray):
-            raise InvalidArgumentError(f"predict() takes a numpy array, not {type(x).__name__}.")
-        if x.dtype != np.float32:
+            raise InvalidArgumentError(f"{label} takes a numpy array, not {type(x).__name__}.")
+        dtype = getattr(spec, "dtype", None) or "float32"
+        if dtype == "int32" and x.dtype != np.int32:
+            if x.dtype.kind not in "iu" or x.dtype == np.bool_:
+                raise InvalidArgumentError(f"{label} takes int32 input for this model, not {x.dtype}.")
+            if x.size and (x.min() < -2**31 or x.max() >= 2**31):
+                raise InvalidArgumentError(f"{label} got {x.dtype} values outside int32's range.")
+            x = x.astype(np.int32)
+        elif dtype == "bool" and x.dtype != np.bool_:
+            raise InvalidArgumentError(f"{label} takes bool input for this model, not {x.dtype}.")
+        elif dtype == "float32" and x.dtype != np.float32:
             if x.dtype.kind in "fiu" and x.dtype != np.bool_:
-                raise InvalidArgumentError(f"predict() takes float32 input, not {x.dtype}; convert with x.astype('float32') "
-                                "after scaling it as the model expects.")
-            raise InvalidArgumentError(f"predict() takes float32 input, not {x.dtype}.")
-        expected = self.input_shape
-        if x.ndim != len(expected):
-            raise InvalidArgumentError(f"predict() takes a batch of shape {_shape_text(expected)}, "
-                             f"but got an array of shape {list(x.shape)} (rank {x.ndim}).")
-        for got, want in zip(x.shape[1:], expected[1:]):
-            if want is not None and got != want:
-                raise InvalidArgumentError(f"predict() takes a batch of shape {_shape_text(expected)}, "
-                                 f"but got {list(x.shape)}.")
-        if x.shape[0] == 0:
-            raise InvalidArgumentError("predict() got an empty batch.")
-        return np.ascontiguousarray(x)
+                raise InvalidArgumentError(f"{label} takes float32 input, not {x.dtype}; convert with "
+                                           "x.astype('float32') after scaling it as the model expects.")
+            raise InvalidArgumentError(f"{label} takes float32 input, not {x.dtype}.")
+        expected = self.input_shape if expected == "model" else expected
+        if expected is not None:
+            if x.ndim != len(expected):
+                raise InvalidArgumentError(f"{label} takes a batch of shape {_shape_text(expected)}, "
+                                           f"but got an array of shape {list(x.shape)} (rank {x.ndim}).")
+            for got, want in zip(x.shape[1:], expected[1:]):
+                if want is not None and got != want:
+                    raise InvalidArgumentError(f"{label} takes a batch of shape {_shape_text(expected)}, "
+                                               f"but got {list(x.shape)}.")
+            if expected and expected[0] is not None and x.shape[0] != expected[0]:
+                raise InvalidArgumentError(f"{label} takes a batch of shape {_shape_text(expected)}, "
+                                           f"but got {list(x.shape)}.")
+        if x.ndim and x.shape[0] == 0:
+            raise InvalidArgumentError(f"{label} got an empty batch.")
+        return x if x.flags.c_contiguous else np.ascontiguousarray(x)  # (which would make a scalar 1-D)
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Run the model on a float32 NHWC batch; returns the model's (first) output.
+    def _feeds(self, x: Any) -> dict[str, np.ndarray]:
+        """The dynamic executor's inputs by node name, from one array or a dict by input name."""
+        specs = self._inputs
+        if isinstance(x, Mapping):
+            by_name = {}
+            for spec in specs:
+                for key in (spec.name, spec.node, f"{spec.node}:{spec.index}"):
+                    by_name.setdefault(key, spec)
+            unknown = [k for k in x if k not in by_name]
+            if unknown:
+                raise InvalidArgumentError(f"predict() got an input named {unknown[0]!r}; the model's inputs are "
+                                           f"{self.input_names}.")
+            feeds = {}
+            for key, value in x.items():
+                spec = by_name[key]
+                feeds[spec.node] = self._check_input(value, spec, spec.shape, f"predict() input {spec.name!r}")
+            missing = [s.name for s in specs if s.node not in feeds
+                       and self._program.nodes[s.node].op != "PlaceholderWithDefault"]
+            if missing:
+                raise InvalidArgumentError(f"predict() needs a value for the input {missing[0]!r} (inputs: "
+                                           f"{self.input_names}).")
+            return feeds
+        if len(specs) != 1:
+            raise InvalidArgumentError(f"this model has {len(specs)} inputs {self.input_names}: pass predict() a "
+                                       "dict {input name: array}.")
+        return {specs[0].node: self._check_input(x, specs[0], specs[0].shape)}
 
-        A large batch runs in equal chunks (see :func:`batch_chunk`), so that per image a
-        batch is never slower than one image at a time.
+    def _run_program(self, x: Any, outputs: Sequence[tuple[str, int]] | None = None) -> list[np.ndarray]:
+        feeds = self._feeds(x)
+        with self._program_lock:
+            return self._program.run(feeds, outputs)
+
+    def predict(self, x: Any) -> Any:
+        """Run the model; one array for a model with one output, else a list in ``output_names`` order.
+
+        ``x`` is an array (NHWC float32 images for image models; int32 where the model takes
+        int32 or uint8), or a dict {input name: array} for a model with several inputs. On the
+        preplanned path a large batch runs in equal chunks (see :func:`batch_chunk`), so that
+        per image a batch is never slower than one image at a time.
         """
-        x = self._check_input(x)
+        if self._program is not None:
+            outs = self._run_program(x)
+        else:
+            if isinstance(x, Mapping):
+                names = self.input_names + [i.node for i in self._inputs]
+                if len(x) != 1 or next(iter(x)) not in names:
+                    raise InvalidArgumentError(f"predict() got inputs {list(x)}; the model's inputs are "
+                                               f"{self.input_names}.")
+                x = next(iter(x.values()))
+            outs = self._predict_plan(self._check_input(x, self._inputs[0] if self._inputs else None))
+        return outs[0] if len(outs) == 1 else outs
+
+    def _predict_plan(self, x: np.ndarray) -> list[np.ndarray]:
+        assert self._plan is not None
         n = x.shape[0]
         if self._chunk is None and self._plan.activation_bytes_per_image:
             self._chunk = batch_chunk(self._plan.activation_bytes_per_image)
         chunk = _largest_divisor_at_most(n, self._chunk or n)
         if chunk == n:
-            return self._plan.run(x)[0]
-        out: np.ndarray | None = None
-        for start in range(0, n, chunk):
-            y = self._plan.run(x[start:start + chunk])[0]
-            if out is None:
-                out = np.empty((n, *y.shape[1:]), y.dtype)
-            out[start:start + chunk] = y
-        assert out is not None
-        return out
+            return list(self._plan.run(x))
+        parts = [self._plan.run(x[start:start + chunk]) for start in range(0, n, chunk)]
+        return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
 
-    def profile(self, x: np.ndarray, repeat: int = 10) -> list[StepTiming]:
+    def profile(self, x: Any, repeat: int = 10) -> list[StepTiming]:
         """Where a prediction on ``x`` spends its time: each layer's (or node's) median seconds.
 
         The batch runs whole (not in chunks), ``repeat`` times after one warm-up run.
         """
-        x = self._check_input(x)
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
             raise InvalidArgumentError(f"profile() takes repeat as a whole number of runs >= 1, not {repeat!r}.")
+        if self._program is not None:
+            feeds = self._feeds(x)
+            with self._program_lock:
+                rows = self._program.profile(feeds, repeat)
+            return [StepTiming(name, op, shape, seconds) for name, op, shape, seconds in rows]
+        x = self._check_input(x, self._inputs[0] if self._inputs else None)
         return self._plan.profile(x, repeat)
 
-    def predict_named(self, x: np.ndarray, outputs: Sequence[str]) -> dict[str, np.ndarray]:
-        """The outputs of the named layers (layers models) or nodes (graph models)."""
+    def predict_named(self, x: Any, outputs: Sequence[str]) -> dict[str, np.ndarray]:
+        """The outputs of the named layers (layers models) or nodes (graph models, ``node`` or ``node:i``)."""
         if isinstance(outputs, str):
             outputs = [outputs]
         key = tuple(outputs)
+        if self._program is not None:
+            from .graph_def import split_input
+
+            values = self._run_program(x, [split_input(name) for name in key])
+            return dict(zip(key, values))
         plan = self._named_plans.get(key)
         if plan is None:
             plan = self._builder(list(outputs))
             self._named_plans[key] = plan
-        values = plan.run(self._check_input(x))
+        values = plan.run(self._check_input(x, self._inputs[0] if self._inputs else None))
         return dict(zip(key, values))
 
     def __repr__(self) -> str:

@@ -16,6 +16,7 @@ from .activations import activate_all
 from .epilogue import Targets, add_channel_bias, finisher, tile_bias
 from .padding import Padding, window_geometry
 from .runs import as_runs
+from .scratch import Scratch
 
 F32 = np.float32
 
@@ -26,8 +27,10 @@ class Conv2D:
     writes_into = True  # __call__ takes ``out=``, so a plan can hand it a buffer it reuses
 
     def __init__(self, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Sequence[int] = (1, 1),
-                 padding: Padding = "valid", dilations: Sequence[int] = (1, 1), activation: str = "linear"):
+                 padding: Padding = "valid", dilations: Sequence[int] = (1, 1), activation: str = "linear",
+                 scratch: Scratch | None = None):
         self.kh, self.kw, self.cin, self.cout = kernel.shape
+        self.scratch = scratch  # shared work buffers for __call__ (else this kernel keeps its own)
         self.sh, self.sw = int(strides[0]), int(strides[1])
         self.dh, self.dw = int(dilations[0]), int(dilations[1])
         self.padding = padding
@@ -144,6 +147,15 @@ class Conv2D:
         """
         n, h, w, _ = x.shape
         pt, pb, pl, pr = pads
+        if self.scratch is not None:
+            shape = (n, h + pt + pb, w + pl + pr, self.cin)
+            padded = self.scratch.zeroed("conv.padded", int(np.prod(shape)), (shape, pads)).reshape(shape)
+            padded[:, pt:pt + h, pl:pl + w, :] = x
+            view = self._patches(padded, oh, ow)
+            k = self.kh * self.kw * self.cin
+            cols = self.scratch.empty("conv.cols", n * oh * ow * k).reshape(n * oh * ow, k)
+            cols.reshape(view.shape)[...] = view
+            return cols
         if self._scratch_key != x.shape:
             self._scratch_key = x.shape
             self._padded = np.zeros((n, h + pt + pb, w + pl + pr, self.cin), F32)

@@ -21,6 +21,7 @@ from ._fast_numpy import einsum as _einsum
 from .activations import activate_all
 from .epilogue import Targets, add_channel_bias, finisher, tile_bias
 from .padding import Padding, window_geometry
+from .scratch import Scratch
 
 F32 = np.float32
 _GRID_SUM = "zibork,ibok->zrk"  # (image, tap row, block, step, out row, x*c) . weights -> (image, out row, x*c)
@@ -32,8 +33,10 @@ class DepthwiseConv2D:
     writes_into = True  # __call__ takes ``out=``, so a plan can hand it a buffer it reuses
 
     def __init__(self, kernel: np.ndarray, bias: np.ndarray | None = None, strides: Sequence[int] = (1, 1),
-                 padding: Padding = "valid", dilations: Sequence[int] = (1, 1), activation: str = "linear"):
+                 padding: Padding = "valid", dilations: Sequence[int] = (1, 1), activation: str = "linear",
+                 scratch: Scratch | None = None):
         kh, kw, c, m = kernel.shape
+        self.scratch = scratch  # shared work buffers for __call__ (else this kernel keeps its own)
         self.kh, self.kw, self.cin, self.mult = kh, kw, c, m
         self.cout = c * m
         self.sh, self.sw = int(strides[0]), int(strides[1])
@@ -168,6 +171,13 @@ class DepthwiseConv2D:
     def _padded(self, x: np.ndarray) -> np.ndarray:
         """The input copied into the interior of this size's zero-bordered buffer (kept between calls)."""
         key = (x.shape[0], x.shape[1], x.shape[2])
+        if self.scratch is not None:  # same layout as another kernel's: same interior, border still zero
+            p = self._plan(key[1], key[2])
+            layout = (key, self.kh, self.kw, self.sh, self.sw, self.dh, self.dw, self.cout, repr(self.padding))
+            buf = self.scratch.zeroed("depthwise.padded", key[0] * p["hp"] * p["row_len"], layout)
+            for src, dst in self.input_targets(buf, x):
+                dst[...] = src
+            return buf
         buf = self._buffers.get(key)
         if buf is None:  # the border is never written, so it stays zero from here on
             buf = self.padded_buffer(x.shape)

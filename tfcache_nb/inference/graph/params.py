@@ -1,0 +1,146 @@
+"""Turn a node's input arrays and raw attributes into named values, by its op's table entry.
+
+The converter writes attributes as typed JSON (``{"i": "2"}``, ``{"list": {"f": [...]}}``,
+``{"type": "DT_INT32"}``); executors get plain Python values. Numbers read from input tensors
+follow TF.js's ``getParamValue``: the first element for ``number`` / ``bool``, all of them for
+``numbers``.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ...errors import ModelFormatError, quoted
+from ..graph_def import GraphNode
+from .op_table import REQUIRED, Attr, In, OpDef
+from .registry import Params
+
+#: TensorFlow's DataType names as TF.js maps them (operation_mapper's parseDtypeParam)
+TF_DTYPES: dict[str, str] = {
+    "DT_FLOAT": "float32", "DT_HALF": "float32", "DT_DOUBLE": "float32", "DT_BFLOAT16": "float32",
+    "DT_INT32": "int32", "DT_INT64": "int32", "DT_INT8": "int32", "DT_UINT8": "int32",
+    "DT_INT16": "int32", "DT_UINT16": "int32", "DT_UINT32": "int32", "DT_UINT64": "int32",
+    "DT_BOOL": "bool", "DT_STRING": "string", "DT_COMPLEX64": "complex64",
+}
+
+#: numpy dtype of each TF.js dtype
+NUMPY_DTYPES: dict[str, np.dtype] = {
+    "float32": np.dtype(np.float32), "int32": np.dtype(np.int32), "bool": np.dtype(np.bool_),
+    "string": np.dtype(object), "complex64": np.dtype(np.complex64),
+}
+
+
+def resolve(node: GraphNode, op: OpDef, inputs: Sequence[Any], attrs: Mapping[str, Any] | None = None) -> Params:
+    """The named parameters of ``node`` given its input values in order.
+
+    ``attrs``: the node's attributes already resolved by :func:`resolve_attrs` (they do not
+    change between runs, so the executor core reads them once).
+    """
+    values: dict[str, Any] = {}
+    for spec in op.inputs:
+        values[spec.name] = _input(node, spec, inputs)
+    values.update(resolve_attrs(node, op) if attrs is None else attrs)
+    return Params(node, values)
+
+
+def resolve_attrs(node: GraphNode, op: OpDef) -> dict[str, Any]:
+    """The node's attributes as named plain values (a missing required one is a ModelFormatError)."""
+    return {spec.name: attr(node, spec) for spec in op.attrs}
+
+
+def _input(node: GraphNode, spec: In, inputs: Sequence[Any]) -> Any:
+    if spec.kind == "tensors":
+        return list(inputs[spec.start:spec.end])
+    if spec.start >= len(inputs) or spec.start < -len(inputs):
+        if spec.default is REQUIRED:
+            raise ModelFormatError(f"node {quoted(node.name)} ({node.op}) has {len(inputs)} inputs; "
+                                   f"its input '{spec.name}' is missing.")
+        return spec.default
+    value = inputs[spec.start]
+    if spec.kind == "tensor":
+        return value
+    flat = np.ravel(np.asarray(value))
+    if spec.kind == "numbers":
+        return [_scalar(v) for v in flat]
+    if flat.size == 0:
+        raise ValueError(f"input '{spec.name}' is empty; a {spec.kind} is needed")
+    if spec.kind == "bool":
+        return bool(flat[0])
+    return _scalar(flat[0])
+
+
+def _scalar(v: Any) -> int | float | bool:
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer, int)):
+        return int(v)
+    return float(v)
+
+
+def attr(node: GraphNode, spec: Attr) -> Any:
+    """One attribute as a plain value (``spec.tf_name`` may list alternatives as 'a|b')."""
+    raw = None
+    for name in spec.tf_name.split("|"):
+        raw = node.attr.get(name)
+        if raw is not None:
+            break
+    if raw is None:
+        if spec.default is REQUIRED:
+            raise ModelFormatError(f"node {quoted(node.name)} ({node.op}) has no attribute '{spec.tf_name}'.")
+        return spec.default
+    try:
+        return _parse(raw, spec)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise ModelFormatError(f"node {quoted(node.name)} ({node.op}) has an invalid attribute "
+                               f"'{spec.tf_name}'.") from None
+
+
+def _parse(raw: Mapping[str, Any], spec: Attr) -> Any:
+    kind = spec.kind
+    if kind == "number":
+        return int(raw["i"]) if "i" in raw else float(raw["f"])
+    if kind == "bool":
+        return bool(raw["b"])
+    if kind == "string":
+        return _text(raw["s"])
+    if kind == "dtype":
+        return _dtype(raw["type"])
+    if kind == "shape":
+        shape = raw.get("shape") or {}
+        if shape.get("unknownRank"):
+            return None
+        return [int(d.get("size", -1)) for d in shape.get("dim", [])]
+    if kind == "func":
+        return str((raw.get("func") or {})["name"])
+    lst = raw.get("list") or {}
+    if kind == "numbers":
+        if "i" in lst:
+            return [int(v) for v in lst["i"]]
+        return [float(v) for v in lst.get("f", [])]
+    if kind == "strings":
+        return [_text(v) for v in lst.get("s", [])]
+    if kind == "dtypes":
+        return [_dtype(v) for v in lst.get("type", [])]
+    raise ValueError(f"unknown attribute kind {kind}")
+
+
+def _text(value: Any) -> str:
+    return base64.b64decode(str(value), validate=True).decode("utf-8")
+
+
+def _dtype(value: Any) -> str:
+    if isinstance(value, int) or str(value).isdigit():
+        value = _DT_BY_NUMBER.get(int(value), "")
+    dtype = TF_DTYPES.get(str(value))
+    if dtype is None:
+        raise ValueError(f"unsupported dtype {value}")
+    return dtype
+
+
+# protobuf enum numbers, for converters that write them as numbers
+_DT_BY_NUMBER = {1: "DT_FLOAT", 2: "DT_DOUBLE", 3: "DT_INT32", 4: "DT_UINT8", 5: "DT_INT16", 6: "DT_INT8",
+                 7: "DT_STRING", 8: "DT_COMPLEX64", 9: "DT_INT64", 10: "DT_BOOL", 14: "DT_BFLOAT16",
+                 17: "DT_UINT16", 19: "DT_HALF", 22: "DT_UINT32", 23: "DT_UINT64"}

@@ -1,0 +1,563 @@
+"""The dynamic graph executor: a GraphDef (or one of its library functions) run node by node.
+
+At build time every op the outputs need is looked up in the op table (all unsupported ops
+are refused together, naming op and node), and nodes computed from constants alone are
+evaluated once. At run time the remaining nodes run in one of two ways:
+
+- a graph without TF1 control flow runs in a fixed topological order, each value dropped
+  after its last reader;
+- a graph with Switch / Merge / Enter / Exit / NextIteration runs as TF.js's executor does
+  (graph_executor.ts, ``executeWithControlFlow``): a node runs once all its inputs have a
+  value in its loop frame and iteration (a Merge once any has); Switch's untaken output is
+  dead (None), so the branch behind it never runs.
+
+Any failure inside a node becomes one :class:`~tfcache_nb.errors.ModelExecutionError` naming
+the node, its op and its inputs' dtypes and shapes.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import statistics
+import time
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ...errors import ModelExecutionError, ModelFormatError, quoted
+from ..graph_def import GraphNode, parse_node_list, split_input, topological_order
+from .executors import ALL_EXECUTORS
+from .op_list.control import FRAME_OPS
+from .op_table import OpDef, op_table
+from .params import NUMPY_DTYPES, TF_DTYPES, resolve, resolve_attrs
+from .registry import ExecutionContext, Executor
+
+Ref = tuple[str, int]  # (node name, output index)
+
+#: ops never evaluated at build time, even on constant inputs: inputs, side effects, randomness
+_NOT_FOLDED = FRAME_OPS | {
+    "Placeholder", "PlaceholderWithDefault", "NoOp", "Print",
+    "RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal", "Multinomial",
+    "RandomShuffle", "RandomGamma", "StatelessRandomUniformV2",
+}
+
+#: output argument names of ops with several of them (function bodies read ``node:arg:i``)
+OUTPUT_ARGS: dict[str, tuple[str, ...]] = {
+    "Switch": ("output_false", "output_true"), "Merge": ("output", "value_index"),
+    "TopKV2": ("values", "indices"), "Unique": ("y", "idx"),
+    "NonMaxSuppressionV4": ("selected_indices", "valid_outputs"),
+    "NonMaxSuppressionV5": ("selected_indices", "selected_scores", "valid_outputs"),
+    "FusedBatchNorm": ("y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2"),
+    "FusedBatchNormV2": ("y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2"),
+    "FusedBatchNormV3": ("y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2",
+                         "reserve_space_3"),
+    "TensorArrayV3": ("handle", "flow"), "TensorArrayConcatV3": ("value", "lengths"),
+    "TensorListPopBack": ("output_handle", "tensor"), "TensorListConcat": ("tensor", "lengths"),
+    "TensorListConcatV2": ("tensor", "lengths"), "MaxPoolWithArgmax": ("output", "argmax"),
+}
+
+_TO_TFJS = {"f": np.float32, "i": np.int32, "u": np.int32, "c": np.complex64}
+
+
+def tfjs_array(value: Any) -> Any:
+    """An executor's result in a TF.js dtype (float32, int32, bool, complex64, or objects)."""
+    if value is None:
+        return None
+    a = value if isinstance(value, np.ndarray) else np.asarray(value)
+    target = _TO_TFJS.get(a.dtype.kind)
+    if target is not None and a.dtype != target:
+        a = a.astype(target)
+    return a
+
+
+def describe(values: Iterable[Any]) -> str:
+    """Inputs as ``[float32 [1, 8, 8, 3], int32 [2]]`` for an error message."""
+    parts = []
+    for v in values:
+        if v is None:
+            parts.append("dead")
+        elif isinstance(v, np.ndarray) and v.dtype == object and v.ndim == 0:
+            parts.append(type(v[()]).__name__)
+        else:
+            a = np.asarray(v)
+            parts.append(f"{a.dtype} {list(a.shape)}")
+    return "[" + ", ".join(parts) + "]"
+
+
+@dataclasses.dataclass
+class Step:
+    """One node ready to run: its op's table entry and executor, and the outputs it reads."""
+
+    node: GraphNode
+    opdef: OpDef
+    fn: Executor
+    inputs: list[Ref]
+    attrs: dict[str, Any]  # resolved once, when the step is made
+
+
+@dataclasses.dataclass
+class _Schedule:
+    """How to compute some outputs: a fixed order (``dynamic`` False) or the frame scheduler."""
+
+    outputs: list[Ref]
+    dynamic: bool
+    steps: list[Step]
+    free_after: list[list[str]]  # static: values to drop after each step
+    used: set[str]  # dynamic: the nodes the outputs need
+    start: list[str]  # dynamic: nodes with a value before the run, whose readers may start
+
+
+class GraphProgram:
+    """A graph (or library function) ready to run on named input arrays.
+
+    ``inputs`` are the names of the nodes fed by the caller; ``outputs`` the refs returned by
+    default. ``functions`` is the graph's library (raw FunctionDefs by name).
+    """
+
+    def __init__(self, nodes: Sequence[GraphNode], weights: Mapping[str, np.ndarray], inputs: Sequence[str],
+                 outputs: Sequence[Ref], functions: Mapping[str, Any] | None = None, where: str = "graph",
+                 built_functions: dict[str, "GraphProgram | None"] | None = None):
+        self.where = where
+        self.nodes = {n.name: n for n in nodes}
+        self.order = [n.name for n in nodes]
+        self.inputs = list(inputs)
+        # inputs that must be fed (a PlaceholderWithDefault runs its default when not fed)
+        self._fed = {n for n in self.inputs if n in self.nodes and self.nodes[n].op != "PlaceholderWithDefault"}
+        self.outputs = list(outputs)
+        self._library = dict(functions or {})
+        # library functions built so far, shared by the graph and its functions (None: being built)
+        self._functions: dict[str, GraphProgram | None] = {} if built_functions is None else built_functions
+        self._node_state: dict[str, dict] = {}
+        self._children: dict[str, list[str]] = {n: [] for n in self.nodes}
+        for node in nodes:
+            for ref in node.inputs:
+                src = split_input(ref)[0]
+                if src not in self.nodes:
+                    raise ModelFormatError(f"node {quoted(node.name)} reads {quoted(src)}, which is not a node "
+                                           f"of the {where}.")
+                self._children[src].append(node.name)
+            for src in node.control_inputs:
+                if src not in self.nodes:
+                    raise ModelFormatError(f"node {quoted(node.name)} depends on {quoted(src)}, which is not a "
+                                           f"node of the {where}.")
+                self._children[src].append(node.name)
+        for name in list(self.inputs) + [r[0] for r in self.outputs]:
+            if name not in self.nodes:
+                raise ModelFormatError(f"the {where} has no node named {quoted(name)}.")
+        self.values: dict[str, list[Any]] = {}  # constants and nodes folded from them
+        for node in nodes:
+            if node.op == "Const" and node.name not in self.inputs:
+                self.values[node.name] = [const_value(node, weights, where)]
+        self._weights = weights
+        self._schedules: dict[tuple[Ref, ...], _Schedule] = {}
+        self._steps: dict[str, Step] = {}
+        self.schedule(self.outputs)  # refuses unsupported ops and folds constants now
+
+    # ------------------------------------------------------------------ building
+    def needed(self, outputs: Sequence[Ref]) -> set[str]:
+        """The nodes that computing ``outputs`` may run (through inputs and control inputs)."""
+        seen: set[str] = set()
+        stack = [name for name, _ in outputs]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in self.values or name in self._fed:
+                continue
+            node = self.nodes[name]
+            stack.extend(split_input(r)[0] for r in node.inputs)
+            stack.extend(node.control_inputs)
+        return seen
+
+    def schedule(self, outputs: Sequence[Ref]) -> _Schedule:
+        key = tuple(outputs)
+        found = self._schedules.get(key)
+        if found is not None:
+            return found
+        for name, _ in outputs:
+            if name not in self.nodes:
+                raise ModelFormatError(f"the {self.where} has no node named {quoted(name)}.")
+        used = self.needed(outputs)
+        self._check_ops(used)
+        self._fold(used)
+        used = self.needed(outputs)  # folding cuts the graph behind folded nodes
+        steps = {name: self._step(self.nodes[name]) for name in used
+                 if name not in self.values and name not in self._fed}
+        dynamic = any(step.node.op in FRAME_OPS for step in steps.values())
+        if dynamic:
+            start = [n for n in self.order if (n in self.values or n in self._fed)
+                     and any(c in used for c in self._children[n])]
+            start += [n for n in self.order if n in steps and not self.nodes[n].inputs
+                      and not self.nodes[n].control_inputs]
+            sched = _Schedule(list(outputs), True, [], [], used, start)
+        else:
+            ordered = [steps[n] for n in self._topological(outputs, steps)]
+            sched = _Schedule(list(outputs), False, ordered, self._free_lists(ordered, outputs), used, [])
+        self._schedules[key] = sched
+        return sched
+
+    def _check_ops(self, used: set[str]) -> None:
+        table = op_table()
+        missing: dict[str, list[str]] = {}
+        for name in self.order:
+            if name in used and name not in self.values and name not in self._fed:
+                op = self.nodes[name].op
+                if op not in table or op not in ALL_EXECUTORS:
+                    missing.setdefault(op, []).append(name)
+        if missing:
+            parts = []
+            for op, names in sorted(missing.items()):
+                more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+                parts.append(f"{quoted(op)} (node {quoted(names[0])}{more})")
+            raise ModelFormatError(f"the {self.where} uses {len(missing)} op{'s' if len(missing) > 1 else ''} "
+                                   f"that {'are' if len(missing) > 1 else 'is'} not supported: " + ", ".join(parts) + ".")
+        for name in used:
+            node = self.nodes[name]
+            for spec in node.attr.values():
+                func = spec.get("func") if isinstance(spec, Mapping) else None
+                if isinstance(func, Mapping) and func.get("name"):
+                    self.function(str(func["name"]))
+
+    def _step(self, node: GraphNode) -> Step:
+        step = self._steps.get(node.name)
+        if step is None:
+            opdef = op_table()[node.op]
+            step = self._steps[node.name] = Step(node, opdef, ALL_EXECUTORS[node.op],
+                                                 [split_input(r) for r in node.inputs], resolve_attrs(node, opdef))
+        return step
+
+    def _fold(self, used: set[str]) -> None:
+        """Evaluate once the nodes whose inputs are all constants (Kahn's order over ``used``)."""
+        pending: dict[str, int] = {}
+        readers: dict[str, list[str]] = {}
+        ready: list[str] = []
+        for name in self.order:
+            if name not in used or name in self.values or name in self.inputs:
+                continue
+            node = self.nodes[name]
+            sources = {split_input(r)[0] for r in node.inputs} | set(node.control_inputs)
+            if node.op in _NOT_FOLDED or not node.inputs or op_table()[node.op].family == "control":
+                continue  # control ops make or change containers: every run needs its own
+            waiting = [s for s in sources if s not in self.values]
+            pending[name] = len(waiting)
+            for s in waiting:
+                readers.setdefault(s, []).append(name)
+            if not waiting:
+                ready.append(name)
+        ctx = self.context()
+        ready.reverse()
+        while ready:
+            name = ready.pop()
+            step = self._step(self.nodes[name])
+            args = [self._const_output(step, ref) for ref in step.inputs]
+            try:
+                self.values[name] = self.call(step, args, ctx)
+            except ModelExecutionError as exc:
+                raise ModelFormatError(f"node {quoted(name)} ({step.node.op}) cannot be computed from its constant "
+                                       f"inputs {describe(args)}: {exc.reason}") from None
+            for r in readers.get(name, ()):
+                pending[r] -= 1
+                if pending[r] == 0:
+                    ready.append(r)
+
+    def _const_output(self, step: Step, ref: Ref) -> Any:
+        outs = self.values[ref[0]]
+        if ref[1] >= len(outs):
+            raise ModelFormatError(f"node {quoted(step.node.name)} reads output {ref[1]} of {quoted(ref[0])}, "
+                                   f"which has {len(outs)}.")
+        return outs[ref[1]]
+
+    def _topological(self, outputs: Sequence[Ref], steps: Mapping[str, Step]) -> list[str]:
+        def sources(name: str) -> list[str]:
+            if name not in steps:
+                return []
+            node = self.nodes[name]
+            return [split_input(r)[0] for r in node.inputs] + node.control_inputs
+
+        order = topological_order([name for name, _ in outputs], sources, self.where)
+        return [name for name in order if name in steps]
+
+    def _free_lists(self, steps: Sequence[Step], outputs: Sequence[Ref]) -> list[list[str]]:
+        last: dict[str, int] = {}
+        for i, step in enumerate(steps):
+            for src, _ in step.inputs:
+                last[src] = i
+        keep = {name for name, _ in outputs}
+        free: list[list[str]] = [[] for _ in steps]
+        for name, i in last.items():
+            if name not in keep and name not in self.values and name not in self._fed:
+                free[i].append(name)
+        return free
+
+    def function(self, name: str) -> "GraphProgram":
+        """The library function ``name`` as a program of its own (built once)."""
+        if name in self._functions:
+            program = self._functions[name]
+            if program is None:
+                raise ModelFormatError(f"the function {quoted(name)} calls itself, which TensorFlow does not allow.")
+            return program
+        raw = self._library.get(name)
+        if raw is None:
+            raise ModelFormatError(f"the {self.where} calls the function {quoted(name)}, which is not in its "
+                                   "library.")
+        self._functions[name] = None
+        try:
+            program = function_program(raw, self._weights, self._library, self._functions)
+        except BaseException:
+            del self._functions[name]
+            raise
+        self._functions[name] = program
+        return program
+
+    def context(self) -> ExecutionContext:
+        return ExecutionContext(self._library, self._run_function, self._node_state)
+
+    def _run_function(self, name: str, args: Sequence[np.ndarray]) -> list[np.ndarray]:
+        program = self.function(name)
+        if len(args) != len(program.inputs):
+            raise ValueError(f"function {name!r} takes {len(program.inputs)} arguments, not {len(args)}")
+        return program.run(dict(zip(program.inputs, args)))
+
+    # ------------------------------------------------------------------ running
+    def call(self, step: Step, args: list[Any], ctx: ExecutionContext) -> list[Any]:
+        """Run one node; any failure becomes a ModelExecutionError naming it."""
+        node = step.node
+        try:
+            result = step.fn(resolve(node, step.opdef, args, step.attrs), ctx)
+            if isinstance(result, (list, tuple)):
+                return [tfjs_array(r) for r in result]
+            return [tfjs_array(result)]
+        except ModelExecutionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure of a node is reported as that node's
+            raise ModelExecutionError(node.name, node.op, describe(args), exc) from None
+
+    def run(self, feeds: Mapping[str, np.ndarray], outputs: Sequence[Ref] | None = None,
+            timings: dict[str, float] | None = None, shapes: dict[str, tuple[int, ...]] | None = None,
+            ) -> list[np.ndarray]:
+        """The ``outputs`` (default: the program's) given arrays for its input nodes.
+
+        ``timings``, when given, receives each node's seconds (summed over loop iterations),
+        and ``shapes`` the shape of its first output.
+        """
+        sched = self.schedule(self.outputs if outputs is None else outputs)
+        ctx = self.context()
+        for name in self._fed:
+            if name not in feeds and name in sched.used:
+                raise ModelExecutionError(name, self.nodes[name].op, "[]", ValueError("no value was given for it"))
+        if sched.dynamic:
+            return self._run_frames(sched, feeds, ctx, timings, shapes)
+        env: dict[str, list[Any]] = dict(self.values)
+        for name, value in feeds.items():
+            env[name] = [value]
+        clock = time.perf_counter
+        for step, free in zip(sched.steps, sched.free_after):
+            if step.node.name in feeds:  # a PlaceholderWithDefault given a value
+                continue
+            args = [self._read(env, step, ref) for ref in step.inputs]
+            if timings is None:
+                env[step.node.name] = self.call(step, args, ctx)
+            else:
+                t0 = clock()
+                env[step.node.name] = outs = self.call(step, args, ctx)
+                timings[step.node.name] = timings.get(step.node.name, 0.0) + clock() - t0
+                if shapes is not None:
+                    shapes[step.node.name] = _shape(outs)
+            for name in free:
+                del env[name]
+        return [self._output(env.get(name), name, index) for name, index in sched.outputs]
+
+    def _read(self, env: Mapping[str, list[Any]], step: Step, ref: Ref) -> Any:
+        outs = env[ref[0]]
+        if ref[1] >= len(outs):
+            raise ModelExecutionError(step.node.name, step.node.op, "[]",
+                                      IndexError(f"it reads output {ref[1]} of {quoted(ref[0])}, "
+                                                 f"which has {len(outs)} outputs"))
+        return outs[ref[1]]
+
+    def _output(self, outs: list[Any] | None, name: str, index: int) -> np.ndarray:
+        value = outs[index] if outs is not None and index < len(outs) else None
+        if value is None:
+            raise ModelExecutionError(name, self.nodes[name].op, "[]", ValueError(
+                f"output {index} was not computed (a dead branch, or a loop that did not exit)"))
+        return value
+
+    # ---- TF1 control flow: frames and iterations, as TF.js's executeWithControlFlow
+    def _run_frames(self, sched: _Schedule, feeds: Mapping[str, np.ndarray], ctx: ExecutionContext,
+                    timings: dict[str, float] | None, shapes: dict[str, tuple[int, ...]] | None,
+                    ) -> list[np.ndarray]:
+        values: dict[tuple[str, str], list[Any]] = {(n, ""): v for n, v in self.values.items()}
+        for name, value in feeds.items():
+            values[(name, "")] = [value]
+        chains: dict[tuple, tuple[str, ...]] = {}
+
+        def chain(frames: tuple) -> tuple[str, ...]:
+            found = chains.get(frames)
+            if found is None:
+                keys = ["/".join(f"{f}-{i}" for f, i in frames[:k]) for k in range(len(frames), -1, -1)]
+                found = chains[frames] = tuple(keys)
+            return found
+
+        def lookup(name: str, index: int, keys: tuple[str, ...]) -> Any:
+            for key in keys:
+                outs = values.get((name, key))
+                if outs is not None:
+                    return outs[index] if index < len(outs) else None
+            return None
+
+        added: set[tuple[str, str]] = set()
+        stack: list[tuple[str, tuple]] = [(n, ()) for n in sched.start]
+        clock = time.perf_counter
+        while stack:
+            name, frames = stack.pop()
+            keys = chain(frames)
+            if (name, "") not in values:
+                step = self._step(self.nodes[name])
+                args = [lookup(src, i, keys) for src, i in step.inputs]
+                t0 = clock()
+                outs = self.call(step, args, ctx)
+                if timings is not None:
+                    timings[name] = timings.get(name, 0.0) + clock() - t0
+                    if shapes is not None:
+                        shapes[name] = _shape(outs)
+                op = step.node.op
+                store = frames
+                if op == "Enter":
+                    frame = self._frame_name(step)
+                    entered = frames + ((frame, 0),)
+                    store = frames if _is_constant(step) else entered
+                    frames = entered
+                elif op in ("Exit", "NextIteration"):
+                    if not frames:
+                        raise ModelExecutionError(name, op, describe(args), ValueError("it is outside any loop"))
+                    frames = store = frames[:-1] if op == "Exit" else frames[:-1] + ((frames[-1][0], frames[-1][1] + 1),)
+                values[(name, chain(store)[0])] = outs
+                keys = chain(frames)
+            here = keys[0]
+            for child in self._children[name]:
+                if child not in sched.used or (child, here) in added:
+                    continue
+                cnode = self.nodes[child]
+                refs = [split_input(r) for r in cnode.inputs]
+                if cnode.op == "Merge":
+                    ready = any(lookup(s, i, keys) is not None for s, i in refs)
+                else:
+                    ready = (all(lookup(s, i, keys) is not None for s, i in refs)
+                             and all(lookup(c, 0, keys) is not None for c in cnode.control_inputs))
+                if ready:
+                    added.add((child, here))
+                    stack.append((child, frames))
+        return [self._output(values.get((name, "")), name, index) for name, index in sched.outputs]
+
+    @staticmethod
+    def _frame_name(step: Step) -> str:
+        raw = step.node.attr.get("frame_name") or {}
+        try:
+            return base64.b64decode(str(raw.get("s", "")), validate=True).decode("utf-8")
+        except ValueError:
+            return str(raw.get("s", ""))
+
+    # ------------------------------------------------------------------ profiling
+    def profile(self, feeds: Mapping[str, np.ndarray], repeat: int) -> list[tuple[str, str, tuple[int, ...], float]]:
+        """(node, op, first output's shape, median seconds) of every node run, in the order they ran.
+
+        A node in a loop counts the sum of its iterations; folded constants take no time.
+        """
+        runs: list[dict[str, float]] = []
+        shapes: dict[str, tuple[int, ...]] = {}
+        for r in range(repeat + 1):  # the first run warms up and is not counted
+            timings: dict[str, float] = {}
+            self.run(feeds, timings=timings, shapes=shapes)
+            if r:
+                runs.append(timings)
+        return [(n, self.nodes[n].op, shapes.get(n, ()), statistics.median(t.get(n, 0.0) for t in runs))
+                for n in runs[0]]
+
+
+def _shape(outs: Sequence[Any]) -> tuple[int, ...]:
+    first = outs[0] if outs else None
+    if not isinstance(first, np.ndarray) or first.dtype == object:
+        return ()
+    return tuple(first.shape)
+
+
+def _is_constant(step: Step) -> bool:
+    raw = step.node.attr.get("is_constant") or {}
+    return bool(raw.get("b", False))
+
+
+# ---------------------------------------------------------------------------- constants
+def const_value(node: GraphNode, weights: Mapping[str, np.ndarray], where: str = "graph") -> np.ndarray:
+    """A Const node's value: from the weights manifest, else from its ``value`` attribute.
+
+    In a function body the attribute comes first: its node names may repeat the graph's.
+    """
+    tensor = (node.attr.get("value") or {}).get("tensor")
+    value = weights.get(node.name)
+    if value is not None and not (where != "graph" and isinstance(tensor, Mapping)):
+        return tfjs_array(np.asarray(value))
+    if isinstance(tensor, Mapping):
+        try:
+            return tensor_proto_value(tensor)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ModelFormatError(f"Const node {quoted(node.name)} has an invalid value: {exc}") from None
+    raise ModelFormatError(f"Const node {quoted(node.name)} of the {where} has no value in the weights manifest.")
+
+
+_PROTO_FIELDS = {"float32": "floatVal", "int32": "intVal", "bool": "boolVal", "string": "stringVal"}
+
+
+def tensor_proto_value(tensor: Mapping[str, Any]) -> np.ndarray:
+    """A TensorProto written as JSON (``dtype``, ``tensorShape``, ``*Val`` or ``tensorContent``)."""
+    dtype = TF_DTYPES[str(tensor.get("dtype", "DT_FLOAT"))]
+    shape = [int(d.get("size", 0)) for d in (tensor.get("tensorShape") or {}).get("dim", [])]
+    np_dtype = NUMPY_DTYPES[dtype]
+    content = tensor.get("tensorContent")
+    if content:
+        raw_dtype = {"DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_INT32": np.int32, "DT_INT64": np.int64,
+                     "DT_BOOL": np.bool_, "DT_UINT8": np.uint8}[str(tensor.get("dtype", "DT_FLOAT"))]
+        flat = np.frombuffer(base64.b64decode(content), dtype=raw_dtype).astype(np_dtype)
+    else:
+        field = _PROTO_FIELDS[dtype]
+        items = tensor.get(field) or tensor.get("int64Val") or tensor.get("doubleVal") or []
+        if dtype == "string":
+            flat = np.array([base64.b64decode(v) for v in items], dtype=object)
+        else:
+            flat = np.array([float(v) if dtype == "float32" else (v in (True, "true") if dtype == "bool" else int(v))
+                             for v in items], dtype=np_dtype)
+    size = int(np.prod(shape)) if shape else 1
+    if flat.size == size:
+        return flat.reshape(shape)
+    if flat.size == 1:  # TensorFlow writes a splatted value once
+        return np.full(shape, flat[0], dtype=np_dtype)
+    if flat.size == 0:
+        return np.zeros(shape, dtype=np_dtype)
+    raise ValueError(f"{flat.size} values for shape {shape}")
+
+
+# ---------------------------------------------------------------------------- functions
+def function_program(raw: Mapping[str, Any], weights: Mapping[str, np.ndarray], library: Mapping[str, Any],
+                     built: dict[str, GraphProgram | None] | None = None) -> GraphProgram:
+    """A library FunctionDef as a program: its arguments are fed inputs, ``ret`` its outputs."""
+    signature = raw.get("signature") or {}
+    name = str(signature.get("name", "?"))
+    where = f"function {quoted(name)}"
+    args = [str(a.get("name")) for a in signature.get("inputArg", []) or []]
+    nodes = parse_node_list(list(raw.get("nodeDef", []) or []), where, OUTPUT_ARGS)
+    taken = {n.name for n in nodes}
+    for arg, spec in zip(args, signature.get("inputArg", []) or []):
+        if arg in taken:
+            raise ModelFormatError(f"the {where} has an argument and a node both named {quoted(arg)}.")
+        nodes.append(GraphNode(arg, "Placeholder", [], {"dtype": {"type": spec.get("type", "DT_FLOAT")}}))
+    ret = raw.get("ret") or {}
+    outputs = []
+    for out in signature.get("outputArg", []) or []:
+        text = ret.get(out.get("name"))
+        if text is None:
+            raise ModelFormatError(f"the {where} does not say what its output {quoted(out.get('name'))} returns.")
+        ref = parse_node_list([{"name": "_ret", "op": "Identity", "input": [text]}] + [
+            {"name": n.name, "op": n.op} for n in nodes], where, OUTPUT_ARGS)[0].inputs[0]
+        outputs.append(split_input(ref))
+    return GraphProgram(nodes, weights, args, outputs, library, where, built)

@@ -1,0 +1,83 @@
+"""TF.js's dtype rules for elementwise ops: which dtype a result has, and how values land in it.
+
+TF.js has five dtypes (float32, int32, bool, complex64, string). A binary op first brings both
+operands to the "larger" one (bool < int32 < float32 < complex64). Its CPU kernels compute each
+element as a JavaScript double and store it into the result's typed array: a Float32Array
+rounds, an Int32Array truncates toward zero and wraps modulo 2**32 (NaN and the infinities
+become 0), and a bool tensor is a Uint8Array (so 0.5 and 256 read as false, 2 as true). numpy
+promotes differently (int32 / int32 is float64, int32 + float32 is float64), so executors state
+the dtype they want and store through :func:`store`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+FLOAT32 = "float32"
+INT32 = "int32"
+BOOL = "bool"
+COMPLEX64 = "complex64"
+STRING = "string"
+
+NUMPY: dict[str, np.dtype] = {
+    FLOAT32: np.dtype(np.float32), INT32: np.dtype(np.int32), BOOL: np.dtype(np.bool_),
+    COMPLEX64: np.dtype(np.complex64), STRING: np.dtype(object),
+}
+_ORDER = {BOOL: 0, INT32: 1, FLOAT32: 2, COMPLEX64: 3}
+
+
+def dtype_of(x: Any) -> str:
+    """The TF.js dtype an array stands for (float64 counts as float32, int64 as int32)."""
+    kind = np.asarray(x).dtype.kind
+    if kind == "b":
+        return BOOL
+    if kind in "iu":
+        return INT32
+    if kind == "f":
+        return FLOAT32
+    if kind == "c":
+        return COMPLEX64
+    return STRING
+
+
+def upcast(op: str, *arrays: Any) -> str:
+    """The dtype a binary op computes in (TF.js's upcastType): the largest of the operands'."""
+    kinds = {dtype_of(a) for a in arrays}
+    if STRING in kinds:
+        raise TypeError(f"{op} needs numeric tensors, got a string tensor")
+    return max(kinds, key=_ORDER.__getitem__)
+
+
+def store(values: Any, dtype: str) -> np.ndarray:
+    """``values`` (computed as doubles) as a tensor of ``dtype``, the way TF.js's typed arrays keep them."""
+    values = np.asarray(values)
+    if dtype == FLOAT32:
+        return values.astype(np.float32, copy=False)
+    if dtype == COMPLEX64:
+        return values.astype(np.complex64, copy=False)
+    if dtype == STRING:
+        return values.astype(object, copy=False)
+    if values.dtype.kind in "biu":
+        ints = values.astype(np.int64, copy=False)
+    else:
+        with np.errstate(invalid="ignore"):
+            finite = np.where(np.isfinite(values), np.trunc(values), 0.0)
+            ints = np.fmod(finite, 2.0 ** 32).astype(np.int64)
+    if dtype == BOOL:
+        return (ints & 0xFF) != 0
+    return ints.astype(np.uint32).view(np.int32)  # wraps modulo 2**32, as an Int32Array does
+
+
+def as_float32(x: np.ndarray) -> np.ndarray:
+    """``x`` as float32 (no copy when it already is)."""
+    return x.astype(np.float32, copy=False)
+
+
+def require(op: str, x: np.ndarray, *dtypes: str) -> str:
+    """``x``'s dtype, or a TypeError naming the op when it is not one of ``dtypes``."""
+    kind = dtype_of(x)
+    if kind not in dtypes:
+        raise TypeError(f"{op} needs a {' or '.join(dtypes)} tensor, got {kind}")
+    return kind
