@@ -135,7 +135,9 @@ def test_max_drift_refuses_costly_forms_and_says_so(synthetic_dir, tmp_path):
 
 def test_a_model_that_cannot_run_has_no_drift_and_says_why(synthetic_artifacts, tmp_path):
     topology = json.loads(json.dumps(synthetic_artifacts.model_topology))
-    broken = synthetic_artifacts.replace(model_topology={"node": [{"name": "x", "op": "NoSuchOp"}]},
+    broken = synthetic_artifacts.replace(model_topology={"node": [
+        {"name": "in", "op": "Placeholder", "attr": {"dtype": {"type": "DT_FLOAT"}}},
+        {"name": "x", "op": "NoSuchOp", "input": ["in"]}]},
                                          format="graph-model")
     folder = tmp_path / "broken"
     tc.folder_io(folder).save(broken)
