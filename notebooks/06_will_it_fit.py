@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -13,12 +14,12 @@
 # ---
 
 # %% [markdown]
-# # 06 · Will it fit? Real models against WeChat's 10 MB, and what fitting costs
+# # 06 · Will it fit? Real models against WeChat's 10 MiB, and what fitting costs
 #
 # The first question a mini-program developer with a model meets is whether it fits the
-# 10 MB of local storage, and what it costs to make it fit. The plugin answers neither: it
+# 10 MiB of local storage, and what it costs to make it fit. The plugin answers neither: it
 # writes, and fails with `exceed storage max size 10Mb`, often for a model whose weights are
-# well under 10 MB, because the weights are stored as base64, a third bigger.
+# well under 10 MiB, because the weights are stored as base64, a third bigger.
 #
 # `tc.fit_report(source)` answers both before anything is saved: for the model **as it is**
 # and as **float16**, **uint16** and **uint8** (weights already stored as float16 are
@@ -40,41 +41,38 @@ from pathlib import Path
 import tfcache_nb as tc
 
 
-def shared_folder():
-    """$TFCACHE_NB_MODEL_DIR's parent if set, else ../../shared (beside the repository)."""
-    env = os.environ.get("TFCACHE_NB_MODEL_DIR")
-    folder = Path(env).parent if env else Path("../../shared")
-    return folder.resolve() if (folder / "models").is_dir() else None
-
-
-SHARED = shared_folder()
 MOBILENETS = ["mobilenet_v1_0.25_224", "mobilenet_v1_0.75_224", "mobilenet_v1_025_224_graph"]
-if SHARED is not None:
-    sources = {name: SHARED / "models" / name for name in MOBILENETS if (SHARED / "models" / name / "model.json").is_file()}
-    zoo = SHARED / "zoo"
-    if zoo.is_dir():
-        sources.update({p.name: p for p in sorted(zoo.iterdir()) if (p / "model.json").is_file()})
-    print(f"Models: {len(sources)} real TensorFlow.js models from {SHARED} "
-          f"({', '.join(sources)})")
+found = tc.find_models(MOBILENETS)  # the README's one rule; says where each came from
+sources = {name: found.folder(name) for name in MOBILENETS if found.has(name)}
+
+
+def zoo_folder():
+    """The real graph models of ``../shared/zoo`` (beside $TFCACHE_NB_MODEL_DIR or the repository)."""
+    env = os.environ.get("TFCACHE_NB_MODEL_DIR")
+    folder = (Path(env).parent if env else Path("../../shared")) / "zoo"
+    return folder.resolve() if folder.is_dir() else None
+
+
+ZOO = zoo_folder()
+if ZOO is not None:
+    zoo = {p.name: p for p in sorted(ZOO.iterdir()) if (p / "model.json").is_file()}
+    sources.update(zoo)
+    print(f"and {len(zoo)} real graph models from {ZOO}: {', '.join(zoo)}")
 else:
-    folder = Path(tempfile.mkdtemp(prefix="tfcache_nb_synthetic_"))
-    sources = {}
-    for alpha in (0.25, 0.75):
-        name = f"synthetic_mobilenet_{alpha}"
-        tc.io_for(folder / name).save(tc.synthetic_mobilenet(alpha=alpha))
-        sources[name] = folder / name
-    print("Models: SYNTHETIC MobileNets (the real architecture, random weights; "
-          "the real models were not found beside the repository)")
+    print("and no zoo of real graph models (../shared/zoo is not beside the repository)")
+SYNTHETIC = [name for name in MOBILENETS if found.has(name) and found.synthetic(name)]
+if SYNTHETIC:
+    print(f"{', '.join(SYNTHETIC)}: synthetic, so their drift and top-1 figures are MEANINGLESS "
+          "(random weights); their sizes are exact")
 
 # %% [markdown]
 # ## One model, every form
 #
-# MobileNet 0.75 is the classic case: 9.9 MB of float32 weights, so "just under 10 MB",
-# but 13.3 MB once stored.
+# MobileNet 0.75 is the classic case: 9.93 MiB of float32 weights, so "just under 10 MiB",
+# but 13.29 MiB once stored.
 
 # %%
-first = next((sources[n] for n in ("mobilenet_v1_0.75_224", "synthetic_mobilenet_0.75") if n in sources),
-             next(iter(sources.values())))
+first = sources.get("mobilenet_v1_0.75_224") or next(iter(sources.values()))
 report = tc.fit_report(first)
 report
 
@@ -114,7 +112,7 @@ def row(r):
     cost = "-" if best is None else best.cost_text()
     if not r.runnable:
         cost += " (not runnable here)" if r.drift_error else " (not measured)"
-    return (f"{r.name[:28]:28s} {as_is.weight_bytes / 2**20:7.2f} MB {as_is.stored_bytes / 2**20:7.2f} MB  "
+    return (f"{r.name[:28]:28s} {tc.human_bytes(as_is.weight_bytes):>10s} {tc.human_bytes(as_is.stored_bytes):>10s}  "
             f"{verdict:24s} {cost}")
 
 
@@ -123,7 +121,7 @@ for r in reports:
     print(row(r))
 
 # %%
-tc.plot_fit(reports, title="Which real models fit WeChat's 10 MB, in which form, at what cost")
+tc.plot_fit(reports, title="Which real models fit WeChat's 10 MiB, in which form, at what cost")
 
 # %% [markdown]
 # What to read off the chart: a hatched bar does not fit. Every model here fits in some form;
@@ -136,7 +134,7 @@ tc.plot_fit(reports, title="Which real models fit WeChat's 10 MB, in which form,
 #
 # `quantize="auto"` stores the fitting form with the least measured drift; `max_drift=`
 # refuses forms that cost more. A `TieredCache` puts a model that fits no acceptable form in
-# the plugin's file storage instead (raw bytes, no base64; WeChat allows 200 MB of files),
+# the plugin's file storage instead (raw bytes, no base64; WeChat allows 200 MiB of files),
 # so with `max_drift=0` MobileNet 0.75 is kept exact, in files.
 
 # %%
