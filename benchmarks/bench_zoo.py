@@ -60,10 +60,10 @@ class Row:
 def find_zoo(zoo_dir: str | None) -> Path:
     """--zoo-dir, else $TFCACHE_NB_MODEL_DIR/../zoo, else ../shared/zoo beside the checkout."""
     env = os.environ.get("TFCACHE_NB_MODEL_DIR")
-    candidates = [Path(zoo_dir)] if zoo_dir else []
-    if env:
-        candidates.append(Path(env).parent / "zoo")
-    candidates.append(REPO.parent / "shared" / "zoo")
+    if zoo_dir:
+        candidates = [Path(zoo_dir)]
+    else:
+        candidates = ([Path(env).parent / "zoo"] if env else []) + [REPO.parent / "shared" / "zoo"]
     for c in candidates:
         if c.is_dir() and any((p / "ref" / "outputs.json").is_file() for p in c.iterdir() if p.is_dir()):
             return c
