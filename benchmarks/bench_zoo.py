@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,8 @@ import numpy as np
 import tfcache_nb as tc
 from tfcache_nb.errors import ModelLoadError
 from tfcache_nb.experiments.sources import resolve_model_dir
+
+from bench_inference import timeit  # (median, best) seconds after warm-up
 
 REPO = Path(__file__).resolve().parents[1]
 TFJS_DIR = REPO / "tests" / "tfjs"
@@ -60,10 +61,10 @@ class Row:
 def find_zoo(zoo_dir: str | None) -> Path:
     """--zoo-dir, else $TFCACHE_NB_MODEL_DIR/../zoo, else ../shared/zoo beside the checkout."""
     env = os.environ.get("TFCACHE_NB_MODEL_DIR")
-    candidates = [Path(zoo_dir)] if zoo_dir else []
-    if env:
-        candidates.append(Path(env).parent / "zoo")
-    candidates.append(REPO.parent / "shared" / "zoo")
+    if zoo_dir:
+        candidates = [Path(zoo_dir)]
+    else:
+        candidates = ([Path(env).parent / "zoo"] if env else []) + [REPO.parent / "shared" / "zoo"]
     for c in candidates:
         if c.is_dir() and any((p / "ref" / "outputs.json").is_file() for p in c.iterdir() if p.is_dir()):
             return c
@@ -95,17 +96,6 @@ def weight_bytes(folder: Path) -> int:
     return sum((folder / p).stat().st_size for g in doc.get("weightsManifest", []) for p in g.get("paths", []))
 
 
-def median_ms(fn, warmup: int, repeat: int) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
 def parity(got, ref: dict, folder: Path) -> str:
     """The worst max|diff| / max|ref| over float outputs; integer outputs must be equal."""
     got = got if isinstance(got, list) else [got]
@@ -135,7 +125,7 @@ def run_numpy(row: Row, folder: Path, warmup: int, repeat: int) -> None:
         model = tc.load_model(str(folder))
         got = model.predict(x)
         row.parity = parity(got, ref, folder)
-        row.numpy_ms = median_ms(lambda: model.predict(x), warmup - 1, repeat)
+        row.numpy_ms = timeit(lambda: model.predict(x), repeat, warmup - 1)[0] * 1000
     except Exception as exc:  # a model that does not run yet: its error goes in its row
         row.errors.append(f"numpy: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
 

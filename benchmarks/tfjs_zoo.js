@@ -5,8 +5,8 @@
 //
 // A job: {name, dir, input: RAW_FILE, dtype: 'float32'|'int32', shape: [...], warmup, repeat}.
 // Jobs are read as they come, so the caller can time its own side of each model just before.
-// Each model is loaded from disk through an in-memory IOHandler (as tests/tfjs/decode_check.js
-// does), run `warmup` times, then `repeat` timed runs of execute (executeAsync for graphs with
+// Each model is loaded from disk through an in-memory IOHandler (tests/tfjs/model_files.js),
+// run `warmup` times, then `repeat` timed runs of execute (executeAsync for graphs with
 // control flow), each including reading every output back (dataSync). The result line is
 // {name, ms: [...], async} or {name, error}.
 // @tensorflow/tfjs is the version pinned in tests/tfjs (npm ci --prefix tests/tfjs).
@@ -15,30 +15,9 @@
 const fs = require('fs');
 const path = require('path');
 
-const TFJS = path.join(__dirname, '..', 'tests', 'tfjs', 'node_modules', '@tensorflow', 'tfjs');
-const tf = require(TFJS);
-
-function readModel(dir) {
-  const doc = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const specs = [];
-  const buffers = [];
-  for (const group of doc.weightsManifest || []) {
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(dir, p)));
-    specs.push(...group.weights);
-  }
-  const joined = Buffer.concat(buffers);
-  return {
-    modelTopology: doc.modelTopology,
-    weightSpecs: specs,
-    weightData: joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength),
-    format: doc.format,
-    generatedBy: doc.generatedBy,
-    convertedBy: doc.convertedBy,
-    signature: doc.signature,
-    userDefinedMetadata: doc.userDefinedMetadata,
-    modelInitializer: doc.modelInitializer,
-  };
-}
+const TESTS_TFJS = path.join(__dirname, '..', 'tests', 'tfjs');
+const tf = require(path.join(TESTS_TFJS, 'node_modules', '@tensorflow', 'tfjs'));
+const {readArtifacts} = require(path.join(TESTS_TFJS, 'model_files.js'));
 
 function readInput(job) {
   const raw = fs.readFileSync(job.input);
@@ -55,7 +34,7 @@ async function runOnce(model, x, useAsync) {
 }
 
 async function timeModel(job) {
-  const model = await tf.loadGraphModel({load: async () => readModel(job.dir)});
+  const model = await tf.loadGraphModel({load: async () => readArtifacts(job.dir)});
   const x = readInput(job);
   let useAsync = false;
   try {

@@ -9,7 +9,7 @@ follow TF.js's ``getParamValue``: the first element for ``number`` / ``bool``, a
 from __future__ import annotations
 
 import base64
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -44,6 +44,25 @@ def resolve(node: GraphNode, op: OpDef, inputs: Sequence[Any], attrs: Mapping[st
         values[spec.name] = _input(node, spec, inputs)
     values.update(resolve_attrs(node, op) if attrs is None else attrs)
     return Params(node, values)
+
+
+def binder(node: GraphNode, op: OpDef, attrs: Mapping[str, Any]) -> Callable[[Sequence[Any]], Params]:
+    """``resolve`` for one node, prepared once: a node whose inputs are all plain tensors gets its
+    Params by position without going through the input specs on every run (the common case)."""
+    specs = op.inputs
+    if not all(spec.kind == "tensor" and spec.start >= 0 for spec in specs):
+        return lambda inputs: resolve(node, op, inputs, attrs)
+    slots = tuple((spec.name, spec.start) for spec in specs)
+    width = max((spec.start + 1 for spec in specs), default=0)
+
+    def bind(inputs: Sequence[Any]) -> Params:
+        if len(inputs) < width:  # an optional input left out: defaults, or the error, as resolve has them
+            return resolve(node, op, inputs, attrs)
+        values = {name: inputs[i] for name, i in slots}
+        values.update(attrs)
+        return Params(node, values)
+
+    return bind
 
 
 def resolve_attrs(node: GraphNode, op: OpDef) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import base64
 import dataclasses
 import statistics
 import time
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -30,8 +30,8 @@ from ..graph_def import GraphNode, parse_node_list, split_input, topological_ord
 from .executors import ALL_EXECUTORS
 from .op_list.control import FRAME_OPS
 from .op_table import OpDef, op_table
-from .params import NUMPY_DTYPES, TF_DTYPES, resolve, resolve_attrs
-from .registry import ExecutionContext, Executor
+from .params import NUMPY_DTYPES, TF_DTYPES, binder, resolve_attrs
+from .registry import ExecutionContext, Executor, Params
 
 Ref = tuple[str, int]  # (node name, output index)
 
@@ -58,6 +58,8 @@ OUTPUT_ARGS: dict[str, tuple[str, ...]] = {
 }
 
 _TO_TFJS = {"f": np.float32, "i": np.int32, "u": np.int32, "c": np.complex64}
+#: dtypes an executor's result keeps as it is
+_TFJS_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.int32, np.bool_, np.complex64, object))
 
 
 def tfjs_array(value: Any) -> Any:
@@ -94,6 +96,26 @@ class Step:
     fn: Executor
     inputs: list[Ref]
     attrs: dict[str, Any]  # resolved once, when the step is made
+    bind: Callable[[Sequence[Any]], Params]  # input values -> the executor's Params
+
+
+_PLAIN, _ENTER, _EXIT, _NEXT_ITERATION = range(4)
+_FRAME_KINDS = {"Enter": _ENTER, "Exit": _EXIT, "NextIteration": _NEXT_ITERATION}
+
+
+@dataclasses.dataclass(eq=False)
+class _FrameNode:
+    """A node as the frame scheduler needs it, worked out when the schedule is made (not per run)."""
+
+    name: str
+    step: Step | None  # None: the node has its value before the run (a constant or a fed input)
+    refs: tuple[Ref, ...]
+    controls: tuple[str, ...]
+    merge: bool  # ready once any input has a value (the others once all have)
+    kind: int  # _PLAIN, or how it moves between frames: _ENTER, _EXIT, _NEXT_ITERATION
+    frame: str  # Enter: the frame it enters
+    constant: bool  # Enter: its value is the same in every iteration (kept in the outer frame)
+    kids: list["_FrameNode"] = dataclasses.field(default_factory=list)  # readers the outputs need
 
 
 @dataclasses.dataclass
@@ -105,7 +127,8 @@ class _Schedule:
     steps: list[Step]
     free_after: list[list[str]]  # static: values to drop after each step
     used: set[str]  # dynamic: the nodes the outputs need
-    start: list[str]  # dynamic: nodes with a value before the run, whose readers may start
+    start: list[_FrameNode]  # dynamic: nodes with a value before the frames run, whose readers may start
+    preset: list[str] = dataclasses.field(default_factory=list)  # dynamic: constants the run reads
 
 
 class GraphProgram:
@@ -187,16 +210,56 @@ class GraphProgram:
                  if name not in self.values and name not in self._fed}
         dynamic = any(step.node.op in FRAME_OPS for step in steps.values())
         if dynamic:
-            start = [n for n in self.order if (n in self.values or n in self._fed)
-                     and any(c in used for c in self._children[n])]
-            start += [n for n in self.order if n in steps and not self.nodes[n].inputs
+            # nodes no control flow leads to run once, in the root frame: in a fixed order first
+            flow = self._after_control_flow(used, steps)
+            prefix = {n: steps[n] for n in self.order if n in steps and n not in flow}
+            ordered = [prefix[n] for n in self._topological([(n, 0) for n in prefix], prefix)]
+            read_by_flow = {src for n in flow for src in self._sources(n)}
+            before = set(prefix) | set(self.values) | self._fed
+            start = [n for n in self.order if n in before and n in used
+                     and any(c in flow for c in self._children[n])]
+            start += [n for n in self.order if n in flow and not self.nodes[n].inputs
                       and not self.nodes[n].control_inputs]
-            sched = _Schedule(list(outputs), True, [], [], used, start)
+            frame_nodes = self._frame_nodes(used, steps)
+            sched = _Schedule(list(outputs), True, ordered, self._free_lists(ordered, outputs, read_by_flow), used,
+                              [frame_nodes[n] for n in start], [n for n in self.order if n in used and n in self.values])
         else:
             ordered = [steps[n] for n in self._topological(outputs, steps)]
             sched = _Schedule(list(outputs), False, ordered, self._free_lists(ordered, outputs), used, [])
         self._schedules[key] = sched
         return sched
+
+    def _sources(self, name: str) -> list[str]:
+        node = self.nodes[name]
+        return [split_input(r)[0] for r in node.inputs] + list(node.control_inputs)
+
+    def _after_control_flow(self, used: set[str], steps: Mapping[str, Step]) -> set[str]:
+        """The nodes of ``used`` that control flow ops (Switch, Enter, ...) or their readers lead to."""
+        stack = [n for n, step in steps.items() if step.node.op in FRAME_OPS]
+        flow: set[str] = set()
+        while stack:
+            name = stack.pop()
+            if name in flow:
+                continue
+            flow.add(name)
+            stack.extend(c for c in self._children[name] if c in used and c in steps)
+        return flow
+
+    def _frame_nodes(self, used: set[str], steps: Mapping[str, Step]) -> dict[str, _FrameNode]:
+        nodes: dict[str, _FrameNode] = {}
+        for name in self.order:
+            if name not in used:
+                continue
+            node = self.nodes[name]
+            step = steps.get(name)
+            kind = _FRAME_KINDS.get(node.op, _PLAIN)
+            enter = kind == _ENTER and step is not None
+            nodes[name] = _FrameNode(name, step, tuple(split_input(r) for r in node.inputs),
+                                     tuple(node.control_inputs), node.op == "Merge", kind,
+                                     self._frame_name(step) if enter else "", enter and _is_constant(step))
+        for fnode in nodes.values():
+            fnode.kids = [nodes[c] for c in dict.fromkeys(self._children[fnode.name]) if c in nodes]
+        return nodes
 
     def _check_ops(self, used: set[str]) -> None:
         table = op_table()
@@ -224,8 +287,10 @@ class GraphProgram:
         step = self._steps.get(node.name)
         if step is None:
             opdef = op_table()[node.op]
+            attrs = resolve_attrs(node, opdef)
             step = self._steps[node.name] = Step(node, opdef, ALL_EXECUTORS[node.op],
-                                                 [split_input(r) for r in node.inputs], resolve_attrs(node, opdef))
+                                                 [split_input(r) for r in node.inputs], attrs,
+                                                 binder(node, opdef, attrs))
         return step
 
     def _fold(self, used: set[str]) -> None:
@@ -279,12 +344,13 @@ class GraphProgram:
         order = topological_order([name for name, _ in outputs], sources, self.where)
         return [name for name in order if name in steps]
 
-    def _free_lists(self, steps: Sequence[Step], outputs: Sequence[Ref]) -> list[list[str]]:
+    def _free_lists(self, steps: Sequence[Step], outputs: Sequence[Ref], keep: Iterable[str] = ()) -> list[list[str]]:
+        """The values to drop after each step: those it reads last (not the outputs nor ``keep``)."""
         last: dict[str, int] = {}
         for i, step in enumerate(steps):
             for src, _ in step.inputs:
                 last[src] = i
-        keep = {name for name, _ in outputs}
+        keep = {name for name, _ in outputs} | set(keep)
         free: list[list[str]] = [[] for _ in steps]
         for name, i in last.items():
             if name not in keep and name not in self.values and name not in self._fed:
@@ -323,15 +389,17 @@ class GraphProgram:
     # ------------------------------------------------------------------ running
     def call(self, step: Step, args: list[Any], ctx: ExecutionContext) -> list[Any]:
         """Run one node; any failure becomes a ModelExecutionError naming it."""
-        node = step.node
         try:
-            result = step.fn(resolve(node, step.opdef, args, step.attrs), ctx)
+            result = step.fn(step.bind(args), ctx)
+            if type(result) is np.ndarray and result.dtype in _TFJS_DTYPES:
+                return [result]
             if isinstance(result, (list, tuple)):
                 return [tfjs_array(r) for r in result]
             return [tfjs_array(result)]
         except ModelExecutionError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure of a node is reported as that node's
+            node = step.node
             raise ModelExecutionError(node.name, node.op, describe(args), exc) from None
 
     def run(self, feeds: Mapping[str, np.ndarray], outputs: Sequence[Ref] | None = None,
@@ -348,26 +416,39 @@ class GraphProgram:
             if name not in feeds and name in sched.used:
                 raise ModelExecutionError(name, self.nodes[name].op, "[]", ValueError("no value was given for it"))
         if sched.dynamic:
-            return self._run_frames(sched, feeds, ctx, timings, shapes)
-        env: dict[str, list[Any]] = dict(self.values)
+            env: dict[str, list[Any]] = {n: self.values[n] for n in sched.preset}
+        else:
+            env = dict(self.values)
         for name, value in feeds.items():
             env[name] = [value]
-        clock = time.perf_counter
-        for step, free in zip(sched.steps, sched.free_after):
-            if step.node.name in feeds:  # a PlaceholderWithDefault given a value
-                continue
-            args = [self._read(env, step, ref) for ref in step.inputs]
-            if timings is None:
-                env[step.node.name] = self.call(step, args, ctx)
-            else:
-                t0 = clock()
-                env[step.node.name] = outs = self.call(step, args, ctx)
-                timings[step.node.name] = timings.get(step.node.name, 0.0) + clock() - t0
-                if shapes is not None:
-                    shapes[step.node.name] = _shape(outs)
-            for name in free:
-                del env[name]
+        self._run_steps(sched, env, feeds, ctx, timings, shapes)
+        if sched.dynamic:
+            return self._run_frames(sched, env, ctx, timings, shapes)
         return [self._output(env.get(name), name, index) for name, index in sched.outputs]
+
+    def _run_steps(self, sched: _Schedule, env: dict[str, list[Any]], feeds: Mapping[str, np.ndarray],
+                   ctx: ExecutionContext, timings: dict[str, float] | None,
+                   shapes: dict[str, tuple[int, ...]] | None) -> None:
+        """The schedule's fixed-order steps, each value dropped after its last reader."""
+        clock = time.perf_counter
+        call = self.call
+        for step, free in zip(sched.steps, sched.free_after):
+            name = step.node.name
+            if name not in feeds:  # (a PlaceholderWithDefault given a value does not run)
+                try:
+                    args = [env[src][i] for src, i in step.inputs]
+                except IndexError:
+                    args = [self._read(env, step, ref) for ref in step.inputs]
+                if timings is None:
+                    env[name] = call(step, args, ctx)
+                else:
+                    t0 = clock()
+                    env[name] = outs = call(step, args, ctx)
+                    timings[name] = timings.get(name, 0.0) + clock() - t0
+                    if shapes is not None:
+                        shapes[name] = _shape(outs)
+            for gone in free:
+                del env[gone]
 
     def _read(self, env: Mapping[str, list[Any]], step: Step, ref: Ref) -> Any:
         outs = env[ref[0]]
@@ -385,12 +466,12 @@ class GraphProgram:
         return value
 
     # ---- TF1 control flow: frames and iterations, as TF.js's executeWithControlFlow
-    def _run_frames(self, sched: _Schedule, feeds: Mapping[str, np.ndarray], ctx: ExecutionContext,
+    def _run_frames(self, sched: _Schedule, env: Mapping[str, list[Any]], ctx: ExecutionContext,
                     timings: dict[str, float] | None, shapes: dict[str, tuple[int, ...]] | None,
                     ) -> list[np.ndarray]:
-        values: dict[tuple[str, str], list[Any]] = {(n, ""): v for n, v in self.values.items()}
-        for name, value in feeds.items():
-            values[(name, "")] = [value]
+        """The nodes after control flow, from ``env``: the values of the root frame so far."""
+        values: dict[tuple[str, str], list[Any]] = {(n, ""): v for n, v in env.items()}
+        get = values.get
         chains: dict[tuple, tuple[str, ...]] = {}
 
         def chain(frames: tuple) -> tuple[str, ...]:
@@ -402,53 +483,71 @@ class GraphProgram:
 
         def lookup(name: str, index: int, keys: tuple[str, ...]) -> Any:
             for key in keys:
-                outs = values.get((name, key))
+                outs = get((name, key))
                 if outs is not None:
                     return outs[index] if index < len(outs) else None
             return None
 
         added: set[tuple[str, str]] = set()
-        stack: list[tuple[str, tuple]] = [(n, ()) for n in sched.start]
+        stack: list[tuple[_FrameNode, tuple]] = [(n, ()) for n in sched.start]
         clock = time.perf_counter
         while stack:
-            name, frames = stack.pop()
+            fnode, frames = stack.pop()
             keys = chain(frames)
-            if (name, "") not in values:
-                step = self._step(self.nodes[name])
-                args = [lookup(src, i, keys) for src, i in step.inputs]
-                t0 = clock()
-                outs = self.call(step, args, ctx)
-                if timings is not None:
+            name = fnode.name
+            step = fnode.step
+            if step is not None and (name, "") not in values:
+                args = [lookup(src, i, keys) for src, i in fnode.refs]
+                if timings is None:
+                    outs = self.call(step, args, ctx)
+                else:
+                    t0 = clock()
+                    outs = self.call(step, args, ctx)
                     timings[name] = timings.get(name, 0.0) + clock() - t0
                     if shapes is not None:
                         shapes[name] = _shape(outs)
-                op = step.node.op
-                store = frames
-                if op == "Enter":
-                    frame = self._frame_name(step)
-                    entered = frames + ((frame, 0),)
-                    store = frames if _is_constant(step) else entered
-                    frames = entered
-                elif op in ("Exit", "NextIteration"):
-                    if not frames:
-                        raise ModelExecutionError(name, op, describe(args), ValueError("it is outside any loop"))
-                    frames = store = frames[:-1] if op == "Exit" else frames[:-1] + ((frames[-1][0], frames[-1][1] + 1),)
-                values[(name, chain(store)[0])] = outs
-                keys = chain(frames)
-            here = keys[0]
-            for child in self._children[name]:
-                if child not in sched.used or (child, here) in added:
-                    continue
-                cnode = self.nodes[child]
-                refs = [split_input(r) for r in cnode.inputs]
-                if cnode.op == "Merge":
-                    ready = any(lookup(s, i, keys) is not None for s, i in refs)
+                kind = fnode.kind
+                if kind == _PLAIN:
+                    values[(name, keys[0])] = outs
                 else:
-                    ready = (all(lookup(s, i, keys) is not None for s, i in refs)
-                             and all(lookup(c, 0, keys) is not None for c in cnode.control_inputs))
+                    store = frames
+                    if kind == _ENTER:
+                        entered = frames + ((fnode.frame, 0),)
+                        store = frames if fnode.constant else entered
+                        frames = entered
+                    else:
+                        if not frames:
+                            raise ModelExecutionError(name, step.node.op, describe(args),
+                                                      ValueError("it is outside any loop"))
+                        frames = store = (frames[:-1] if kind == _EXIT
+                                          else frames[:-1] + ((frames[-1][0], frames[-1][1] + 1),))
+                    values[(name, chain(store)[0])] = outs
+                    keys = chain(frames)
+            here = keys[0]
+            for kid in fnode.kids:
+                mark = (kid.name, here)
+                if mark in added:
+                    continue
+                if kid.merge:
+                    ready = False
+                    for src, i in kid.refs:
+                        if lookup(src, i, keys) is not None:
+                            ready = True
+                            break
+                else:
+                    ready = True
+                    for src, i in kid.refs:
+                        if lookup(src, i, keys) is None:
+                            ready = False
+                            break
+                    if ready:
+                        for src in kid.controls:
+                            if lookup(src, 0, keys) is None:
+                                ready = False
+                                break
                 if ready:
-                    added.add((child, here))
-                    stack.append((child, frames))
+                    added.add(mark)
+                    stack.append((kid, frames))
         return [self._output(values.get((name, "")), name, index) for name, index in sched.outputs]
 
     @staticmethod

@@ -112,6 +112,7 @@ def _predicate(test: Fn, for_ints: bool) -> Executor:
 
 
 def _clip_by_value(p: Params, ctx: ExecutionContext) -> np.ndarray:
+    """``x`` clipped to [min, max]; like TF.js, each bound is the first value of its tensor."""
     lo, hi = p.clipValueMin, p.clipValueMax
     if lo > hi:
         raise ValueError(f"ClipByValue needs min <= max, got min {lo} and max {hi}")
