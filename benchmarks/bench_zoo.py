@@ -200,7 +200,7 @@ def table(rows: list[Row]) -> str:
         parity_cell = r.parity or "-"
         if r.errors:
             parity_cell = "; ".join([r.parity] + r.errors if r.parity else r.errors)
-        lines.append(f"| {r.name} | {r.what} | {r.weight_bytes / 1e6:.2f} MB | {parity_cell} | "
+        lines.append(f"| {r.name} | {r.what} | {tc.human_bytes(r.weight_bytes)} | {parity_cell} | "
                      f"{_ms(r.numpy_ms)} | {_ms(r.tfjs_ms)} | {f'{r.ratio:.0f}x' if r.ratio else '-'} |")
     return "\n".join(lines)
 
