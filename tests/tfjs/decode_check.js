@@ -17,38 +17,15 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
+const {readArtifacts} = require('./model_files.js');
 
-function readModel(dir) {
-  const doc = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const specs = [];
-  const buffers = [];
-  for (const group of doc.weightsManifest || []) {
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(dir, p)));
-    specs.push(...group.weights);
-  }
-  const joined = Buffer.concat(buffers);
-  const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
-  const artifacts = {
-    modelTopology: doc.modelTopology,
-    weightSpecs: specs,
-    weightData,
-    format: doc.format,
-    generatedBy: doc.generatedBy,
-    convertedBy: doc.convertedBy,
-    signature: doc.signature,
-    userDefinedMetadata: doc.userDefinedMetadata,
-    modelInitializer: doc.modelInitializer,
-    trainingConfig: doc.trainingConfig,
-  };
-  return {doc, specs, artifacts};
-}
-
-function isGraphModel(doc) {
-  return doc.format === 'graph-model' || (doc.modelTopology && 'node' in doc.modelTopology);
+function isGraphModel(artifacts) {
+  return artifacts.format === 'graph-model' || (artifacts.modelTopology && 'node' in artifacts.modelTopology);
 }
 
 async function checkModel(dir, inputFile, outFile) {
-  const {doc, specs, artifacts} = readModel(dir);
+  const artifacts = readArtifacts(dir);
+  const specs = artifacts.weightSpecs;
   const report = {dir, weights: [], weight_bytes: artifacts.weightData.byteLength};
 
   const decoded = tf.io.decodeWeights(artifacts.weightData, specs);
@@ -72,7 +49,7 @@ async function checkModel(dir, inputFile, outFile) {
 
   const handler = {load: async () => artifacts};
   let model;
-  if (isGraphModel(doc)) {
+  if (isGraphModel(artifacts)) {
     model = await tf.loadGraphModel(handler);
     report.kind = 'graph';
   } else {
