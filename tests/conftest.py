@@ -7,12 +7,11 @@ models folder itself). Tests that need them are skipped with a clear reason when
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from tfjs_node import installed_tfjs_dir, node_executable
 
 # CI must be reproducible: property tests explore the same cases on every run unless asked
 # otherwise (TFCACHE_NB_HYPOTHESIS_RANDOM=1 explores new ones, as a soak run should).
@@ -22,7 +21,6 @@ settings.load_profile("explore" if os.environ.get("TFCACHE_NB_HYPOTHESIS_RANDOM"
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-TFJS_DIR = REPO / "tests" / "tfjs"
 
 
 def _models_dir() -> Path | None:
@@ -125,22 +123,10 @@ def synthetic_artifacts(synthetic_dir):
 @pytest.fixture(scope="session")
 def node_bin() -> str:
     """The ``node`` executable (skips when absent)."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the TensorFlow.js cross-checks need Node.js")
-    return node
+    return node_executable()
 
 
 @pytest.fixture(scope="session")
 def tfjs_dir(node_bin: str) -> Path:
     """tests/tfjs with @tensorflow/tfjs installed from its lock file (once, when absent; skips if it cannot be)."""
-    if not (TFJS_DIR / "node_modules" / "@tensorflow" / "tfjs").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed, so tests/tfjs/node_modules (TensorFlow.js) cannot be installed")
-        result = subprocess.run([npm, "ci", "--prefix", str(TFJS_DIR), "--no-audit", "--no-fund", "--loglevel=error"],
-                                capture_output=True, text=True, timeout=300)
-        if result.returncode != 0:
-            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            pytest.skip(f"`npm ci --prefix tests/tfjs` failed, so TensorFlow.js is not installed: {last}")
-    return TFJS_DIR
+    return installed_tfjs_dir()

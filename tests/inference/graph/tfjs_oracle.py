@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -19,8 +18,7 @@ import numpy as np
 import pytest
 
 from graph_helpers import encode_attr
-
-TFJS_DIR = Path(__file__).resolve().parents[2] / "tfjs"
+from tfjs_node import installed_tfjs_dir, node_executable
 
 _NP_DTYPE = {"float32": np.float32, "int32": np.int32, "bool": np.bool_, "complex64": np.complex64,
              "string": object}
@@ -80,22 +78,13 @@ def _decode(out: dict) -> np.ndarray:
 
 def tfjs_run(cases: Sequence[dict]) -> list[list[np.ndarray] | str]:
     """Each case's outputs as TF.js computes them (arrays in TF.js's dtype), or its error message."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the TensorFlow.js cross-checks need Node.js")
-    if not (TFJS_DIR / "node_modules" / "@tensorflow" / "tfjs").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed, so tests/tfjs/node_modules (TensorFlow.js) cannot be installed")
-        done = subprocess.run([npm, "ci", "--prefix", str(TFJS_DIR), "--no-audit", "--no-fund", "--loglevel=error"],
-                              capture_output=True, text=True, timeout=300)
-        if done.returncode != 0:
-            pytest.skip("`npm ci --prefix tests/tfjs` failed, so TensorFlow.js is not installed")
+    node = node_executable()
+    tfjs_dir = installed_tfjs_dir()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cases.json"
         path.write_text(json.dumps(list(cases)))
-        done = subprocess.run([node, str(TFJS_DIR / "run_ops.js"), str(path)], capture_output=True, text=True,
-                              timeout=300, cwd=TFJS_DIR)
+        done = subprocess.run([node, str(tfjs_dir / "run_ops.js"), str(path)], capture_output=True, text=True,
+                              timeout=300, cwd=tfjs_dir)
     if done.returncode != 0:
         raise RuntimeError(f"run_ops.js failed: {done.stderr.strip()[-2000:]}")
     results = []
