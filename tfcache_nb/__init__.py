@@ -67,7 +67,7 @@ _EXPORTS: dict[str, str] = {
     "run_experiment": ".experiments.runner",
     "ExperimentResults": ".experiments.results",
     "find_model": ".experiments.sources",
-    "find_models": ".experiments.sources",
+    "find_models": ".experiments.found_models",
     "ModelSource": ".experiments.sources",
     "fit_report": ".experiments.fit",
     "FitReport": ".experiments.fit",
@@ -106,7 +106,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .experiments.results import ExperimentResults
     from .experiments.fit import FitReport, FormFit, fit_report
     from .experiments.runner import run_experiment
-    from .experiments.sources import ModelSource, find_model, find_models
+    from .experiments.found_models import find_models
+    from .experiments.sources import ModelSource, find_model
     from .format.artifacts import ModelArtifacts, ModelArtifactsInfo
     from .format.synthetic import synthetic_mobilenet
     from .inference.classes import IMAGENET_CLASSES

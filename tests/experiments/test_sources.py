@@ -12,7 +12,8 @@ import requests
 import tfcache_nb as tc
 from tfcache_nb.errors import ModelLoadError
 from tfcache_nb.experiments import sources
-from tfcache_nb.experiments.sources import ModelSource, find_model, serve
+from tfcache_nb.experiments.serving import serve
+from tfcache_nb.experiments.sources import ModelSource, find_model
 
 
 def test_a_folder_is_keyed_by_its_path_not_by_the_servers_port(synthetic_dir):

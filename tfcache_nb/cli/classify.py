@@ -9,7 +9,7 @@ import os
 import sys
 
 from ..errors import TfcacheError
-from ..experiments.sources import serve
+from ..experiments.serving import serve
 from ..storage.wx_storage import WxStorage
 from .argtypes import positive_int
 from .cache_notes import not_saved_reason

@@ -11,7 +11,7 @@ from .._html import human_seconds
 from .._units import human_bytes
 from ..cache.loader import load_artifacts
 from ..cache.report import LoadReport
-from ..experiments.sources import serve
+from ..experiments.serving import serve
 from ..io.local_storage_io import local_storage_io
 from ..storage.wx_storage import WxStorage
 from .cache_notes import why_not_warm

@@ -29,7 +29,8 @@ from ..storage.wx_storage import WxStorage
 from ..transport.urls import is_http_url
 from .progress import Estimator, RunProgress, Tracker
 from .results import ExperimentResults
-from .sources import ModelSource, materialized, resolve_model_dir
+from .serving import materialized
+from .sources import ModelSource, resolve_model_dir
 
 STORAGE_KINDS = ("wx", "memory", "file")
 #: the profile name recorded for URL sources, which are loaded over the real network

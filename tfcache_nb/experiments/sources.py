@@ -15,10 +15,11 @@
 
 Local models come before the network, so an offline user never waits on a timeout for the
 default model: the embedded copy is the very file Google serves. Local folders, the embedded
-model and the synthetic one are served on 127.0.0.1 by a :class:`ModelServer`, so they load
+model and the synthetic one are served on 127.0.0.1 (:mod:`.serving`), so they load
 over real HTTP and a network profile can pace them. Cache keys come from the folder, never
 from the server's URL: the server picks a new port on every run, and a key derived from it
-would store a new copy of the model each time.
+would store a new copy of the model each time. Several models for a notebook:
+:mod:`.found_models`.
 """
 
 from __future__ import annotations
@@ -28,16 +29,12 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
-import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable
 
 from ..cache.keys import default_cache_key
 from ..errors import ModelLoadError
-from ..netsim.profiles import Profile
-from ..netsim.server import ModelServer
 
 DEFAULT_MODEL_NAME = "mobilenet_v1_0.25_224"
 GOOGLE_URL = "https://storage.googleapis.com/tfjs-models/tfjs/{}/model.json"
@@ -56,10 +53,10 @@ EMBEDDED_NOTE = "the real mobilenet_v1_0.25_224 shipped inside tfcache_nb, serve
 
 def _synthetic_key(alpha: float) -> str:
     digest = hashlib.sha256(f"tfcache_nb/synthetic/alpha={alpha:g}/seed=0".encode()).hexdigest()[:8]
-    return f"{_synthetic_name(alpha)}-{digest}"
+    return f"{synthetic_name(alpha)}-{digest}"
 
 
-def _synthetic_name(alpha: float) -> str:
+def synthetic_name(alpha: float) -> str:
     return f"synthetic_mobilenet_v1_{_width(alpha)}_224"
 
 
@@ -112,7 +109,7 @@ class ModelSource:
         if self.folder is not None:
             return self.folder.name
         if self.synthetic:
-            return _synthetic_name(self.alpha)
+            return synthetic_name(self.alpha)
         return default_cache_key(self.url).rsplit("-", 1)[0]
 
     @property
@@ -286,24 +283,6 @@ def find_model(name: str = DEFAULT_MODEL_NAME, *, model_dir: str | os.PathLike[s
     return ModelSource.synthetic_model(alpha)
 
 
-# -- serving -----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def materialized(source: ModelSource) -> Iterator[Path | None]:
-    """The folder holding ``source``'s files (the synthetic model written to a temporary
-    folder for the duration), or None for a URL."""
-    if source.folder is not None or not source.synthetic:
-        yield source.folder
-        return
-    with tempfile.TemporaryDirectory(prefix="tfcache_nb_synthetic_") as tmp:
-        yield _write_synthetic(Path(tmp), source.alpha)
-
-
-def _write_synthetic(parent: Path, alpha: float = 0.25) -> Path:
-    from ..format.synthetic import write_synthetic_mobilenet
-
-    return write_synthetic_mobilenet(parent / _synthetic_name(alpha), alpha=alpha, seed=0)
-
-
 def describe(source: ModelSource, server_url: str | None = None) -> str:
     """One line: what the model is and where it is served from."""
     where = f", served on {server_url}" if server_url else ""
@@ -315,33 +294,6 @@ def describe(source: ModelSource, server_url: str | None = None) -> str:
         return f"{DEFAULT_MODEL_NAME}, the real model shipped inside tfcache_nb{where}"
     what = " (a synthetic model: random weights)" if source.synthetic else ""
     return f"{source.folder.name}{what} from {source.folder}{where}"
-
-
-@dataclasses.dataclass(frozen=True)
-class ServedSource:
-    """A source ready to load: ``url`` (the server's, for a local one), its stable
-    ``cache_key``, the ``server`` (None for a URL) and whether ``profile_applied``."""
-
-    source: ModelSource
-    url: str
-    cache_key: str
-    server: ModelServer | None
-    profile_applied: bool
-
-    @property
-    def description(self) -> str:
-        return describe(self.source, self.server.url if self.server is not None else None)
-
-
-@contextlib.contextmanager
-def serve(source: ModelSource, profile: Profile | str | None = None) -> Iterator[ServedSource]:
-    """Serve a local source on 127.0.0.1 (paced by ``profile``) for the ``with`` block; a URL
-    is yielded as is (``profile`` cannot apply to it: ``profile_applied`` is False)."""
-    if source.url is not None:
-        yield ServedSource(source, source.url, source.cache_key, None, False)
-        return
-    with materialized(source) as folder, ModelServer(folder, profile=profile) as server:  # type: ignore[arg-type]
-        yield ServedSource(source, server.url + "/model.json", source.cache_key, server, profile is not None)
 
 
 # -- the dashboard's list ----------------------------------------------------------------------
@@ -378,143 +330,7 @@ def preset_sources(model_dir: str | os.PathLike[str] | None = None, *, real_urls
     return out
 
 
-class LocalServers:
-    """One ModelServer per folder, started on first use and kept (a dashboard or a notebook
-    loads the same model many times); :meth:`close` stops them and removes synthetic files."""
-
-    def __init__(self) -> None:
-        self._servers: dict[Path, ModelServer] = {}
-        self._lock = threading.Lock()
-        self._synthetic: dict[float, Path] = {}
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-
-    def synthetic_folder(self, alpha: float = 0.25) -> Path:
-        with self._lock:
-            if alpha not in self._synthetic:
-                if self._tmp is None:
-                    self._tmp = tempfile.TemporaryDirectory(prefix="tfcache_nb_synthetic_")
-                self._synthetic[alpha] = _write_synthetic(Path(self._tmp.name), alpha)
-            return self._synthetic[alpha]
-
-    def folder_of(self, source: ModelSource) -> Path | None:
-        if source.folder is None and source.synthetic:
-            return self.synthetic_folder(source.alpha)
-        return source.folder
-
-    def url_for(self, folder: Path, profile: Profile | str | None) -> str:
-        with self._lock:
-            server = self._servers.get(folder)
-            if server is None:
-                server = self._servers[folder] = ModelServer(folder).start()
-        server.set_profile(profile)
-        return server.url + "/model.json"
-
-    def close(self) -> None:
-        with self._lock:
-            servers, self._servers = list(self._servers.values()), {}
-        for s in servers:
-            s.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp, self._synthetic = None, {}
-
-
-# -- several models at once, for a notebook ------------------------------------------------------
-class FoundModels:
-    """The models a notebook uses, found by :func:`find_model` and served on 127.0.0.1 when
-    local. ``url(name)`` to load one, ``folder(name)`` for experiments (a URL source is
-    downloaded once into a temporary folder), ``str()`` says where each came from."""
-
-    def __init__(self, names: Iterable[str], *, say: Callable[[str], object] = print) -> None:
-        self.sources: dict[str, ModelSource | None] = {}
-        self.missing: dict[str, str] = {}
-        for name in names:
-            try:
-                self.sources[name] = find_model(name, say=lambda _m: None)
-            except ModelLoadError as exc:
-                self.sources[name], self.missing[name] = None, str(exc)
-        self._servers = LocalServers()
-        self._downloads: tempfile.TemporaryDirectory[str] | None = None
-        say(str(self))
-
-    def __getitem__(self, name: str) -> ModelSource:
-        src = self.sources.get(name)
-        if src is None:
-            raise ModelLoadError(self.missing.get(name, f"{name} was not asked for."), url=name, cause="not found")
-        return src
-
-    def has(self, name: str) -> bool:
-        return self.sources.get(name) is not None
-
-    def synthetic(self, name: str) -> bool:
-        """Whether ``name`` is a synthetic stand-in (its predictions mean nothing)."""
-        return self[name].synthetic
-
-    def url(self, name: str, profile: Profile | str | None = None) -> str:
-        src = self[name]
-        if src.url is not None:
-            return src.url
-        return self._servers.url_for(self._servers.folder_of(src), profile)  # type: ignore[arg-type]
-
-    def load_options(self, name: str) -> dict[str, Any]:
-        return self[name].load_options
-
-    def folder(self, name: str) -> Path:
-        src = self[name]
-        if src.url is None:
-            return self._servers.folder_of(src)  # type: ignore[return-value]
-        from ..cache.loader import load_artifacts
-        from ..io.router import io_for
-
-        if self._downloads is None:
-            self._downloads = tempfile.TemporaryDirectory(prefix="tfcache_nb_models_")
-        folder = Path(self._downloads.name) / name
-        if not (folder / "model.json").is_file():
-            artifacts, _ = load_artifacts(src.url, **src.load_options)
-            io_for(folder).save(artifacts)
-        return folder
-
-    def lines(self) -> list[str]:
-        out = []
-        for name, src in self.sources.items():
-            if src is None:
-                out.append(f"{name}: not available here ({self.missing[name]}) - the cells that need it are skipped")
-                continue
-            where = {"url": f"over the internet from {src.url}",
-                     "embedded": "the real model shipped inside tfcache_nb, served on 127.0.0.1",
-                     "folder": f"the real model in {src.folder}, served on 127.0.0.1",
-                     "synthetic": "SYNTHETIC stand-in (the real architecture, random weights: its predictions "
-                                  "mean nothing), served on 127.0.0.1"}[src.kind]
-            out.append(f"{name}: {where}")
-        return out
-
-    def __str__(self) -> str:
-        return "Models used here:\n" + "\n".join("  " + line for line in self.lines())
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def close(self) -> None:
-        self._servers.close()
-        if self._downloads is not None:
-            self._downloads.cleanup()
-            self._downloads = None
-
-    def __enter__(self) -> "FoundModels":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def find_models(names: Iterable[str], *, say: Callable[[str], object] = print) -> FoundModels:
-    """Find several models by :func:`find_model`'s rule and serve the local ones (``close()``
-    stops the servers); ``say`` prints one line per model saying where it came from."""
-    return FoundModels(names, say=say)
-
-
-__all__ = ["ModelSource", "ServedSource", "LocalServers", "FoundModels", "find_model", "find_models", "serve",
-           "materialized", "describe", "resolve_model_dir", "internet_reachable", "local_model_roots",
+__all__ = ["ModelSource", "find_model", "describe", "resolve_model_dir", "internet_reachable", "local_model_roots",
            "local_model_folders", "preset_sources", "embedded_model_dir", "google_url", "is_synthetic_folder",
            "DEFAULT_MODEL_URL", "DEFAULT_MODEL_NAME", "SYNTHETIC_KEY", "SYNTHETIC_NOTE", "SYNTHETIC_LABEL",
            "EMBEDDED_NOTE"]

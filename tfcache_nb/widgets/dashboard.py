@@ -27,7 +27,8 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
-from ..experiments.sources import LocalServers, preset_sources
+from ..experiments.serving import LocalServers
+from ..experiments.sources import preset_sources
 from ..netsim.profiles import PROFILES, Profile
 from ..storage.base import KeyValueStorage
 from ..storage.wx_storage import WxStorage
