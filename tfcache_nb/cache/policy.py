@@ -81,19 +81,20 @@ class Evictable:
 
 def evictable_models(store: KeyValueStorage, exclude: str) -> list[Evictable]:
     """Models tfcache_nb saved in this namespace (they carry its record), least recently used first."""
+    keys = sorted(k for k in map(model_key_from_info_key, store.keys()) if k is not None)
+    return _least_recently_used(local_storage_io(store, key) for key in keys if key != exclude)
+
+
+def _least_recently_used(handlers: Iterable[LocalStorageIO | FileStorageIO]) -> list[Evictable]:
+    """The handlers' models that carry the toolkit's record (no other is ever evicted), oldest use first."""
     found = []
-    keys = (model_key_from_info_key(storage_key) for storage_key in store.keys())
-    for key in sorted(k for k in keys if k is not None):
-        if key == exclude:
-            continue
-        handler = local_storage_io(store, key)
+    for handler in handlers:
         try:
             meta = handler.read_metadata()
         except TfcacheError:
             meta = None
-        if meta is None:
-            continue
-        found.append(Evictable(key, handler.stored_bytes(), meta.last_used))
+        if meta is not None:
+            found.append(Evictable(handler.key, handler.stored_bytes(), meta.last_used))
     found.sort(key=lambda e: e.last_used)
     return found
 
@@ -210,19 +211,7 @@ def least_drift(plans: list[SavePlan], drift_of: DriftOf | None, max_drift: floa
 
 def evictable_files(cache: TieredCache, exclude: str) -> list[Evictable]:
     """Models tfcache_nb saved in the file tier (they carry its record), least recently used first."""
-    found = []
-    for key in cache.file_models():
-        if key == exclude:
-            continue
-        handler = cache.file(key)
-        try:
-            meta = handler.read_metadata()
-        except TfcacheError:
-            meta = None
-        if meta is not None:
-            found.append(Evictable(key, handler.stored_bytes(), meta.last_used))
-    found.sort(key=lambda e: e.last_used)
-    return found
+    return _least_recently_used(cache.file(key) for key in cache.file_models() if key != exclude)
 
 
 def file_area(cache: TieredCache, entry: FileStorageIO, metadata_for: Any) -> Area:
