@@ -43,7 +43,8 @@ class Model:
 
     def __init__(self, artifacts: "ModelArtifacts", plan: Plan | None, kind: str, input_shape: tuple[int | None, ...],
                  output_shape: tuple[int | None, ...], builder: Any, report: Any = None, *,
-                 program: Any = None, inputs: Sequence[Any] = (), outputs: Sequence[Any] = ()):
+                 program: Any = None, inputs: Sequence[Any] = (), outputs: Sequence[Any] = (),
+                 names: tuple[Sequence[str], Sequence[str]] | None = None):
         self.artifacts = artifacts
         self.report = report
         self.kind = kind
@@ -54,6 +55,9 @@ class Model:
         self._program_lock = threading.Lock()  # executors keep prepared kernels per node: one run at a time
         self._inputs = list(inputs)  # graph models: TensorSpec of each input
         self._outputs = list(outputs)
+        # TF.js's input and output names: the specs' (graph models) or the given ones (layers models)
+        in_names, out_names = names or ([i.name for i in self._inputs], [o.name for o in self._outputs])
+        self._input_names, self._output_names = list(in_names), list(out_names)
         self._chunk: int | None = None  # known after the first prediction
         self._builder = builder  # builds a plan keeping named intermediate outputs
         self._named_plans: dict[tuple[str, ...], Plan] = {}
@@ -76,7 +80,8 @@ class Model:
         for step in plan.steps:
             if step.output == graph.outputs[0]:
                 out_shape = step.shape
-        return cls(artifacts, plan, "layers", (None, *graph.input_shape[1:]), (None, *out_shape), lbuilder, report)
+        return cls(artifacts, plan, "layers", (None, *graph.input_shape[1:]), (None, *out_shape), lbuilder, report,
+                   names=([graph.input_name], graph.outputs))
 
     @classmethod
     def _graph(cls, artifacts: "ModelArtifacts", weights: dict[str, np.ndarray], report: Any) -> "Model":
@@ -113,20 +118,12 @@ class Model:
     @property
     def input_names(self) -> list[str]:
         """The model's inputs, as TF.js's ``GraphModel.inputNodes`` names them (layers: the input layer)."""
-        if self._inputs:
-            return [i.name for i in self._inputs]
-        from .keras_topology import parse_topology
-
-        return [parse_topology(self.artifacts.model_topology).input_name]
+        return list(self._input_names)
 
     @property
     def output_names(self) -> list[str]:
         """The model's outputs in TF.js's order (``GraphModel.outputNodes``); predict returns them so."""
-        if self._outputs:
-            return [o.name for o in self._outputs]
-        from .keras_topology import parse_topology
-
-        return list(parse_topology(self.artifacts.model_topology).outputs)
+        return list(self._output_names)
 
     # ------------------------------------------------------------------ running
     def _check_input(self, x: Any, spec: Any = None, expected: Any = "model",
