@@ -33,24 +33,23 @@ def list_models(store: KeyValueStorage | TieredCache) -> dict[str, ModelArtifact
         key = model_key_from_info_key(storage_key)
         if key is None:
             continue
-        try:
-            info = local_storage_io(store, key).artifacts_info()
-        except TfcacheError as exc:  # a damaged info entry still names a model, marked as such
-            info = dataclasses.replace(ModelArtifactsInfo.from_json({}), damaged=str(exc))
-        models[key] = info or ModelArtifactsInfo.from_json({})
+        models[key] = _listed_info(local_storage_io(store, key))
     return dict(sorted(models.items()))
+
+
+def _listed_info(handler: LocalStorageIO | FileStorageIO) -> ModelArtifactsInfo:
+    """A stored model's info; a damaged info still names the model, marked as such."""
+    try:
+        return handler.artifacts_info() or ModelArtifactsInfo.from_json({})
+    except TfcacheError as exc:
+        return dataclasses.replace(ModelArtifactsInfo.from_json({}), damaged=str(exc))
 
 
 def _list_tiered(cache: TieredCache) -> dict[str, ModelArtifactsInfo]:
     found = {key: dataclasses.replace(info, tier=LOCAL) for key, info in list_models(cache.store).items()}
     for key in cache.file_models():
-        if key in found:
-            continue
-        try:
-            info = cache.file(key).artifacts_info() or ModelArtifactsInfo.from_json({})
-        except TfcacheError as exc:
-            info = dataclasses.replace(ModelArtifactsInfo.from_json({}), damaged=str(exc))
-        found[key] = dataclasses.replace(info, tier=FILE)
+        if key not in found:
+            found[key] = dataclasses.replace(_listed_info(cache.file(key)), tier=FILE)
     return dict(sorted(found.items()))
 
 
