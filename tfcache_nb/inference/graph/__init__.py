@@ -1,4 +1,7 @@
-"""The general graph executor: every TensorFlow op the TF.js converter writes, one module per family.
+"""The general graph executor: the TensorFlow ops of TF.js's converter, one module per op family.
+
+Not its hash_table, string, sparse, spectral, ragged and tfdf families (such a model is refused
+when it is built, naming the ops).
 
 ``op_table`` / ``op_list/``: what each op reads (inputs and attributes), as data.
 ``params``: a node's inputs and attributes resolved by that table.
