@@ -46,10 +46,7 @@ class FoundModels:
         return self[name].synthetic
 
     def url(self, name: str, profile: Profile | str | None = None) -> str:
-        src = self[name]
-        if src.url is not None:
-            return src.url
-        return self._servers.url_for(self._servers.folder_of(src), profile)  # type: ignore[arg-type]
+        return self._servers.url_of(self[name], profile)
 
     def load_options(self, name: str) -> dict[str, Any]:
         return self[name].load_options

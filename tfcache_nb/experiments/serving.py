@@ -87,6 +87,12 @@ class LocalServers:
             return self.synthetic_folder(source.alpha)
         return source.folder
 
+    def url_of(self, source: ModelSource, profile: Profile | str | None = None) -> str:
+        """Where to load ``source`` from: its own URL, else its folder's server (paced by ``profile``)."""
+        if source.url is not None:
+            return source.url
+        return self.url_for(self.folder_of(source), profile)  # type: ignore[arg-type]
+
     def url_for(self, folder: Path, profile: Profile | str | None) -> str:
         with self._lock:
             server = self._servers.get(folder)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .._html import esc
-from ..cache.keys import default_cache_key
 from ..cache.loader import load_artifacts
 from ..io.management import remove_model
 from ..viz.storage_usage import as_pending
@@ -80,14 +79,8 @@ class LoadPanel:
 
     def selected(self) -> tuple[ModelSource, str, str]:
         """(the source, the URL to load now, its cache key), serving a local folder if needed."""
-        src, where, key = self.selected_without_server()
-        if src is None:
-            return ModelSource(where, url=where), where, key
-        if src.url:
-            return src, src.url, key
-        folder = self.d.servers.folder_of(src)
-        profile = self.profiles.get(self.profile.value)
-        return src, self.d.servers.url_for(folder, profile), key
+        src, _where, key = self.selected_without_server()
+        return src, self.d.servers.url_of(src, self.profiles.get(self.profile.value)), key
 
     # -- actions ---------------------------------------------------------------------------------
     def _progress(self, fraction: float, *_: Any) -> None:
@@ -131,16 +124,13 @@ class LoadPanel:
                              f"<b>{esc(store.app_id)}</b>, user <b>{esc(store.user_id)}</b>.</div>")
         self.d.redraw_storage()
 
-    def selected_without_server(self) -> tuple[ModelSource | None, str, str]:
-        """The cache key of the selection, without starting a server for it."""
+    def selected_without_server(self) -> tuple[ModelSource, str, str]:
+        """(the source, its URL or local folder, its cache key), without starting a server for it."""
         if self.source.value == TYPED:
             url = self.url.value.strip()
             if not url:
                 raise ValueError("type a model.json URL first, or pick a model from the list.")
-            return None, url, default_cache_key(url)
-        src = self.sources[self.source.value]
-        if src.url:
-            return src, src.url, default_cache_key(src.url)
-        folder = self.d.servers.folder_of(src)
-        assert folder is not None
-        return src, str(folder), src.cache_key
+            src = ModelSource.from_url(url)
+        else:
+            src = self.sources[self.source.value]
+        return src, src.url or str(self.d.servers.folder_of(src)), src.cache_key
