@@ -206,10 +206,9 @@ class ExperimentResults:
                                 label=None if expected_labelled else "expected cold (latency model)")
                         expected_labelled = True
                     if kind == "warm" and not math.isnan(s["speedup"]):
-                        ax.annotate(f"{s['speedup']:,.0f}x faster" if s["speedup"] >= 10
-                                    else f"{s['speedup']:.1f}x faster",
-                                    (x, s["warm_p95_s"]), textcoords="offset points", xytext=(0, 8),
-                                    ha="center", fontsize=8, color="#333333")
+                        ax.annotate(f"{_x(s['speedup'])} faster", (x, s["warm_p95_s"]),
+                                    textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8,
+                                    color="#333333")
                 if single:
                     color = "#d62728" if kind == "cold" else "#2ca02c"
                     label = ("cold: network, then saved" if kind == "cold" else "warm: from the cache")
