@@ -39,7 +39,6 @@ from ..errors import ModelLoadError
 DEFAULT_MODEL_NAME = "mobilenet_v1_0.25_224"
 GOOGLE_URL = "https://storage.googleapis.com/tfjs-models/tfjs/{}/model.json"
 DEFAULT_MODEL_URL = GOOGLE_URL.format(DEFAULT_MODEL_NAME)
-REAL_URL = "https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_{}_224/model.json"
 #: the TF Hub module that @tensorflow-models/mobilenet loads; fetched with ``tfhub=True``
 TFHUB_URLS = {"mobilenet_v1_025_224_graph": "https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/classification/1"}
 GOOGLE_WIDTHS = ("0.25", "0.50", "0.75", "1.0")
@@ -325,7 +324,7 @@ def preset_sources(model_dir: str | os.PathLike[str] | None = None, *, real_urls
     if "mobilenet_v1_0.75_224" not in names:
         out.append(ModelSource.synthetic_model(0.75))
     if real_urls:
-        out += [ModelSource(f"mobilenet_v1_{a}_224 (Google, needs the internet)", url=REAL_URL.format(a))
+        out += [ModelSource(f"mobilenet_v1_{a}_224 (Google, needs the internet)", url=GOOGLE_URL.format(f"mobilenet_v1_{a}_224"))
                 for a in GOOGLE_WIDTHS]
     return out
 
