@@ -33,22 +33,12 @@ def _zoo_dir() -> Path | None:
 ZOO = _zoo_dir()
 MODELS = sorted(p.name for p in ZOO.iterdir() if (p / "ref" / "outputs.json").is_file()) if ZOO else []
 
-#: models that fail only because an op of a family is not in yet: model -> (owner, reason)
-PENDING: dict[str, tuple[str, str]] = {}
-
 
 def _params():
     if not MODELS:
         return [pytest.param(None, marks=pytest.mark.skip(
             reason="the model zoo is absent: ../shared/zoo not found and $TFCACHE_NB_MODEL_DIR/../zoo neither"))]
-    out = []
-    for name in MODELS:
-        marks = []
-        if name in PENDING:
-            owner, reason = PENDING[name]
-            marks.append(pytest.mark.xfail(reason=f"{reason} ({owner})", strict=False))
-        out.append(pytest.param(name, marks=marks, id=name))
-    return out
+    return [pytest.param(name, id=name) for name in MODELS]
 
 
 @pytest.mark.parametrize("name", _params())
