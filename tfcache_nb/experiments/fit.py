@@ -180,7 +180,7 @@ def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Seq
     entry = local_storage_io(sizing, key)
     area = local_area(entry, lambda form, stored: save_metadata(form, stored, artifacts, url, etag, last_modified))
 
-    made: dict[str, ModelArtifacts] = {}
+    made: dict[str, tuple[ModelArtifacts, Any]] = {}  # each form made, with the items sized for it
     forms: list[FormFit] = []
     for name in FORMS:
         label = None if name == "as-is" else name
@@ -189,8 +189,8 @@ def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Seq
         except TfcacheError as exc:
             forms.append(FormFit(name, None, None, False, note=f"cannot be made: {exc}"))
             continue
-        made[name] = stored
         items, needed = area.size(label, stored)
+        made[name] = stored, items
         largest = max((utf8_len(encode_value(v)) for v in items.values()), default=0)
         fits = needed <= sizing.limit_bytes and largest <= sizing.max_value_bytes
         forms.append(FormFit(name, len(stored.weight_data), needed, fits,
@@ -200,13 +200,13 @@ def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Seq
     report = FitReport(url, key, sizing.limit_bytes, sizing.max_value_bytes, forms,
                        free_bytes=area.free if store is not None else None)
     if measure:
-        _measure(report, artifacts, made, inputs, area, key)
+        _measure(report, artifacts, made, inputs, key)
     report.elapsed_s = time.perf_counter() - started
     return report
 
 
-def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, ModelArtifacts],
-             inputs: Sequence[Any] | None, area: Any, key: str) -> None:
+def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple[ModelArtifacts, Any]],
+             inputs: Sequence[Any] | None, key: str) -> None:
     """Drift and top-1 of each form against the model as it is; warm load of each from a cache."""
     reference: Reference | None = None
     try:
@@ -219,9 +219,9 @@ def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, Model
         report.inputs = (f"{len(reference.inputs)} sample photographs ({', '.join(PHOTOS)})" if inputs is None
                          else f"{len(reference.inputs)} given inputs")
     for fit in report.forms:
-        stored = made.get(fit.form)
-        if stored is None:
+        if fit.form not in made:
             continue
+        stored, items = made[fit.form]
         if reference is not None:
             if not fit.changed:
                 fit.drift, fit.top1_agreement = 0.0, 1.0 if report.classifier else None
@@ -230,16 +230,15 @@ def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, Model
                     fit.drift, fit.top1_agreement = reference.compare(stored)
                 except ModelNotRunnable as exc:
                     fit.note = f"drift not measured: {exc}"
-        fit.warm_load_s = _warm_load_s(stored, area, fit.form, key)
+        fit.warm_load_s = _warm_load_s(stored, items, key)
 
 
-def _warm_load_s(stored: ModelArtifacts, area: Any, form: str, key: str) -> float:
+def _warm_load_s(stored: ModelArtifacts, items: Any, key: str) -> float:
     """Seconds to load the form from a warm cache: read, base64-decode and verify its entries
     (building the model afterwards is left out: it does not depend on where the model was)."""
     scratch = WxStorage(":memory:", limit_bytes=1 << 40, max_value_bytes=1 << 40)
     try:
         entry = local_storage_io(scratch, key)
-        items, _ = area.size(None if form == "as-is" else form, stored)
         entry.save(stored, items=items)  # the very entries the sizing counted
         t0 = time.perf_counter()
         entry.load(verify=True)
