@@ -21,7 +21,7 @@ from ..cache.loader import fetch, save_metadata
 from ..cache.policy import changes, local_area
 from ..errors import InvalidArgumentError, TfcacheError
 from ..format.artifacts import ModelArtifacts
-from ..inference.drift import ModelNotRunnable, Reference
+from ..inference.drift import ModelNotRunnable, Reference, is_classifier
 from ..inference.sample_inputs import PHOTOS
 from ..io.local_storage_io import local_storage_io
 from ..storage.base import KeyValueStorage, encode_value, utf8_len
@@ -215,7 +215,7 @@ def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple
         report.drift_error = str(exc)
     if reference is not None:
         report.runnable = True
-        report.classifier = all(len(o) == 1 and o[0].ndim == 2 and o[0].shape[-1] >= 2 for o in reference.outputs)
+        report.classifier = all(is_classifier(o) for o in reference.outputs)
         report.inputs = (f"{len(reference.inputs)} sample photographs ({', '.join(PHOTOS)})" if inputs is None
                          else f"{len(reference.inputs)} given inputs")
     for fit in report.forms:
