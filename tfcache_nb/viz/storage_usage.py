@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, TfcacheError
 from ..io.cache_metadata import METADATA_FIELD, CacheMetadata
 from ..io.local_storage_io import KEY_PREFIX, local_storage_io, model_key_from_info_key
 from ..io.tiered_cache import TieredCache
@@ -60,19 +60,20 @@ class FileTierUsage:
 
 def file_tier_usage(cache: TieredCache) -> FileTierUsage:
     """Every model in the file tier, its bytes on disk (raw weights, no base64) and its form."""
+    def size(path: Path) -> int:
+        return path.stat().st_size if path.is_file() else 0
+
     models = []
     for key in cache.file_models():
         entry = cache.file(key)
-        usage = ModelUsage(key, weight_bytes=entry.weight_path.stat().st_size if entry.weight_path.is_file() else 0)
-        usage.info_bytes = entry.info_path.stat().st_size if entry.info_path.is_file() else 0
-        usage.topology_bytes = entry.model_path.stat().st_size if entry.model_path.is_file() else 0
-        usage.raw_weight_bytes = usage.weight_bytes
         try:
             meta = entry.read_metadata()
-        except Exception:  # a damaged info file: still show its bytes
+        except TfcacheError:  # a damaged or unreadable info file: still show its bytes
             meta = None
-        usage.quantization = meta.quantization if meta is not None else None
-        models.append(usage)
+        weights = size(entry.weight_path)
+        models.append(ModelUsage(key, info_bytes=size(entry.info_path), topology_bytes=size(entry.model_path),
+                                 weight_bytes=weights, raw_weight_bytes=weights,
+                                 quantization=meta.quantization if meta is not None else None))
     return FileTierUsage(str(cache.folder), cache.limit_bytes, cache.file_used_bytes(), models)
 
 
