@@ -132,12 +132,6 @@ def test_softmax_is_stable_and_sums_to_one():
     assert np.all(np.isfinite(ops.sigmoid(np.array([-1000.0, 1000.0], np.float32))))
 
 
-def test_keras_relu_with_threshold_slope_and_cap():
-    v = np.array([-2.0, 0.5, 1.0, 3.0, 10.0], np.float32)
-    got = ops.relu_keras(v, max_value=4.0, negative_slope=0.1, threshold=1.0)
-    np.testing.assert_allclose(got, [-0.3, -0.05, 1.0, 3.0, 4.0], atol=1e-6)
-
-
 def test_shape_helpers():
     x = RNG.standard_normal((2, 3, 4, 5)).astype(np.float32)
     assert ops.zero_pad(x, 1, 2, 0, 3).shape == (2, 6, 7, 5)

@@ -4,7 +4,7 @@ One module per concept; this package re-exports what the executors build from, s
 (and the benchmark) write ``ops.Conv2D``, ``ops.softmax``, ``ops.fold_batch_norm``.
 """
 
-from .activations import ACTIVATIONS, relu, relu6, relu_keras, sigmoid, softmax, tanh
+from .activations import ACTIVATIONS, relu, relu6, sigmoid, softmax, tanh
 from .batch_norm import batch_norm, batch_norm_scale_offset, fold_batch_norm, fold_scale_offset
 from .conv import Conv2D
 from .dense import dense, matmul
@@ -16,6 +16,6 @@ from .shapes import add, concat, flatten, reshape, reshape_target
 __all__ = [
     "ACTIVATIONS", "Conv2D", "DepthwiseConv2D", "add", "batch_norm", "batch_norm_scale_offset",
     "concat", "conv_output_size", "dense", "flatten", "fold_batch_norm", "fold_scale_offset", "global_avg_pool",
-    "matmul", "pool2d", "pool_output_shape", "relu", "relu6", "relu_keras", "reshape", "reshape_target",
+    "matmul", "pool2d", "pool_output_shape", "relu", "relu6", "reshape", "reshape_target",
     "same_pads", "sigmoid", "softmax", "tanh", "zero_pad",
 ]

@@ -52,20 +52,6 @@ def softmax(x: np.ndarray, axis: int = -1, out: np.ndarray | None = None) -> np.
     return y
 
 
-def relu_keras(x: np.ndarray, max_value: float | None = None, negative_slope: float = 0.0,
-               threshold: float = 0.0) -> np.ndarray:
-    """Keras's ReLU layer: slope below ``threshold``, identity above, capped at ``max_value``."""
-    if negative_slope == 0 and threshold == 0:
-        y = np.maximum(x, 0)
-    else:
-        y = np.where(x >= threshold, x, F32(negative_slope) * (x - F32(threshold))).astype(x.dtype, copy=False)
-        if negative_slope == 0:
-            y = np.where(x >= threshold, x, 0).astype(x.dtype, copy=False)
-    if max_value is not None:
-        np.minimum(y, F32(max_value), out=y)
-    return y
-
-
 def elu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``x`` where ``x >= 0``, else ``exp(x) - 1`` (TF.js supports only alpha = 1)."""
     neg = np.expm1(np.minimum(x, 0))
