@@ -11,10 +11,13 @@ import os
 import secrets
 from pathlib import Path
 
+#: the names of temporary files (a killed writer may leave one behind: sweepers match this glob)
+TEMP_GLOB = ".tmp-*.part"
+
 
 def write_temp(folder: Path, payload: bytes) -> Path:
     """``payload`` in a new hidden file in ``folder``, flushed to disk; the caller renames it."""
-    temp = folder / f".tmp-{secrets.token_hex(8)}.part"
+    temp = folder / TEMP_GLOB.replace("*", secrets.token_hex(8))
     try:
         with open(temp, "xb") as handle:  # "xb", not mkstemp: the usual permissions
             handle.write(payload)

@@ -194,3 +194,20 @@ def test_kill_during_tiered_saves_leaves_old_or_new_never_a_mix(tmp_path, figure
         cache.sweep_temp_files()
         assert not list((folder / "tensorflowjs_models").glob(".tmp-*.part"))
         assert cache.file_used_bytes() <= cache.limit_bytes
+
+
+def test_sweep_removes_only_old_temporary_files_of_the_real_writer(tmp_path):
+    from tfcache_nb._atomic import write_temp
+
+    cache = _cache(tmp_path)
+    base = cache.folder / "tensorflowjs_models"
+    base.mkdir(parents=True)
+    old, young = write_temp(base, b"x" * 1000), write_temp(base, b"y" * 1000)  # names as a killed save leaves
+    os.utime(old, (time.time() - 120, time.time() - 120))
+    foreign = base / "notes.part"
+    foreign.write_bytes(b"z")
+    os.utime(foreign, (time.time() - 120, time.time() - 120))
+    assert cache.file_used_bytes() == 2001  # temporary files count against the limit until swept
+    assert cache.sweep_temp_files() == 1
+    assert not old.exists() and young.exists() and foreign.exists()
+    assert cache.file_used_bytes() == 1001

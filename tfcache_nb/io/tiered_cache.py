@@ -15,6 +15,7 @@ import os
 import time
 from pathlib import Path
 
+from .._atomic import TEMP_GLOB
 from ..errors import InvalidArgumentError, StorageError
 from ..storage.base import KeyValueStorage
 from .file_storage_io import MODELS_DIR, FileStorageIO, file_storage_io, list_file_models
@@ -87,7 +88,7 @@ class TieredCache:
         if not base.is_dir():
             return 0
         now = time.time()
-        for temp in base.glob(".tmp-*.part"):
+        for temp in base.glob(TEMP_GLOB):
             try:
                 if now - temp.stat().st_mtime > older_than_s:
                     temp.unlink()
