@@ -19,7 +19,7 @@
 # A WeChat mini-program that runs TensorFlow.js downloads its model (a `model.json` plus
 # binary weight shards) every time it starts, unless it keeps a copy. The TensorFlow.js
 # WeChat plugin lets it keep that copy in the mini-program's **local storage**, which WeChat
-# limits to **10 MB per user per mini-program** and **1 MB per key**. The plugin's documented
+# limits to **10 MiB per user per mini-program** and **1 MiB per key**. The plugin's documented
 # pattern has three steps:
 #
 # ```js
@@ -33,7 +33,7 @@
 # ```
 #
 # `tfcache_nb` does the same in Python, with a storage that behaves like WeChat's (same keys,
-# same base64 chunks, same size accounting, same 10 MB cap), so you can see what a
+# same base64 chunks, same size accounting, same 10 MiB cap), so you can see what a
 # mini-program would hold and how long each load takes. It also does a little better than the
 # plugin: it checks the cached weights' SHA-256 on every load, remembers where the model came
 # from, and tells you in a report where the time went.
@@ -124,7 +124,7 @@ tc.plot_load_times([cold, warm])
 # Every load returns a `LoadReport`. Its fields are plain Python values, handy in scripts:
 # `source` (`"network"` or `"cache"`), `total_s`, `phases` (seconds per phase),
 # `bytes_network`, `bytes_storage`, `saved` and `save_error` (why a model was not cached, for
-# example because it does not fit in 10 MB).
+# example because it does not fit in 10 MiB).
 
 # %%
 print(warm)
@@ -139,7 +139,7 @@ print("saved:", cold.saved, "| save error:", cold.save_error)
 # plugin's scheme (`tensorflowjs_models/<key>/info`, `/model_without_weight`,
 # `/weight_data_size` and the base64 chunks `/weight_data:<i>`), so this is what a
 # mini-program would really hold. `tc.list_models` lists the cached models, and
-# `tc.plot_storage` shows how full the 10 MB are, and with what.
+# `tc.plot_storage` shows how full the 10 MiB are, and with what.
 
 # %%
 info = store.info()

@@ -14,13 +14,13 @@
 # ---
 
 # %% [markdown]
-# # What is stored, how big, and the 10 MB cap
+# # What is stored, how big, and the 10 MiB cap
 #
-# WeChat gives each user of each mini-program **10 MB** of local storage, at most **1 MB per
+# WeChat gives each user of each mini-program **10 MiB** of local storage, at most **1 MiB per
 # key**. The TensorFlow.js plugin stores a model there as JSON text: the topology, and the
 # binary weights **base64-encoded** in chunks of 800 x 1024 characters so that no value passes
-# 1 MB. Base64 turns every 3 bytes into 4 characters, so the weights take a third more room
-# than their binary size. That is why a model of 8.5 MB already fails with
+# 1 MiB. Base64 turns every 3 bytes into 4 characters, so the weights take a third more room
+# than their binary size. That is why a model of 8.5 MiB already fails with
 # `setStorageSync:fail exceed storage max size 10Mb`.
 #
 # This notebook looks inside the storage, shows that users and mini-programs are kept apart,
@@ -49,7 +49,7 @@ models = tc.find_models(['mobilenet_v1_0.25_224', 'mobilenet_v1_0.75_224'])
 # ## What is stored
 #
 # One SQLite file holds the storages of every user and mini-program on this "device". Alice,
-# in the mini-program `wx_shop`, caches the small MobileNet (alpha 0.25, 1.9 MB of float32
+# in the mini-program `wx_shop`, caches the small MobileNet (alpha 0.25, 1.81 MiB of float32
 # weights) under the key `mobilenet_025`.
 
 # %%
@@ -105,7 +105,7 @@ print(f"alice's storage: {tc.human_bytes(alice.info().current_size)} of {tc.huma
 # ## Two users, two mini-programs: kept apart
 #
 # On a phone, one WeChat user cannot read another's storage, and one mini-program cannot read
-# another's. Here each `(app_id, user_id)` pair is its own namespace with its own 10 MB, even
+# another's. Here each `(app_id, user_id)` pair is its own namespace with its own 10 MiB, even
 # inside the same file. Bob uses the same mini-program as Alice; Alice also uses a second
 # mini-program, `wx_camera`.
 
@@ -125,8 +125,8 @@ print(f"namespaces in the file:            {alice.namespaces()}")
 # %% [markdown]
 # ## A model that does not fit
 #
-# Bob now wants the larger MobileNet, alpha 0.75: **10.4 MB** of float32 weights, about
-# **13.9 MB** as base64, far over the cap. The plugin would write chunks until WeChat refuses
+# Bob now wants the larger MobileNet, alpha 0.75: **9.93 MiB** of float32 weights, about
+# **13.29 MiB** as base64, far over the cap. The plugin would write chunks until WeChat refuses
 # one, then delete them again and fail the save. The toolkit checks first: the load itself
 # succeeds (Bob gets his model), the report says why it was not cached, and Bob's storage is
 # left exactly as it was.
@@ -140,7 +140,7 @@ print(f"why not: {report_075.save_error}")
 print(f"bob's storage unchanged: {before == {k: bob.get(k) for k in bob.keys()}}")
 
 # %% [markdown]
-# The chart tells the story at a glance: one bar per namespace against the 10 MB line, split by
+# The chart tells the story at a glance: one bar per namespace against the 10 MiB line, split by
 # model and by kind of entry, with the base64 overhead hatched; the model that did not fit is
 # drawn as a ghost past the cap with a warning.
 
@@ -175,7 +175,7 @@ for form in FORMS:
           f"{used / store.info().limit_size:10.0%}")
 
 # %%
-tc.plot_storage(list(quantized_stores.values()), title="mobilenet_v1_0.75_224, quantized to fit in 10 MB")
+tc.plot_storage(list(quantized_stores.values()), title="mobilenet_v1_0.75_224, quantized to fit in 10 MiB")
 
 # %% [markdown]
 # ## What quantizing costs on real images

@@ -86,10 +86,10 @@ for name, p in tc.PROFILES.items():
 # 3G). A warm load does none of it.
 
 # %%
-print(f"{'profile':18s} {'0.25 (1.9 MB)':>14s} {'0.75 (10.4 MB)':>15s}   where the time goes (0.25)")
+print(f"{'profile':18s} {'0.25 (1.81 MiB)':>15s} {'0.75 (9.93 MiB)':>16s}   where the time goes (0.25)")
 for name in tc.PROFILES:
     small, large = tc.expected_load_time(SMALL, name), tc.expected_load_time(LARGE, name)
-    print(f"{name:18s} {small.total_s:12.1f} s {large.total_s:13.1f} s   "
+    print(f"{name:18s} {small.total_s:13.1f} s {large.total_s:14.1f} s   "
           f"{small.round_trip_s:5.1f} s round trips + {small.transfer_s:5.1f} s transfer")
 
 # %% [markdown]
@@ -138,7 +138,7 @@ print({k: results.records[0][k] for k in ("model", "profile", "kind", "total_s",
 # %% [markdown]
 # ## Model size: 0.25 against 0.75
 #
-# The 0.75 MobileNet is 5.5 times larger. It does not fit in WeChat's 10 MB local storage as
+# The 0.75 MobileNet is 5.5 times larger. It does not fit in WeChat's 10 MiB local storage as
 # float32 (see notebook 02), so here both models are cached with the plugin's **file
 # storage** (`storages="file"`: the weights as one raw binary file, without base64), which is
 # the plugin's answer for bigger models.

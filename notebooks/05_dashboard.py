@@ -24,7 +24,7 @@
 #   the WeChat `app_id` and `user_id`, and a simulated network. **Load** decides cold or warm
 #   as the loader does: the first load comes over the network, the next from the cache. The
 #   progress bar moves while shards download, the load report says where the time went, and
-#   the storage chart, redrawn after every change, shows how full the 10 MB are. Try another
+#   the storage chart, redrawn after every change, shows how full the 10 MiB are. Try another
 #   `user_id`: its storage is empty. Try the 0.75 model: it does not fit.
 # - **Experiment**: cold against warm over simulated networks, with a plot, a summary table
 #   and a CSV download.
