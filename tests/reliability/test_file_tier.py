@@ -211,3 +211,33 @@ def test_sweep_removes_only_old_temporary_files_of_the_real_writer(tmp_path):
     assert cache.sweep_temp_files() == 1
     assert not old.exists() and young.exists() and foreign.exists()
     assert cache.file_used_bytes() == 1001
+
+
+def test_file_tier_evicts_the_least_recently_used_by_use_not_by_save(tmp_path):
+    cache = _cache(tmp_path, limit=5_000_000)
+    a = write_model(tmp_path / "a", n_floats=400_000, seed=1, shard_bytes=4_000_000)
+    b = write_model(tmp_path / "b", n_floats=400_000, seed=2, shard_bytes=4_000_000)
+    c = write_model(tmp_path / "c", n_floats=600_000, seed=3, shard_bytes=4_000_000)
+    assert load_artifacts(a, cache=cache, cache_key="a")[1].tier == "file"
+    assert load_artifacts(b, cache=cache, cache_key="b")[1].tier == "file"
+    _, warm = load_artifacts(a, cache=cache, cache_key="a")  # a used again: b is now the least recent
+    assert warm.source == "cache" and warm.tier == "file"
+    _, rc = load_artifacts(c, cache=cache, cache_key="c")
+    assert rc.saved and rc.tier == "file" and rc.evicted == ["b"]
+    assert sorted(tc.list_models(cache)) == ["a", "c"]
+    assert cache.file_used_bytes() <= cache.limit_bytes
+
+
+def test_file_tier_evicts_nothing_when_eviction_would_not_make_room(tmp_path):
+    cache = _cache(tmp_path, limit=4_000_000)
+    a = write_model(tmp_path / "a", n_floats=400_000, seed=1, shard_bytes=4_000_000)
+    b = write_model(tmp_path / "b", n_floats=600_000, seed=2, shard_bytes=4_000_000)
+    assert load_artifacts(a, cache=cache, cache_key="a")[1].tier == "file"
+    foreign = cache.folder / "photos" / "big.jpg"  # not the toolkit's: counts, never evicted
+    foreign.parent.mkdir()
+    foreign.write_bytes(b"x" * 2_000_000)
+    kept = cache.file("a").weight_path.read_bytes()
+    _, rb = load_artifacts(b, cache=cache, cache_key="b")
+    assert not rb.saved and "would not make room" in rb.save_error and rb.evicted == []
+    assert cache.file("a").weight_path.read_bytes() == kept and foreign.stat().st_size == 2_000_000
+    assert sorted(tc.list_models(cache)) == ["a"]
