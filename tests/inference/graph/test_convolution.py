@@ -318,7 +318,7 @@ def test_dilation2d_against_loops_including_windows_outside_the_image():
 
 
 def test_convolution_ops_match_tfjs():
-    from tfjs_compare import check_against_tfjs
+    from tfjs_oracle import check_against_tfjs
 
     x, xi = rand(2, 7, 6, 3), RNG.integers(-20, 20, (1, 5, 6, 2)).astype(np.int32)
     w, dw, b = rand(3, 3, 3, 4), rand(3, 3, 3, 2), rand(4)
@@ -423,6 +423,6 @@ def _random_window_cases(rng, count):
 
 
 def test_random_window_ops_match_tfjs():
-    from tfjs_compare import check_against_tfjs
+    from tfjs_oracle import check_against_tfjs
 
     check_against_tfjs(_random_window_cases(np.random.default_rng(2024), 150), rtol=1e-5, atol=1e-5)

@@ -206,7 +206,7 @@ def test_identity_transform_returns_the_image():
 
 
 def test_image_ops_match_tfjs():
-    from tfjs_compare import check_against_tfjs
+    from tfjs_oracle import check_against_tfjs
 
     x = RNG.standard_normal((2, 5, 7, 3)).astype(F32)
     xi = RNG.integers(0, 255, (1, 4, 6, 2)).astype(np.int32)
@@ -234,7 +234,7 @@ def test_image_ops_match_tfjs():
 
 
 def test_random_resizes_and_crops_match_tfjs():
-    from tfjs_compare import check_against_tfjs
+    from tfjs_oracle import check_against_tfjs
 
     rng = np.random.default_rng(2024)
     ops = []

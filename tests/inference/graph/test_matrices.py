@@ -128,7 +128,7 @@ def test_matrix_band_part_reads_num_upper_from_input_1_as_tfjs():
 
 
 def test_matrices_ops_match_tfjs():
-    from tfjs_compare import check_against_tfjs
+    from tfjs_oracle import check_against_tfjs
 
     a, b = rand(3, 4), rand(4, 5)
     ops = [

@@ -86,7 +86,7 @@ def test_euclidean_norm(axes, keep):
 
 
 def test_normalization_ops_match_tfjs():
-    from tfjs_compare import check_against_tfjs
+    from tfjs_oracle import check_against_tfjs
 
     x = rand(2, 3, 4, 6)
     c = [rand(6), rand(6), rand(6), np.abs(rand(6))]

@@ -155,7 +155,7 @@ def test_bincount_and_dense_bincount():
 
 
 def test_reduction_ops_match_tfjs():
-    from tfjs_compare import check_against_tfjs
+    from tfjs_oracle import check_against_tfjs
 
     x = RNG.standard_normal((2, 3, 4)).astype(F32)
     xi = RNG.integers(-5, 6, (3, 4)).astype(I32)

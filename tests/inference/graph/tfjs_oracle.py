@@ -2,7 +2,8 @@
 
 ``tfjs_run([case, ...])`` runs many cases in one node process (starting node costs ~1 s), each a
 one-node graph model loaded by TF.js's converter, so TF.js's own op table resolves the inputs and
-attributes. Skips the calling test when node or the pinned @tensorflow/tfjs is not installed.
+attributes; ``check_against_tfjs`` runs a list of ops so and compares each with ``run_op``.
+Skips the calling test when node or the pinned @tensorflow/tfjs is not installed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 import pytest
 
-from graph_helpers import encode_attr
+from graph_helpers import encode_attr, run_op
 from tfjs_node import installed_tfjs_dir, node_executable
 
 _NP_DTYPE = {"float32": np.float32, "int32": np.int32, "bool": np.bool_, "complex64": np.complex64,
@@ -108,3 +109,22 @@ def assert_same_as_tfjs(ours: np.ndarray, theirs: np.ndarray, label: str, rtol: 
         np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, equal_nan=True, err_msg=label)
     else:
         np.testing.assert_array_equal(ours, theirs, err_msg=label)
+
+
+def check_against_tfjs(ops: Sequence[tuple[str, list, dict[str, Any]]], rtol: float = 2e-6,
+                       atol: float = 1e-6) -> None:
+    """Every ``(op, inputs, attrs)`` gives TF.js's outputs (dtype, shape, values); one node process.
+
+    ``attrs`` may hold ``_outputs``, how many outputs the op has (1 by default).
+    """
+    counts = [attrs.pop("_outputs", 1) for _, _, attrs in ops]
+    results = tfjs_run([case(op, xs, outputs=k, **attrs) for (op, xs, attrs), k in zip(ops, counts)])
+    for (op, xs, attrs), k, theirs in zip(ops, counts, results):
+        assert not isinstance(theirs, str), f"TF.js refused {op} {attrs}: {theirs}"
+        ours = run_op(op, xs, **attrs)
+        ours = list(ours) if k > 1 else [ours]
+        assert len(ours) == len(theirs), op
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            scale = float(np.max(np.abs(b))) if b.size and b.dtype.kind == "f" else 1.0
+            assert_same_as_tfjs(a, b, f"{op} output {i} {attrs} {[np.shape(x) for x in xs]}", rtol=rtol,
+                                atol=atol * max(scale, 1.0))
