@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
+import numpy as np
+
 _NEW_AXIS = -1
 _SHRINK_AXIS = -2
 
@@ -24,7 +26,7 @@ class SliceGeometry:
     slices: tuple[slice, ...]
     shape: tuple[int, ...]
 
-    def apply(self, x):
+    def apply(self, x: np.ndarray) -> np.ndarray:
         return x[self.slices].reshape(self.shape)
 
 

@@ -23,7 +23,8 @@ def bn_axis(layer: Layer, rank: int) -> int:
     return axis_index(layer, layer.config.get("axis", -1), rank)
 
 
-def bn_params(layer: Layer, table: WeightTable, channels: int):
+def bn_params(layer: Layer, table: WeightTable, channels: int,
+              ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray, np.ndarray, float]:
     """(gamma, beta, mean, variance, epsilon) of a batch norm layer over ``channels``."""
     cfg = layer.config
     gamma = table.get(layer.name, "gamma", (channels,)) if cfg.get("scale", True) else None
