@@ -24,6 +24,7 @@ import pytest
 
 import tfcache_nb as tc
 from rel_helpers import SOAK, make_artifacts, write_model
+from tfcache_nb._atomic import TEMP_GLOB
 from tfcache_nb.cache.loader import load_artifacts
 
 WORKER = Path(__file__).resolve().parent / "tiered_kill_worker.py"
@@ -178,6 +179,7 @@ def test_kill_during_tiered_saves_leaves_old_or_new_never_a_mix(tmp_path, figure
     path, folder = tmp_path / "wx.sqlite3", tmp_path / "usr"
     cache = tc.TieredCache(tc.WxStorage(path, limit_bytes=1_000_000), folder, limit_bytes=8_000_000)
     kills = 6 * SOAK
+    in_file_tier_loads = 0  # kills that landed inside a load of a model only the file tier holds
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(WORKER.parent)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
     for kill in range(kills):
@@ -187,17 +189,21 @@ def test_kill_during_tiered_saves_leaves_old_or_new_never_a_mix(tmp_path, figure
         time.sleep(0.2 + 0.15 * (kill % 5))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        last = (proc.stdout.read().splitlines() or ["ready"])[-1].split()
+        if last[0] == "begin" and int(last[3].split("_")[0]) >= SIZES[2]:
+            in_file_tier_loads += 1
         figures["file_tier_kills"] += 1
         _check_after_kill(cache, sources)
-        for temp in (folder / "tensorflowjs_models").glob(".tmp-*.part"):
+        for temp in (folder / "tensorflowjs_models").glob(TEMP_GLOB):
             os.utime(temp, (time.time() - 120, time.time() - 120))  # as if the kill was long ago
         cache.sweep_temp_files()
-        assert not list((folder / "tensorflowjs_models").glob(".tmp-*.part"))
+        assert not list((folder / "tensorflowjs_models").glob(TEMP_GLOB))
         assert cache.file_used_bytes() <= cache.limit_bytes
+    assert in_file_tier_loads > 0, "no kill landed inside a file-tier load: the test proved nothing"
 
 
 def test_sweep_removes_only_old_temporary_files_of_the_real_writer(tmp_path):
-    from tfcache_nb._atomic import write_temp
+    from tfcache_nb._atomic import write_temp  # the writer every save uses
 
     cache = _cache(tmp_path)
     base = cache.folder / "tensorflowjs_models"
