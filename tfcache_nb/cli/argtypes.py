@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from ..errors import TfcacheError
+from ..experiments.sources import resolve_model_dir
 from ..transport.urls import is_http_url
 
 
@@ -34,3 +37,11 @@ def http_url(value: str) -> str:
     if not is_http_url(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL of a model.json")
     return value
+
+
+def model_dir(value: str) -> Path:
+    """A model folder (or a folder with a mobilenet_v1_0.25_224 child), checked before any work."""
+    try:
+        return resolve_model_dir(value)
+    except TfcacheError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

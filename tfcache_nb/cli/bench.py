@@ -11,21 +11,15 @@ from pathlib import Path
 
 from ..errors import TfcacheError
 from ..experiments.results import TEXT_WIDTH
-from ..experiments.sources import ModelSource, describe, find_model, resolve_model_dir
-from .argtypes import http_url, positive_int
+from ..experiments.sources import ModelSource, describe, find_model
+from .argtypes import http_url, model_dir, positive_int
+from .sources import RULE
 
 DEFAULT_PROFILES = ("wifi", "4g", "fast-3g")
 
 
 class BenchError(TfcacheError):
     """A bench option that cannot be used (an output file that cannot be written, ...)."""
-
-
-def _model_dir(value: str) -> Path:
-    try:
-        return resolve_model_dir(value)
-    except TfcacheError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,10 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "bytes). While it runs, stderr shows trials done and left and the time left "
                     "that the latency model expects. Models given as URLs are loaded over the "
                     "real network (no profile applied).")
-    p.add_argument("--model-dir", dest="sources", action="append", type=_model_dir, metavar="DIR",
-                   help="a model folder, served locally with each profile (repeatable; default: "
-                        "$TFCACHE_NB_MODEL_DIR, else ../shared/models beside the checkout, else the "
-                        "mobilenet_v1_0.25_224 shipped inside tfcache_nb)")
+    p.add_argument("--model-dir", dest="sources", action="append", type=model_dir, metavar="DIR",
+                   help=f"a model folder, served locally with each profile (repeatable; {RULE})")
     p.add_argument("--model-url", dest="sources", action="append", type=http_url, metavar="URL",
                    help="a model.json URL loaded directly, without a simulated profile (repeatable)")
     p.add_argument("--profile", dest="profiles", action="append", choices=sorted(PROFILES),
