@@ -32,8 +32,9 @@ class FitPanel:
 
     def do_check(self) -> None:
         _src, where, key = self.d.load_panel.selected_without_server()
-        report = fit_report(where, store=self.d.store(), cache_key=key)
+        store = self.d.store()  # once: the table names the namespace it was checked against
+        report = fit_report(where, store=store, cache_key=key)
         self.last_report = report
         self.table.value = (f"<div style='font-family:sans-serif;font-size:12px'>for "
-                            f"<code>{esc(key)}</code> in app <b>{esc(self.d.store().app_id)}</b>, user "
-                            f"<b>{esc(self.d.store().user_id)}</b></div>" + report._repr_html_())
+                            f"<code>{esc(key)}</code> in app <b>{esc(store.app_id)}</b>, user "
+                            f"<b>{esc(store.user_id)}</b></div>" + report._repr_html_())
