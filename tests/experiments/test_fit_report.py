@@ -144,7 +144,7 @@ def test_a_model_that_cannot_run_has_no_drift_and_says_why(synthetic_artifacts, 
     report = tc.fit_report(folder)
     assert not report.runnable and "NoSuchOp" in report.drift_error
     assert all(f.drift is None for f in report.forms) and "drift not measured" in str(report)
-    assert topology  # the original was not touched
+    assert synthetic_artifacts.model_topology == topology  # the original was not touched
     store = tc.WxStorage(tmp_path / "wx.sqlite3", limit_bytes=2_000_000)
     _, auto = tc.load_artifacts(folder, cache=store, quantize="auto")  # documented order then
     assert auto.saved and auto.quantization in ("uint16", "float16") and "NoSuchOp" in auto.drift_error
