@@ -247,3 +247,23 @@ def test_file_tier_evicts_nothing_when_eviction_would_not_make_room(tmp_path):
     assert not rb.saved and "would not make room" in rb.save_error and rb.evicted == []
     assert cache.file("a").weight_path.read_bytes() == kept and foreign.stat().st_size == 2_000_000
     assert sorted(tc.list_models(cache)) == ["a"]
+
+
+def test_a_new_version_saved_in_one_tier_removes_the_old_copy_from_the_other(tmp_path):
+    folder = tmp_path / "served"
+    cache = _cache(tmp_path)
+    with tc.ModelServer(write_model(folder, n_floats=400_000, seed=1, shard_bytes=4_000_000)) as srv:
+        url = srv.url + "/model.json"
+        big, first = load_artifacts(url, cache=cache, cache_key="m")
+        assert first.tier == "file" and cache.tier_of("m") == "file"
+        write_model(folder, n_floats=20_000, seed=2)  # the server now has a small version
+        small, changed = load_artifacts(url, cache=cache, cache_key="m", revalidate=True)
+        assert changed.source == "network" and changed.saved and changed.tier == "local"
+        assert not cache.file("m").exists()  # the big old copy is gone, not left behind
+        write_model(folder, n_floats=400_000, seed=3, shard_bytes=4_000_000)  # and big again
+        big3, grown = load_artifacts(url, cache=cache, cache_key="m", revalidate=True)
+        assert grown.saved and grown.tier == "file"
+        assert not cache.local("m").exists()  # else loads would find the stale local copy first
+        warm_art, warm = load_artifacts(url, cache=cache, cache_key="m")
+        assert warm.source == "cache" and warm.tier == "file" and warm_art.weight_data == big3.weight_data
+        assert big3.weight_data != big.weight_data and small.weight_data != big.weight_data
