@@ -39,7 +39,7 @@ def _activation_fn(node: GraphNode, name: str, args: list[np.ndarray]) -> Callab
     if name == "linear":
         return lambda y: y
     if name == "Elu":
-        return lambda y: np.where(y > 0, y, np.expm1(np.minimum(y, 0))).astype(F32)
+        return ops.ACTIVATIONS["elu"]
     if name == "LeakyRelu":
         alpha = F32(attr_value(node, "leakyrelu_alpha", 0.2))
         return lambda y: np.where(y >= 0, y, y * alpha).astype(F32)

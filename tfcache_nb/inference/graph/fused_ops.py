@@ -38,10 +38,8 @@ class FusedOps:
         act = self.activation
         if act == "linear":
             return y
-        if act in ("relu", "relu6", "sigmoid", "tanh"):
+        if act in ("relu", "relu6", "sigmoid", "tanh", "elu"):
             return ops.ACTIVATIONS[act](y, out=y)
-        if act == "elu":
-            return np.where(y >= 0, y, np.expm1(np.minimum(y, 0))).astype(y.dtype, copy=False)
         if act == "leakyrelu":
             return np.where(y < 0, y * F32(self.leaky_alpha), y).astype(y.dtype, copy=False)
         alpha = np.asarray(self.alpha(args)).astype(y.dtype, copy=False)
