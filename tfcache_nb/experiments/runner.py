@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from .._html import human_seconds
 from ..cache.loader import load_artifacts
-from ..errors import TfcacheError
+from ..errors import InvalidArgumentError, TfcacheError
 from ..io.file_storage_io import file_storage_io
 from ..io.local_storage_io import local_storage_io
 from ..netsim.latency_model import expected_load_time
@@ -65,13 +65,13 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     prof_list = [_profile(p) for p in _as_list(profiles)]
     kinds = [_storage_kind(s) for s in _as_list(storages)]
     if not src_list:
-        raise ValueError("run_experiment needs at least one model source (a folder or a URL)")
+        raise InvalidArgumentError("run_experiment needs at least one model source (a folder or a URL)")
     if not prof_list:
-        raise ValueError("run_experiment needs at least one network profile")
+        raise InvalidArgumentError("run_experiment needs at least one network profile")
     if not kinds:
-        raise ValueError("run_experiment needs at least one storage kind")
+        raise InvalidArgumentError("run_experiment needs at least one storage kind")
     if int(trials) < 1:
-        raise ValueError("trials must be at least 1")
+        raise InvalidArgumentError("trials must be at least 1")
     trials = int(trials)
     with contextlib.ExitStack() as stack:
         models = [_model_source(s, stack) for s in src_list]
@@ -214,7 +214,7 @@ def _profile(p: Profile | str) -> Profile:
         return p
     if isinstance(p, str):
         return Profile.from_name(p)
-    raise TypeError(f"a profile must be a preset name or a tfcache_nb.Profile, not {type(p).__name__}")
+    raise InvalidArgumentError(f"a profile must be a preset name or a tfcache_nb.Profile, not {type(p).__name__}")
 
 
 def _profile_label(profile: Profile | None) -> str:
@@ -231,7 +231,7 @@ def _profile_figures(profile: Profile) -> str:
 
 def _storage_kind(kind: str) -> str:
     if kind not in STORAGE_KINDS:
-        raise ValueError(f"unknown storage kind {kind!r}; choose one of {', '.join(STORAGE_KINDS)}")
+        raise InvalidArgumentError(f"unknown storage kind {kind!r}; choose one of {', '.join(STORAGE_KINDS)}")
     return kind
 
 
@@ -242,12 +242,12 @@ def _model_source(src: str | os.PathLike | ModelSource, stack: contextlib.ExitSt
         if is_http_url(text):
             src = ModelSource.from_url(text)
         elif "://" in text:
-            raise ValueError(f"model source {text!r}: use a local folder or an http(s) URL")
+            raise InvalidArgumentError(f"model source {text!r}: use a local folder or an http(s) URL")
         else:
             try:
                 src = ModelSource.from_folder(resolve_model_dir(text))
             except TfcacheError:
-                raise ValueError(f"model source {text!r}: there is no model.json in "
+                raise InvalidArgumentError(f"model source {text!r}: there is no model.json in "
                                  f"{Path(text).expanduser()}") from None
     folder = stack.enter_context(materialized(src))
     return {"name": src.name, "folder": folder, "url": src.url, "key": src.cache_key}
