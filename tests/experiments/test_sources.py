@@ -174,6 +174,15 @@ def test_find_models_serves_each_and_says_where_it_came_from(tmp_path, monkeypat
     assert not folder.exists()
 
 
+def test_find_models_never_calls_a_synthetic_folder_real(synthetic_dir, monkeypatch):
+    monkeypatch.setenv("TFCACHE_NB_MODEL_DIR", str(synthetic_dir.parent))  # a folder named like the real one
+    said: list[str] = []
+    with tc.find_models(["mobilenet_v1_0.25_224"], say=said.append) as models:
+        assert models.synthetic("mobilenet_v1_0.25_224")
+        assert "mobilenet_v1_0.25_224: SYNTHETIC stand-in" in said[0] and str(synthetic_dir) in said[0]
+        assert "real model" not in said[0]
+
+
 def test_the_dashboard_list_follows_the_rule(synthetic_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("TFCACHE_NB_MODEL_DIR", str(tmp_path))
     labels = [s.label for s in sources.preset_sources(real_urls=False)]

@@ -72,11 +72,13 @@ class FoundModels:
             if src is None:
                 out.append(f"{name}: not available here ({self.missing[name]}) - the cells that need it are skipped")
                 continue
-            where = {"url": f"over the internet from {src.url}",
-                     "embedded": "the real model shipped inside tfcache_nb, served on 127.0.0.1",
-                     "folder": f"the real model in {src.folder}, served on 127.0.0.1",
-                     "synthetic": "SYNTHETIC stand-in (the real architecture, random weights: its predictions "
-                                  "mean nothing), served on 127.0.0.1"}[src.kind]
+            if src.synthetic:  # also a local folder holding a synthetic model: never called real
+                where = ("SYNTHETIC stand-in (the real architecture, random weights: its predictions mean "
+                         f"nothing){f' in {src.folder}' if src.folder is not None else ''}, served on 127.0.0.1")
+            else:
+                where = {"url": f"over the internet from {src.url}",
+                         "embedded": "the real model shipped inside tfcache_nb, served on 127.0.0.1",
+                         "folder": f"the real model in {src.folder}, served on 127.0.0.1"}[src.kind]
             out.append(f"{name}: {where}")
         return out
 
