@@ -45,7 +45,6 @@ GOOGLE_WIDTHS = ("0.25", "0.50", "0.75", "1.0")
 MODEL_DIR_ENV = "TFCACHE_NB_MODEL_DIR"
 INTERNET_ENV = "TFCACHE_NB_INTERNET"
 SYNTHETIC_NAME = "synthetic_mobilenet_v1_0.25_224"
-SYNTHETIC_LABEL = "synthetic MobileNet v1 0.25 (synthetic, random weights; served locally)"
 SYNTHETIC_NOTE = "synthetic model with random weights: its predictions mean nothing."
 EMBEDDED_NOTE = "the real mobilenet_v1_0.25_224 shipped inside tfcache_nb, served on 127.0.0.1."
 
@@ -64,8 +63,13 @@ def _width(alpha: float) -> str:
     return {0.5: "0.50", 1.0: "1.0"}.get(alpha, f"{alpha:g}")
 
 
+def _synthetic_label(alpha: float) -> str:
+    return f"synthetic MobileNet v1 {_width(alpha)} (synthetic, random weights; served locally)"
+
+
 #: the synthetic model is written with a fixed seed, so one key names it in every session
 SYNTHETIC_KEY = _synthetic_key(0.25)
+SYNTHETIC_LABEL = _synthetic_label(0.25)
 
 
 def embedded_model_dir() -> Path:
@@ -153,8 +157,7 @@ class ModelSource:
 
     @classmethod
     def synthetic_model(cls, alpha: float = 0.25) -> "ModelSource":
-        label = SYNTHETIC_LABEL if alpha == 0.25 else SYNTHETIC_LABEL.replace("0.25", _width(alpha))
-        return cls(label, synthetic=True, alpha=alpha)
+        return cls(_synthetic_label(alpha), synthetic=True, alpha=alpha)
 
 
 def resolve_model_dir(path: str | os.PathLike[str], name: str = DEFAULT_MODEL_NAME) -> Path:
