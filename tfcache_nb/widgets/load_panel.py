@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .._html import esc
-from ..cache.loader import load_artifacts
+from ..inference.loading import load_artifacts  # the public one: quantize="auto" chooses by measured drift
 from ..io.management import remove_model
 from ..viz.storage_usage import as_pending
 from ..experiments.sources import ModelSource
