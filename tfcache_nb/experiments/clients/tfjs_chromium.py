@@ -85,15 +85,18 @@ class TfjsChromium:
     """Headless Chromium running the pinned TensorFlow.js; see the module docstring.
 
     Use it as a context manager (or :meth:`start` / :meth:`close`). ``executable``: the
-    Chromium binary (default :func:`chromium_path`). ``deadline_s``: the longest one load or
-    save may take in the page.
+    Chromium binary (default :func:`chromium_path`). ``tfjs``: a ``tf.min.js`` to use
+    (default :func:`~.tfjs_assets.tfjs_script`, fetched once). ``deadline_s``: the longest
+    one load or save may take in the page.
     """
 
     name = CLIENT_NAME
 
     def __init__(self, *, executable: str | os.PathLike | None = None,
+                 tfjs: str | os.PathLike | None = None,
                  deadline_s: float = DEFAULT_DEADLINE_S) -> None:
         self.executable = Path(executable) if executable is not None else chromium_path()
+        self.tfjs = Path(tfjs) if tfjs is not None else None
         self.deadline_s = float(deadline_s)
         self.tfjs_version: str | None = None
         self.backend: str | None = None
@@ -114,7 +117,7 @@ class TfjsChromium:
             missing = f"Chromium is not installed at {self.executable}"
         if missing:
             raise BrowserClientError(f"the {CLIENT_NAME} client cannot run: {missing}")
-        self._pages = _PageServer(tfjs_script()).start()
+        self._pages = _PageServer(self.tfjs or tfjs_script()).start()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=CLIENT_NAME)
         try:
             self._call(self._launch)
