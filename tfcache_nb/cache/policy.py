@@ -65,11 +65,16 @@ class Evictable:
     last_used: float
 
 
+def list_model_keys(store: KeyValueStorage) -> list[str]:
+    """The keys of the models saved in this namespace (by the plugin or the toolkit), sorted."""
+    keys = (model_key_from_info_key(storage_key) for storage_key in store.keys())
+    return sorted(k for k in keys if k is not None)
+
+
 def evictable_models(store: KeyValueStorage, exclude: str) -> list[Evictable]:
     """Models tfcache_nb saved in this namespace (they carry its record), least recently used first."""
     found = []
-    keys = (model_key_from_info_key(storage_key) for storage_key in store.keys())
-    for key in sorted(k for k in keys if k is not None):
+    for key in list_model_keys(store):
         if key == exclude:
             continue
         handler = local_storage_io(store, key)

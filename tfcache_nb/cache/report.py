@@ -40,6 +40,7 @@ class LoadReport:
     namespace: tuple[str, str] | None = None
     bytes_needed: int | None = None
     bytes_free: int | None = None
+    strategy: str | None = None
 
     def add_phase(self, name: str, seconds: float) -> None:
         self.phases[name] = self.phases.get(name, 0.0) + seconds
@@ -49,7 +50,8 @@ class LoadReport:
 
     def summary_lines(self) -> list[str]:
         lines = [f"loaded from {self.source} in {human_seconds(self.total_s)}"
-                 + (f" (cache key '{self.cache_key}')" if self.cache_key else "")]
+                 + (f" (cache key '{self.cache_key}')" if self.cache_key else "")
+                 + (f", strategy {self.strategy}" if self.strategy else "")]
         if self.cache_miss_reason:
             lines.append(f"cache miss: {self.cache_miss_reason}")
         if self.cache_error:
@@ -76,7 +78,7 @@ class LoadReport:
 
     def _repr_html_(self) -> str:
         rows = [("source", self.source), ("from", self.url or "-"), ("cache key", self.cache_key or "-"),
-                ("total", human_seconds(self.total_s))]
+                ("strategy", self.strategy or "-"), ("total", human_seconds(self.total_s))]
         rows += [(f"  {k}", human_seconds(v)) for k, v in self.phases.items()]
         rows += [("bytes over the network", human_bytes(self.bytes_network)),
                  ("bytes in storage", human_bytes(self.bytes_storage))]
