@@ -39,14 +39,11 @@ def test_cold_from_the_network_warm_from_tfjs_own_indexeddb(client, tiny_model, 
     graph = is_graph_model(tiny_model)
     assert graph is False  # a layers model: tf.loadLayersModel
     with ModelServer(tiny_model, profile=seconds_profile) as server:
-        url = server.url + "/model.json"
-        client.new_user()
-        server.reset_log()
-        cold = client.cold(url, "tiny", "indexeddb", graph=graph, server=server)
-        cold_log = server.request_log
-        server.reset_log()
-        warm = client.warm(url, "tiny", "indexeddb", graph=graph)
-        warm_log = server.request_log
+        calls = []
+        trial = client.user_trial(server.url + "/model.json", "tiny", "indexeddb", graph=graph,
+                                  server=server, before_warm=lambda: calls.append("warm"))
+    cold, warm, cold_log, warm_log = trial.cold, trial.warm, trial.cold_requests, trial.warm_requests
+    assert calls == ["warm"]
 
     assert client.tfjs_version == "4.22.0" and client.backend == "cpu"
     # cold: every file over the network, each once, and saved to IndexedDB

@@ -21,6 +21,7 @@ Every Playwright call runs on one thread the client owns, so it may be used from
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import http.server
 import json
 import os
@@ -32,7 +33,7 @@ from typing import Any, Callable
 
 from ...cache.report import LoadReport
 from ...errors import BrowserClientError, ModelLoadError
-from ...netsim.server import ModelServer
+from ...netsim.server import ModelServer, RequestRecord
 from .tfjs_assets import tfjs_script
 
 CLIENT_NAME = "tfjs-chromium"
@@ -81,6 +82,16 @@ def is_graph_model(folder: str | os.PathLike) -> bool:
     return isinstance(topology, dict) and "node" in topology
 
 
+@dataclasses.dataclass
+class BrowserTrial:
+    """One simulated user's cold and warm loads, with the requests the server saw for each."""
+
+    cold: LoadReport
+    warm: LoadReport
+    cold_requests: list[RequestRecord]
+    warm_requests: list[RequestRecord]
+
+
 class TfjsChromium:
     """Headless Chromium running the pinned TensorFlow.js; see the module docstring.
 
@@ -106,6 +117,7 @@ class TfjsChromium:
         self._browser: Any = None
         self._context: Any = None
         self._page: Any = None
+        self._trial_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> "TfjsChromium":
@@ -150,6 +162,27 @@ class TfjsChromium:
         """A first launch on a new phone: a fresh browser context (no HTTP cache, no open
         connections, empty IndexedDB and localStorage) with the page loaded."""
         self._call(self._fresh_context)
+
+    def user_trial(self, url: str, cache_key: str, storage: str, *, graph: bool,
+                   server: ModelServer | None = None,
+                   before_warm: Callable[[], Any] | None = None) -> BrowserTrial:
+        """One simulated user whole: :meth:`new_user`, :meth:`cold`, ``before_warm()``,
+        :meth:`warm`, with ``server``'s requests during each load (its log is reset before
+        each). Trials asked for from several threads run one after another: one Chromium
+        renders them, and users sharing its CPU would distort each other's times."""
+        with self._trial_lock:
+            self.new_user()
+            if server is not None:
+                server.reset_log()
+            cold = self.cold(url, cache_key, storage, graph=graph, server=server)
+            cold_requests = server.request_log if server is not None else []
+            if before_warm is not None:
+                before_warm()
+            if server is not None:
+                server.reset_log()
+            warm = self.warm(url, cache_key, storage, graph=graph)
+            warm_requests = server.request_log if server is not None else []
+        return BrowserTrial(cold, warm, cold_requests, warm_requests)
 
     def cold(self, url: str, cache_key: str, storage: str, *, graph: bool,
              server: ModelServer | None = None) -> LoadReport:
@@ -331,5 +364,5 @@ class _PageServer:
             self._thread = None
 
 
-__all__ = ["TfjsChromium", "CLIENT_NAME", "BROWSER_STORAGES", "browser_client_missing",
+__all__ = ["TfjsChromium", "BrowserTrial", "CLIENT_NAME", "BROWSER_STORAGES", "browser_client_missing",
            "chromium_path", "is_graph_model"]
