@@ -70,3 +70,12 @@ def client(tfjs_js):
 
     with TfjsChromium(tfjs=tfjs_js, deadline_s=120) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def graph_model(models_dir) -> Path:
+    """A real TF.js graph model (the 'age' model of ../shared/zoo, 0.3 MiB), or a skip."""
+    folder = models_dir.parent / "zoo" / "age"
+    if not (folder / "model.json").is_file():
+        pytest.skip(f"the zoo's graph models are absent: {folder} not found")
+    return folder

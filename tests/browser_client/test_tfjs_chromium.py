@@ -108,3 +108,14 @@ def test_a_missing_model_is_one_load_error(client, tiny_model):
 def test_unknown_storage_is_refused(client, tiny_model):
     with pytest.raises(BrowserClientError, match="unknown browser storage 'wx'"):
         client.warm("http://127.0.0.1:1/model.json", "k", "wx", graph=False)
+
+
+def test_a_graph_model_goes_through_tf_loadgraphmodel(client, graph_model):
+    from tfcache_nb.experiments.clients.tfjs_chromium import is_graph_model
+
+    assert is_graph_model(graph_model)
+    with ModelServer(graph_model) as server:
+        trial = client.user_trial(server.url + "/model.json", "age", "indexeddb", graph=True,
+                                  server=server)
+    assert sorted(r.path for r in trial.cold_requests) == sorted(_files(graph_model))
+    assert trial.cold.saved and trial.warm.source == "cache" and trial.warm_requests == []
