@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "load_artifacts": ".cache.loader",
     "LoadReport": ".cache.report",
     "default_cache_key": ".cache.keys",
+    "Strategy": ".cache.strategy",
     # inference
     "load_model": ".inference.model",
     "Model": ".inference.model",
@@ -67,6 +68,12 @@ _EXPORTS: dict[str, str] = {
     "find_model": ".experiments.sources",
     "find_models": ".experiments.sources",
     "ModelSource": ".experiments.sources",
+    "run_launches": ".experiments.launches",
+    "LaunchResults": ".experiments.launches",
+    "simulate_population": ".experiments.population",
+    "PopulationResults": ".experiments.population",
+    "PopulationSample": ".experiments.population",
+    "LocalTimes": ".experiments.population",
     # presentation
     "plot_storage": ".viz.charts",
     "plot_load_times": ".viz.charts",
@@ -96,8 +103,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .cache.keys import default_cache_key
     from .cache.loader import load_artifacts
     from .cache.report import LoadReport
+    from .cache.strategy import Strategy
     from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
     from .experiments.results import ExperimentResults
+    from .experiments.launches import LaunchResults, run_launches
+    from .experiments.population import LocalTimes, PopulationResults, PopulationSample, simulate_population
     from .experiments.runner import run_experiment
     from .experiments.sources import ModelSource, find_model, find_models
     from .format.artifacts import ModelArtifacts, ModelArtifactsInfo

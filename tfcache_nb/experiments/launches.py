@@ -99,7 +99,7 @@ class ModelPublisher:
         doc = json.loads((old / "model.json").read_text(encoding="utf-8"))
         doc.setdefault("userDefinedMetadata", {})
         doc["userDefinedMetadata"] = {**(doc["userDefinedMetadata"] or {}), "tfcacheNbVersion": self.version}
-        _replace_file(new / "model.json", json.dumps(doc).encode("utf-8"))
+        _replace_file(new / "model.json", json.dumps(doc, separators=(",", ":")).encode("utf-8"))
         stamp = START_TIME + 3600.0 * self.version  # a later Last-Modified, even within one second
         for name in ("model.json", self.shards[0]):
             os.utime(new / name, (stamp, stamp))
