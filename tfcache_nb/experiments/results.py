@@ -238,8 +238,9 @@ class ExperimentResults:
         ax.grid(True, which="both", axis="y", alpha=0.3)
         n = max((s["n"] for s in summary), default=0)
         ax.set_title(f"Cold (network) vs warm (cache) load time: {', '.join(models)}\n"
-                     + (f"clients {', '.join(clients)}; " if len(clients) > 1 else "")
-                     + f"storage {', '.join(storages)}; median of {n} trials, bars 5th-95th percentile",
+                     + (f"clients {', '.join(clients)}; storage {', '.join(storages)}\n"
+                        if len(clients) > 1 else f"storage {', '.join(storages)}; ")
+                     + f"median of {n} trials, bars 5th-95th percentile",
                      fontsize=11)
         if single:
             ax.legend(loc="best", fontsize=9, framealpha=0.9)

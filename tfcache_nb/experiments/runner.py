@@ -32,11 +32,14 @@ from ..netsim.server import ModelServer
 from ..storage.wx_storage import WxStorage
 from ..transport.deadline import deadline_for
 from ..transport.urls import is_http_url
+from .clients import BROWSER_CLIENT, CLIENTS, TOOLKIT_CLIENT
 from .progress import Estimator, RunProgress, Tracker
 from .results import ExperimentResults
 from .sources import ModelSource, materialized, resolve_model_dir
 
 STORAGE_KINDS = ("wx", "memory", "file")
+#: TensorFlow.js's own caches, for the tfjs-chromium client
+BROWSER_STORAGES = ("indexeddb", "localstorage")
 #: the profile name recorded for URL sources, which are loaded over the real network
 DIRECT = "direct"
 
@@ -50,7 +53,8 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
                    progress: bool = False, workdir: str | os.PathLike | None = None,
                    progress_stream: TextIO | None = None,
                    on_progress: Callable[[RunProgress], Any] | None = None,
-                   concurrency: int = 1) -> ExperimentResults:
+                   concurrency: int = 1,
+                   clients: Sequence[str] | str = (TOOLKIT_CLIENT,)) -> ExperimentResults:
     """Time ``trials`` cold loads (network, then saved) against warm loads (cache).
 
     ``sources``: model folders (served locally, throttled by each profile), http(s) URLs
@@ -73,10 +77,19 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     order trials finish in. The CPU-bound phases (parsing, saving, SQLite) share the
     machine's cores and may take longer than they would alone; the network phases do not.
     Every load has a deadline (:func:`load_deadline`) so no trial hangs on a stuck server.
+
+    ``clients``: who loads the model. ``"tfcache_nb"`` (this package's ``load_artifacts``)
+    uses the toolkit storages named in ``storages`` (default ``wx``); ``"tfjs-chromium"`` (the
+    real TensorFlow.js 4.22.0 in headless Chromium, the ``[browser]`` extra: see
+    :mod:`~tfcache_nb.experiments.clients.tfjs_chromium`) runs the same trials against the same
+    servers and profiles, saving to and loading from TensorFlow.js's own ``"indexeddb"`` or
+    ``"localstorage"`` named in ``storages`` (default ``indexeddb``). Records carry ``client``.
+    Browser trials run one at a time whatever ``concurrency`` (one Chromium renders them).
     """
     src_list = _as_list(sources)
     prof_list = [_profile(p) for p in _as_list(profiles)]
     kinds = [_storage_kind(s) for s in _as_list(storages)]
+    client_list = _clients(clients, kinds)
     if not src_list:
         raise ValueError("run_experiment needs at least one model source (a folder or a URL)")
     if not prof_list:
@@ -90,7 +103,8 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     trials = int(trials)
     with contextlib.ExitStack() as stack:
         models = [_model_source(s, stack) for s in src_list]
-        jobs = _jobs(models, prof_list, kinds, trials, seed)
+        jobs = _jobs(models, prof_list, client_list, trials, seed)
+        browser = _browser(jobs, stack)
         workers = min(int(concurrency), len(jobs))
         estimator = Estimator([j.expected for j in jobs], [j.model["name"] for j in jobs],
                               workers=workers)
@@ -98,7 +112,7 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
                           on_progress=on_progress)
         try:
             return _run(jobs, prof_list, kinds, trials, seed, quantize, on_trial, tracker,
-                        workdir, workers)
+                        workdir, workers, browser)
         finally:
             tracker.close()
 
@@ -114,10 +128,11 @@ class _Job:
     kind: str
     trial: int
     seed: int
+    client: str = TOOLKIT_CLIENT
 
 
-def _jobs(models: list[dict], prof_list: list[Profile], kinds: list[str], trials: int,
-          seed: int) -> list[_Job]:
+def _jobs(models: list[dict], prof_list: list[Profile], clients: list[tuple[str, list[str]]],
+          trials: int, seed: int) -> list[_Job]:
     """Every trial in run order; URL sources run once per storage and trial, unthrottled."""
     plan: list[tuple[dict, Profile | None, float | None]] = []
     for model in models:
@@ -127,11 +142,42 @@ def _jobs(models: list[dict], prof_list: list[Profile], kinds: list[str], trials
             plan += [(model, p, expected_load_time(model["folder"], p).total_s) for p in prof_list]
     jobs = []
     for model, profile, expected in plan:
-        for kind in kinds:
-            for trial in range(trials):
-                jobs.append(_Job(len(jobs), model, profile, expected, kind, trial,
-                                 derive_seed(seed, trial)))
+        for client, kinds in clients:
+            if client == BROWSER_CLIENT and model["folder"] is None:
+                raise ValueError(f"the {BROWSER_CLIENT} client loads local model folders only "
+                                 f"(its page reaches nothing beyond 127.0.0.1), not {model['url']}")
+            for kind in kinds:
+                for trial in range(trials):
+                    jobs.append(_Job(len(jobs), model, profile, expected, kind, trial,
+                                     derive_seed(seed, trial), client))
     return jobs
+
+
+def _clients(clients: Sequence[str] | str, kinds: list[str]) -> list[tuple[str, list[str]]]:
+    """Each client with the storage kinds it runs (its own among ``kinds``, else its default)."""
+    names = [clients] if isinstance(clients, str) else list(clients)
+    if not names:
+        raise ValueError("run_experiment needs at least one client")
+    for name in names:
+        if name not in CLIENTS:
+            raise ValueError(f"unknown client {name!r}; choose among {', '.join(CLIENTS)}")
+    out = []
+    for name in dict.fromkeys(names):
+        own = BROWSER_STORAGES if name == BROWSER_CLIENT else STORAGE_KINDS
+        out.append((name, [k for k in kinds if k in own] or [own[0]]))
+    if BROWSER_CLIENT not in names and any(k in BROWSER_STORAGES for k in kinds):
+        raise ValueError(f"storages {', '.join(k for k in kinds if k in BROWSER_STORAGES)} belong "
+                         f"to the {BROWSER_CLIENT} client: add clients=[..., '{BROWSER_CLIENT}']")
+    return out
+
+
+def _browser(jobs: list[_Job], stack: contextlib.ExitStack) -> Any:
+    """The running Chromium when a job needs it (started once for the whole run), else None."""
+    if not any(j.client == BROWSER_CLIENT for j in jobs):
+        return None
+    from .clients.tfjs_chromium import TfjsChromium
+
+    return stack.enter_context(TfjsChromium())
 
 
 def load_deadline(expected_s: float | None) -> float:
@@ -142,19 +188,22 @@ def load_deadline(expected_s: float | None) -> float:
 
 def _run(jobs: list[_Job], prof_list: list[Profile], kinds: list[str], trials: int, seed: int,
          quantize: str | None, on_trial: TrialCallback | None, tracker: Tracker,
-         workdir: str | os.PathLike | None, workers: int) -> ExperimentResults:
+         workdir: str | os.PathLike | None, workers: int, browser: Any = None) -> ExperimentResults:
     total = tracker.total
     results = ExperimentResults(meta={"seed": seed, "trials": trials, "quantize": quantize,
                                       "storages": kinds, "profiles": [_profile_label(p) for p in prof_list],
                                       "profile_info": {_profile_label(p): _profile_figures(p)
                                                        for p in prof_list},
-                                      "concurrency": workers})
+                                      "concurrency": workers,
+                                      "clients": list(dict.fromkeys(j.client for j in jobs))})
+    if browser is not None:
+        results.meta["tfjs"] = f"@tensorflow/tfjs {browser.tfjs_version} ({browser.backend} backend)"
     if any(j.model["folder"] is None for j in jobs):
         results.warnings.append("URL sources are loaded directly over the real network: the "
                                 "network profiles cannot be applied to them (profile 'direct').")
     finished: dict[int, tuple[dict, dict]] = {}
     with _workdir(workdir) as wd:
-        users = _Users(wd, workers)
+        users = _Users(wd, workers, browser)
         if workers == 1:  # in this thread: a notebook's Ctrl-C stops it where it is
             for job in jobs:
                 finished[job.index] = _finish(job, users.run(job, quantize, tracker), tracker,
@@ -202,8 +251,9 @@ class _Users:
     and gets a fresh :class:`ModelServer` per trial, paced by the trial's seeded profile.
     """
 
-    def __init__(self, workdir: Path, count: int) -> None:
+    def __init__(self, workdir: Path, count: int, browser: Any = None) -> None:
         self.workdir = workdir
+        self.browser = browser
         self.free: queue.SimpleQueue[int] = queue.SimpleQueue()
         for k in range(count):
             self.free.put(k)
@@ -221,12 +271,15 @@ class _Users:
                     if server is not None:
                         self.servers.add(server)
                 try:
+                    ctx = {"model": job.model["name"], "source_url": url,
+                           "profile": _profile_label(job.profile), "client": job.client,
+                           "storage": job.kind, "trial": job.trial, "expected_s": job.expected,
+                           "jitter_seed": job.seed if server is not None else None,
+                           "profile_applied": server is not None, "user": user}
+                    if job.client == BROWSER_CLIENT:
+                        tracker.start_trial(ctx["model"], ctx["profile"], job.kind, index=job.index)
+                        return (ctx, *_browser_trial(self.browser, url, job, server, ctx, tracker))
                     with _storage(job.kind, self.workdir, user) as cache:
-                        ctx = {"model": job.model["name"], "source_url": url,
-                               "profile": _profile_label(job.profile), "storage": job.kind,
-                               "trial": job.trial, "expected_s": job.expected,
-                               "jitter_seed": job.seed if server is not None else None,
-                               "profile_applied": server is not None, "user": user}
                         tracker.start_trial(ctx["model"], ctx["profile"], job.kind, index=job.index)
                         cold, warm = _one_trial(url, job.model["key"], cache, server, quantize, ctx,
                                                 tracker, job.index, load_deadline(job.expected))
@@ -257,22 +310,41 @@ def _one_trial(url: str, key: str, cache: Any, server: ModelServer | None, quant
     if server is not None:
         server.reset_log()
     _, cold_report = _load(url, cache, key, quantize, deadline)
-    server_log = server.request_log if server is not None else []
-    cold = _record(ctx, "cold", cold_report)
-    cold["server_requests"] = len(server_log) if server is not None else None
-    cold["server_rtt_total_s"] = sum(r.rtt_s for r in server_log) if server is not None else None
-    if not cold_report.saved:
-        _add_note(cold, f"not saved to the cache: {cold_report.save_error or 'unknown reason'}")
-    if cold_report.source != "network":
-        _add_note(cold, f"the cold load came from {cold_report.source}, not the network")
+    cold_log = server.request_log if server is not None else None
 
     tracker.phase("warm", index)
     if server is not None:
         server.reset_log()
     _, warm_report = _load(url, cache, key, quantize, deadline)
+    warm_log = server.request_log if server is not None else None
+    return _trial_records(ctx, cold_report, cold_log, warm_report, warm_log)
+
+
+def _browser_trial(browser: Any, url: str, job: _Job, server: ModelServer | None, ctx: dict,
+                   tracker: Tracker) -> tuple[dict, dict]:
+    """One simulated user of the real TensorFlow.js in Chromium (clients/tfjs_chromium.py)."""
+    from .clients.tfjs_chromium import is_graph_model
+
+    trial = browser.user_trial(url, job.model["key"], job.kind, graph=is_graph_model(job.model["folder"]),
+                               server=server, before_warm=lambda: tracker.phase("warm", job.index),
+                               deadline_s=load_deadline(job.expected))
+    return _trial_records(ctx, trial.cold, trial.cold_requests if server is not None else None,
+                          trial.warm, trial.warm_requests if server is not None else None)
+
+
+def _trial_records(ctx: dict, cold_report: Any, cold_log: list | None, warm_report: Any,
+                   warm_log: list | None) -> tuple[dict, dict]:
+    """The cold and warm records of a trial, with what the server saw (None: no server)."""
+    cold = _record(ctx, "cold", cold_report)
+    cold["server_requests"] = len(cold_log) if cold_log is not None else None
+    cold["server_rtt_total_s"] = sum(r.rtt_s for r in cold_log) if cold_log is not None else None
+    if not cold_report.saved:
+        _add_note(cold, f"not saved to the cache: {cold_report.save_error or 'unknown reason'}")
+    if cold_report.source != "network":
+        _add_note(cold, f"the cold load came from {cold_report.source}, not the network")
     warm = _record(ctx, "warm", warm_report)
-    warm["server_requests"] = len(server.request_log) if server is not None else None
-    warm["server_rtt_total_s"] = 0.0 if server is not None else None
+    warm["server_requests"] = len(warm_log) if warm_log is not None else None
+    warm["server_rtt_total_s"] = sum(r.rtt_s for r in warm_log) if warm_log is not None else None
     if not warm["warm_from_cache"]:
         _add_note(warm, "NOT WARM: " + (warm_report.cache_miss_reason or cold_report.save_error
                                         or "the model was not in the cache"))
@@ -288,7 +360,7 @@ def _add_note(rec: dict, note: str) -> None:
 
 
 def _record(ctx: dict, kind: str, report: Any) -> dict:
-    rec = {k: ctx[k] for k in ("model", "source_url", "profile", "storage", "trial", "user")}
+    rec = {k: ctx[k] for k in ("model", "source_url", "profile", "client", "storage", "trial", "user")}
     rec.update(kind=kind, total_s=float(report.total_s))
     for name, seconds in report.phases.items():
         rec[f"phase_{name}_s"] = float(seconds)
@@ -335,8 +407,9 @@ def _profile_figures(profile: Profile) -> str:
 
 
 def _storage_kind(kind: str) -> str:
-    if kind not in STORAGE_KINDS:
-        raise ValueError(f"unknown storage kind {kind!r}; choose one of {', '.join(STORAGE_KINDS)}")
+    if kind not in STORAGE_KINDS + BROWSER_STORAGES:
+        raise ValueError(f"unknown storage kind {kind!r}; choose one of "
+                         f"{', '.join(STORAGE_KINDS + BROWSER_STORAGES)}")
     return kind
 
 
@@ -398,4 +471,4 @@ def _entry(cache: Any, key: str) -> Any:
     return file_storage_io(cache, key) if isinstance(cache, Path) else local_storage_io(cache, key)
 
 
-__all__ = ["run_experiment", "derive_seed", "load_deadline", "STORAGE_KINDS"]
+__all__ = ["run_experiment", "derive_seed", "load_deadline", "STORAGE_KINDS", "BROWSER_STORAGES"]

@@ -165,27 +165,30 @@ class TfjsChromium:
 
     def user_trial(self, url: str, cache_key: str, storage: str, *, graph: bool,
                    server: ModelServer | None = None,
-                   before_warm: Callable[[], Any] | None = None) -> BrowserTrial:
+                   before_warm: Callable[[], Any] | None = None,
+                   deadline_s: float | None = None) -> BrowserTrial:
         """One simulated user whole: :meth:`new_user`, :meth:`cold`, ``before_warm()``,
         :meth:`warm`, with ``server``'s requests during each load (its log is reset before
         each). Trials asked for from several threads run one after another: one Chromium
-        renders them, and users sharing its CPU would distort each other's times."""
+        renders them, and users sharing its CPU would distort each other's times.
+        ``deadline_s`` replaces the client's deadline for these two loads."""
         with self._trial_lock:
             self.new_user()
             if server is not None:
                 server.reset_log()
-            cold = self.cold(url, cache_key, storage, graph=graph, server=server)
+            cold = self.cold(url, cache_key, storage, graph=graph, server=server,
+                             deadline_s=deadline_s)
             cold_requests = server.request_log if server is not None else []
             if before_warm is not None:
                 before_warm()
             if server is not None:
                 server.reset_log()
-            warm = self.warm(url, cache_key, storage, graph=graph)
+            warm = self.warm(url, cache_key, storage, graph=graph, deadline_s=deadline_s)
             warm_requests = server.request_log if server is not None else []
         return BrowserTrial(cold, warm, cold_requests, warm_requests)
 
     def cold(self, url: str, cache_key: str, storage: str, *, graph: bool,
-             server: ModelServer | None = None) -> LoadReport:
+             server: ModelServer | None = None, deadline_s: float | None = None) -> LoadReport:
         """Load ``url`` over the network with TF.js, then ``model.save`` it to ``storage``.
 
         ``server`` (the ``ModelServer`` behind ``url``, if any) counts the bytes sent. Raises
@@ -195,7 +198,7 @@ class TfjsChromium:
         sent_before = server.bytes_sent if server is not None else 0
         out = self._call(self._evaluate, "cold", {
             "url": url, "format": "graph-model" if graph else "layers-model", "saveTo": dest,
-            "origin": origin, "deadline": self.deadline_s})
+            "origin": origin, "deadline": deadline_s or self.deadline_s})
         if not out["ok"]:
             raise ModelLoadError(f"TensorFlow.js {self.tfjs_version} in Chromium could not load "
                                  f"{url}: {out['error']}", url=url, cause=out["error"])
@@ -211,7 +214,8 @@ class TfjsChromium:
         report.save_error = None if out["saved"] else _save_error(storage, out["save_error"])
         return report
 
-    def warm(self, url: str, cache_key: str, storage: str, *, graph: bool) -> LoadReport:
+    def warm(self, url: str, cache_key: str, storage: str, *, graph: bool,
+             deadline_s: float | None = None) -> LoadReport:
         """A later launch: a new page in the same context loads the model from ``storage``.
 
         A model that is not there (it did not fit) fails as it would in the real client:
@@ -219,7 +223,7 @@ class TfjsChromium:
         dest = _destination(storage, cache_key)
         out = self._call(self._evaluate_in_new_page, "warm", {
             "source": dest, "format": "graph-model" if graph else "layers-model",
-            "deadline": self.deadline_s})
+            "deadline": deadline_s or self.deadline_s})
         report = LoadReport(source="cache" if out["ok"] else "failed", url=url, origin=storage,
                             cache_key=cache_key, total_s=float(out["load_s"]))
         report.add_phase("cache_load", float(out["load_s"]))
