@@ -29,7 +29,8 @@ def _model_dir(value: str) -> Path:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..experiments.runner import STORAGE_KINDS
+    from ..experiments.clients import CLIENTS
+    from ..experiments.runner import BROWSER_STORAGES, STORAGE_KINDS
     from ..netsim.profiles import PROFILES
 
     p = sub.add_parser(
@@ -53,9 +54,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                         f"(default: {', '.join(DEFAULT_PROFILES)})")
     p.add_argument("--trials", type=positive_int, default=3, help="trials per model, profile and storage "
                                                                "(default: %(default)s)")
-    p.add_argument("--storage", dest="storages", action="append", choices=STORAGE_KINDS,
+    p.add_argument("--storage", dest="storages", action="append", choices=STORAGE_KINDS + BROWSER_STORAGES,
                    help="storage kind, repeatable: wx (SQLite file), memory (WxStorage ':memory:'), "
-                        "file (the plugin's file storage) (default: wx)")
+                        "file (the plugin's file storage) (default: wx); for the tfjs-chromium "
+                        "client, TensorFlow.js's indexeddb or localstorage (default: indexeddb)")
+    p.add_argument("--client", dest="clients", action="append", choices=CLIENTS,
+                   help="who loads the model, repeatable: tfcache_nb (this toolkit) or tfjs-chromium "
+                        "(the real TensorFlow.js 4.22.0 in headless Chromium: pip install "
+                        "'tfcache_nb[browser]', apt-get install chromium, npm for the first run) "
+                        "(default: tfcache_nb)")
     p.add_argument("--seed", type=int, default=0, help="jitter seed (default: %(default)s)")
     p.add_argument("--quantize", choices=("uint8", "uint16", "float16", "auto"), default=None,
                    help="store a quantized copy in the cache")
@@ -84,9 +91,11 @@ def run(args: argparse.Namespace) -> int:
         say(note)
     names = ", ".join(s.name for s in sources)
     trials = f"{args.trials} trial{'s' if args.trials != 1 else ''} each"
-    say(f"bench: {names}; profiles {', '.join(profiles)}; storage "
+    clients = args.clients or ["tfcache_nb"]
+    say(f"bench: {names}; profiles {', '.join(profiles)}; "
+        + (f"clients {', '.join(clients)}; " if args.clients else "") + "storage "
         f"{', '.join(args.storages or ['wx'])}; {trials}")
-    results = run_experiment(sources, profiles, storages=args.storages or ["wx"],
+    results = run_experiment(sources, profiles, storages=args.storages or ["wx"], clients=clients,
                              trials=args.trials, seed=args.seed, quantize=args.quantize,
                              progress=not args.no_progress)
     written = {}

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from .._html import human_seconds
 from ..cache.loader import load_artifacts
-from ..errors import TfcacheError
+from ..errors import InvalidArgumentError, TfcacheError
 from ..io.file_storage_io import file_storage_io
 from ..io.local_storage_io import local_storage_io
 from ..netsim.latency_model import expected_load_time
@@ -144,7 +144,7 @@ def _jobs(models: list[dict], prof_list: list[Profile], clients: list[tuple[str,
     for model, profile, expected in plan:
         for client, kinds in clients:
             if client == BROWSER_CLIENT and model["folder"] is None:
-                raise ValueError(f"the {BROWSER_CLIENT} client loads local model folders only "
+                raise InvalidArgumentError(f"the {BROWSER_CLIENT} client loads local model folders only "
                                  f"(its page reaches nothing beyond 127.0.0.1), not {model['url']}")
             for kind in kinds:
                 for trial in range(trials):
@@ -157,17 +157,19 @@ def _clients(clients: Sequence[str] | str, kinds: list[str]) -> list[tuple[str, 
     """Each client with the storage kinds it runs (its own among ``kinds``, else its default)."""
     names = [clients] if isinstance(clients, str) else list(clients)
     if not names:
-        raise ValueError("run_experiment needs at least one client")
+        raise InvalidArgumentError("run_experiment needs at least one client")
     for name in names:
         if name not in CLIENTS:
-            raise ValueError(f"unknown client {name!r}; choose among {', '.join(CLIENTS)}")
+            raise InvalidArgumentError(f"unknown client {name!r}; choose among {', '.join(CLIENTS)}")
     out = []
     for name in dict.fromkeys(names):
         own = BROWSER_STORAGES if name == BROWSER_CLIENT else STORAGE_KINDS
         out.append((name, [k for k in kinds if k in own] or [own[0]]))
     if BROWSER_CLIENT not in names and any(k in BROWSER_STORAGES for k in kinds):
-        raise ValueError(f"storages {', '.join(k for k in kinds if k in BROWSER_STORAGES)} belong "
-                         f"to the {BROWSER_CLIENT} client: add clients=[..., '{BROWSER_CLIENT}']")
+        browser_kinds = ", ".join(k for k in kinds if k in BROWSER_STORAGES)
+        raise InvalidArgumentError(f"storages {browser_kinds} belong to the {BROWSER_CLIENT} client: "
+                                   f"ask for it too (clients=[..., '{BROWSER_CLIENT}'], or bench "
+                                   f"--client {BROWSER_CLIENT})")
     return out
 
 
