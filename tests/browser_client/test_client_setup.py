@@ -58,3 +58,15 @@ def test_tfcache_nb_tfjs_names_the_script(tmp_path, monkeypatch):
     (tmp_path / "tf.min.js").write_text("// a local copy")
     monkeypatch.setenv(tfjs_assets.TFJS_ENV, str(tmp_path / "tf.min.js"))
     assert tfjs_assets.tfjs_script() == tmp_path / "tf.min.js"
+
+
+def test_run_experiment_checks_its_clients_before_starting_anything(tiny_model):
+    from tfcache_nb.errors import InvalidArgumentError
+    from tfcache_nb.experiments.runner import run_experiment
+
+    with pytest.raises(InvalidArgumentError, match="unknown client 'tfjs'"):
+        run_experiment(tiny_model, "4g", clients=["tfjs"])
+    with pytest.raises(InvalidArgumentError, match="storages localstorage belong to the tfjs-chromium client"):
+        run_experiment(tiny_model, "4g", storages=["wx", "localstorage"])
+    with pytest.raises(InvalidArgumentError, match="local model folders only"):
+        run_experiment("https://example.invalid/model.json", "4g", clients=["tfjs-chromium"])
