@@ -134,7 +134,7 @@ class HttpIOHandler:
             result = self._get(self.url, headers=headers, max_bytes=self.max_download_bytes,
                                on_bytes=self._count_bytes)
         except DeadlinePassed as exc:
-            raise self._stopped(f"while fetching model.json ({exc})") from None
+            raise self._stopped(f"while fetching model.json ({exc.where})") from None
         finally:
             self._add_phase("model_json", time.perf_counter() - start)
         new_etag = result.headers.get("ETag") or (etag if result.status == 304 else None)

@@ -30,7 +30,10 @@ def deadline_for(expected_s: float | None) -> float:
 
 
 class DeadlinePassed(ModelLoadError):
-    """A request was cut off because the whole load's deadline passed."""
+    """A request was cut off because the whole load's deadline passed; ``where`` says how
+    far it had got ("12 bytes of it received", "before attempt 3 (...)")."""
+
+    where: str = ""
 
 
 class Deadline:

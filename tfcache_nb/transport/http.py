@@ -85,7 +85,9 @@ def fetch(url: str, *, session: requests.Session, timeout: float | tuple[float, 
 def _passed(url: str, deadline: Deadline, received: int, when: str = "") -> DeadlinePassed:
     where = when or f"{received} bytes of it received"
     cause = f"the deadline of {deadline.seconds:g} s passed"
-    return DeadlinePassed(f"Could not fetch {url}: {cause} ({where}).", url=url, cause=cause)
+    error = DeadlinePassed(f"Could not fetch {url}: {cause} ({where}).", url=url, cause=cause)
+    error.where = where
+    return error
 
 
 def _attempt(url: str, session: requests.Session, timeout: Any, headers: Mapping[str, str] | None,
