@@ -27,6 +27,7 @@ import email.utils
 import hashlib
 import os
 import statistics
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -350,12 +351,13 @@ class PopulationResults:
                 "hours_between": float(self.hours_between[i])}
 
     def run_sample(self, n: int = 30, *, concurrency: int = 1, strategies: Sequence[str | Strategy] | None = None,
-                   workdir: str | os.PathLike | None = None) -> "PopulationSample":
+                   workdir: str | os.PathLike | None = None, progress: bool = False) -> "PopulationSample":
         """Run users ``0..n-1`` of this population for real through :class:`ModelServer`.
 
         Each user gets their own server (their own link), storage with their other data, and
         version history; ``concurrency`` users run at once (their links are independent, but
-        their local work shares this machine's cores).
+        their local work shares this machine's cores: more at once than cores slows reading and
+        saving). ``progress=True`` prints the users done on stderr.
         """
         n = min(int(n), self.users)
         plan = [as_strategy(s) for s in strategies] if strategies is not None else self.strategies
@@ -378,8 +380,20 @@ class PopulationResults:
                 store.close()
 
         started = time.perf_counter()
+        done = []
+
+        def counted(job: tuple[int, int, Strategy]) -> list[dict]:
+            recs = one(job)
+            done.append(job)
+            if progress:
+                print(f"\rreal users: {len(done)}/{len(jobs)} user-strategies done, "
+                      f"{time.perf_counter() - started:.0f} s", end="", file=sys.stderr, flush=True)
+            return recs
+
         with _tempdir(workdir) as wd, ThreadPoolExecutor(max_workers=max(1, int(concurrency))) as pool:
-            records = [r for recs in pool.map(one, jobs) for r in recs]
+            records = [r for recs in pool.map(counted, jobs) for r in recs]
+        if progress:
+            print(file=sys.stderr)
         return PopulationSample(self, n, records, time.perf_counter() - started, int(concurrency))
 
 
