@@ -90,3 +90,31 @@ def test_the_time_left_is_a_schedule_over_the_users():
     assert est.left_s(running={0: 4.0, 1: 4.0, 2: 4.0}) == pytest.approx(16.0)
     est.finished(10.0, index=1)                                # out of order is fine
     assert est.left_s(running={0: 9.0, 2: 9.0, 3: 0.0}) == pytest.approx(11.0)
+
+
+def test_bench_runs_users_at_once_and_says_so(tiny, capsys):
+    import json as _json
+
+    from tfcache_nb.cli.main import main
+
+    rc = main(["bench", "--model-dir", str(tiny), "--profile", "lte", "--profile", "4g", "--trials", "2",
+               "--concurrency", "4", "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    doc = _json.loads(captured.out)
+    assert doc["meta"]["concurrency"] == 4
+    assert "up to 4 at once" in captured.err
+    assert "running" in captured.err or "trial 4/4" in captured.err   # the progress lines
+
+
+def test_bench_deadline_stops_a_load_in_one_line(tiny, capsys):
+    from tfcache_nb.cli.main import main
+
+    assert main(["bench", "--model-dir", str(tiny), "--profile", "4g", "--trials", "1",
+                 "--deadline", "0.05", "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "the deadline of 0.05 s passed" in err[-1] and "Traceback" not in "\n".join(err)
+    with pytest.raises(SystemExit) as usage:                                     # a usage error
+        main(["bench", "--model-dir", str(tiny), "--deadline", "0"])
+    assert usage.value.code == 2
+    assert "must be a number of seconds above 0" in capsys.readouterr().err

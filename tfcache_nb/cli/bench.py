@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import TfcacheError
 from ..experiments.results import TEXT_WIDTH
 from ..experiments.sources import ModelSource, describe, find_model, resolve_model_dir
-from .argtypes import http_url, positive_int
+from .argtypes import http_url, positive_float, positive_int
 
 DEFAULT_PROFILES = ("wifi", "4g", "fast-3g")
 
@@ -40,9 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "then warm (from the cache), several times, and print the summary: cold and "
                     "warm medians, the speed-up and the measured network time over the latency "
                     "model's expectation (--wide adds percentiles, means with a 95% interval and "
-                    "bytes). While it runs, stderr shows trials done and left and the time left "
-                    "that the latency model expects. Models given as URLs are loaded over the "
-                    "real network (no profile applied).")
+                    "bytes). While it runs, stderr shows trials done, running and left and the time "
+                    "left that the latency model expects. --concurrency N runs N simulated users "
+                    "at once. Every load has a deadline (--deadline), so none hangs on a stuck "
+                    "server. Models given as URLs are loaded over the real network (no profile "
+                    "applied).")
     p.add_argument("--model-dir", dest="sources", action="append", type=_model_dir, metavar="DIR",
                    help="a model folder, served locally with each profile (repeatable; default: "
                         "$TFCACHE_NB_MODEL_DIR, else ../shared/models beside the checkout, else the "
@@ -63,6 +65,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "(the real TensorFlow.js 4.22.0 in headless Chromium: pip install "
                         "'tfcache_nb[browser]', apt-get install chromium, npm for the first run) "
                         "(default: tfcache_nb)")
+    p.add_argument("--concurrency", type=positive_int, default=1, metavar="N",
+                   help="run up to N trials at once, each an independent simulated user with its own "
+                        "simulated link and storage, so the run takes about as long as its slowest "
+                        "trials (default: %(default)s, one after another)")
+    p.add_argument("--deadline", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop any load that takes longer (default: 3x what the latency model expects "
+                        "for it plus 30 s; 300 s for a URL)")
     p.add_argument("--seed", type=int, default=0, help="jitter seed (default: %(default)s)")
     p.add_argument("--quantize", choices=("uint8", "uint16", "float16", "auto"), default=None,
                    help="store a quantized copy in the cache")
@@ -91,13 +100,16 @@ def run(args: argparse.Namespace) -> int:
         say(note)
     names = ", ".join(s.name for s in sources)
     trials = f"{args.trials} trial{'s' if args.trials != 1 else ''} each"
+    if args.concurrency > 1:
+        trials += f", up to {args.concurrency} at once"
     clients = args.clients or ["tfcache_nb"]
     say(f"bench: {names}; profiles {', '.join(profiles)}; "
         + (f"clients {', '.join(clients)}; " if args.clients else "") + "storage "
         f"{', '.join(args.storages or ['wx'])}; {trials}")
     results = run_experiment(sources, profiles, storages=args.storages or ["wx"], clients=clients,
                              trials=args.trials, seed=args.seed, quantize=args.quantize,
-                             progress=not args.no_progress)
+                             progress=not args.no_progress, concurrency=args.concurrency,
+                             deadline=args.deadline)
     written = {}
     if csv_path is not None:
         results.to_csv(csv_path)

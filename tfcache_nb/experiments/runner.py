@@ -53,7 +53,7 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
                    progress: bool = False, workdir: str | os.PathLike | None = None,
                    progress_stream: TextIO | None = None,
                    on_progress: Callable[[RunProgress], Any] | None = None,
-                   concurrency: int = 1,
+                   concurrency: int = 1, deadline: float | None = None,
                    clients: Sequence[str] | str = (TOOLKIT_CLIENT,)) -> ExperimentResults:
     """Time ``trials`` cold loads (network, then saved) against warm loads (cache).
 
@@ -76,7 +76,8 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     its slowest trials rather than their sum. Records come back in run order whatever the
     order trials finish in. The CPU-bound phases (parsing, saving, SQLite) share the
     machine's cores and may take longer than they would alone; the network phases do not.
-    Every load has a deadline (:func:`load_deadline`) so no trial hangs on a stuck server.
+    Every load has a deadline, so no trial hangs on a stuck server: ``deadline`` seconds, or
+    by default :func:`load_deadline` of what the latency model expects for it.
 
     ``clients``: who loads the model. ``"tfcache_nb"`` (this package's ``load_artifacts``)
     uses the toolkit storages named in ``storages`` (default ``wx``); ``"tfjs-chromium"`` (the
@@ -100,6 +101,8 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
         raise ValueError("trials must be at least 1")
     if isinstance(concurrency, bool) or int(concurrency) < 1:
         raise ValueError("concurrency must be at least 1")
+    if deadline is not None and (isinstance(deadline, bool) or not deadline > 0):
+        raise ValueError("deadline must be a positive number of seconds, or None for the default")
     trials = int(trials)
     with contextlib.ExitStack() as stack:
         models = [_model_source(s, stack) for s in src_list]
@@ -112,7 +115,7 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
                           on_progress=on_progress)
         try:
             return _run(jobs, prof_list, kinds, trials, seed, quantize, on_trial, tracker,
-                        workdir, workers, browser)
+                        workdir, workers, browser, deadline)
         finally:
             tracker.close()
 
@@ -190,7 +193,8 @@ def load_deadline(expected_s: float | None) -> float:
 
 def _run(jobs: list[_Job], prof_list: list[Profile], kinds: list[str], trials: int, seed: int,
          quantize: str | None, on_trial: TrialCallback | None, tracker: Tracker,
-         workdir: str | os.PathLike | None, workers: int, browser: Any = None) -> ExperimentResults:
+         workdir: str | os.PathLike | None, workers: int, browser: Any = None,
+         deadline: float | None = None) -> ExperimentResults:
     total = tracker.total
     results = ExperimentResults(meta={"seed": seed, "trials": trials, "quantize": quantize,
                                       "storages": kinds, "profiles": [_profile_label(p) for p in prof_list],
@@ -205,7 +209,7 @@ def _run(jobs: list[_Job], prof_list: list[Profile], kinds: list[str], trials: i
                                 "network profiles cannot be applied to them (profile 'direct').")
     finished: dict[int, tuple[dict, dict]] = {}
     with _workdir(workdir) as wd:
-        users = _Users(wd, workers, browser)
+        users = _Users(wd, workers, browser, deadline)
         if workers == 1:  # in this thread: a notebook's Ctrl-C stops it where it is
             for job in jobs:
                 finished[job.index] = _finish(job, users.run(job, quantize, tracker), tracker,
@@ -253,9 +257,11 @@ class _Users:
     and gets a fresh :class:`ModelServer` per trial, paced by the trial's seeded profile.
     """
 
-    def __init__(self, workdir: Path, count: int, browser: Any = None) -> None:
+    def __init__(self, workdir: Path, count: int, browser: Any = None,
+                 deadline: float | None = None) -> None:
         self.workdir = workdir
         self.browser = browser
+        self.deadline = deadline
         self.free: queue.SimpleQueue[int] = queue.SimpleQueue()
         for k in range(count):
             self.free.put(k)
@@ -284,13 +290,16 @@ class _Users:
                     with _storage(job.kind, self.workdir, user) as cache:
                         tracker.start_trial(ctx["model"], ctx["profile"], job.kind, index=job.index)
                         cold, warm = _one_trial(url, job.model["key"], cache, server, quantize, ctx,
-                                                tracker, job.index, load_deadline(job.expected))
+                                                tracker, job.index, self.deadline_of(job))
                         return ctx, cold, warm
                 finally:
                     with self.lock:
                         self.servers.discard(server)
         finally:
             self.free.put(user)
+
+    def deadline_of(self, job: _Job) -> float:
+        return float(self.deadline) if self.deadline is not None else load_deadline(job.expected)
 
     def stop_all(self) -> None:
         with self.lock:
@@ -329,7 +338,7 @@ def _browser_trial(browser: Any, url: str, job: _Job, server: ModelServer | None
 
     trial = browser.user_trial(url, job.model["key"], job.kind, graph=is_graph_model(job.model["folder"]),
                                server=server, before_warm=lambda: tracker.phase("warm", job.index),
-                               deadline_s=load_deadline(job.expected))
+                               deadline_s=self.deadline_of(job))
     return _trial_records(ctx, trial.cold, trial.cold_requests if server is not None else None,
                           trial.warm, trial.warm_requests if server is not None else None)
 
