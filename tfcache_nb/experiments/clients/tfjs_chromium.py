@@ -305,8 +305,8 @@ def _destination(storage: str, cache_key: str) -> str:
 def _save_error(storage: str, message: str | None) -> str:
     text = message or "unknown reason"
     if storage == "localstorage" and "quota" in text.lower():
-        return (f"the model does not fit in Chromium's localStorage (about 5 MB per origin): "
-                f"{text}")
+        return (f"the model does not fit in Chromium's localStorage (5 Mi characters per origin; "
+                f"TensorFlow.js stores the weights as base64): {text}")
     return text
 
 
