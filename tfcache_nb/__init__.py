@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "ModelLoadError": ".errors",
     "ImageError": ".errors",
     "InvalidArgumentError": ".errors",
+    "BrowserClientError": ".errors",
     # model format
     "ModelArtifacts": ".format.artifacts",
     "ModelArtifactsInfo": ".format.artifacts",
@@ -104,7 +105,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .cache.loader import load_artifacts
     from .cache.report import LoadReport
     from .cache.strategy import Strategy
-    from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
+    from .errors import BrowserClientError, CacheIntegrityError, ImageError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
     from .experiments.results import ExperimentResults
     from .experiments.launches import LaunchResults, run_launches
     from .experiments.population import LocalTimes, PopulationResults, PopulationSample, simulate_population
