@@ -286,7 +286,8 @@ class _Users:
                            "profile_applied": server is not None, "user": user}
                     if job.client == BROWSER_CLIENT:
                         tracker.start_trial(ctx["model"], ctx["profile"], job.kind, index=job.index)
-                        return (ctx, *_browser_trial(self.browser, url, job, server, ctx, tracker))
+                        return (ctx, *_browser_trial(self.browser, url, job, server, ctx, tracker,
+                                                     self.deadline_of(job)))
                     with _storage(job.kind, self.workdir, user) as cache:
                         tracker.start_trial(ctx["model"], ctx["profile"], job.kind, index=job.index)
                         cold, warm = _one_trial(url, job.model["key"], cache, server, quantize, ctx,
@@ -332,13 +333,13 @@ def _one_trial(url: str, key: str, cache: Any, server: ModelServer | None, quant
 
 
 def _browser_trial(browser: Any, url: str, job: _Job, server: ModelServer | None, ctx: dict,
-                   tracker: Tracker) -> tuple[dict, dict]:
+                   tracker: Tracker, deadline: float) -> tuple[dict, dict]:
     """One simulated user of the real TensorFlow.js in Chromium (clients/tfjs_chromium.py)."""
     from .clients.tfjs_chromium import is_graph_model
 
     trial = browser.user_trial(url, job.model["key"], job.kind, graph=is_graph_model(job.model["folder"]),
                                server=server, before_warm=lambda: tracker.phase("warm", job.index),
-                               deadline_s=self.deadline_of(job))
+                               deadline_s=deadline)
     return _trial_records(ctx, trial.cold, trial.cold_requests if server is not None else None,
                           trial.warm, trial.warm_requests if server is not None else None)
 
