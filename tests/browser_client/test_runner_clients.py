@@ -87,3 +87,17 @@ def test_bench_client_option_runs_both(tfjs_env, tiny_model, tmp_path, capsys):
     records = list(csv.DictReader(out_csv.open(newline="", encoding="utf-8")))
     assert sorted({(r["client"], r["storage"]) for r in records}) == [("tfcache_nb", "wx"),
                                                                        ("tfjs-chromium", "indexeddb")]
+
+
+def test_the_run_deadline_cuts_a_trickling_server_off_in_the_browser_too(tfjs_env, tiny_model, tmp_path):
+    import time
+
+    from tfcache_nb.errors import ModelLoadError
+    from tfcache_nb.netsim.faults import Fault
+
+    trickle = FAST.with_(faults=(Fault.trickle(1.0, path="*shard*"),))  # 1 byte a second
+    start = time.monotonic()
+    with pytest.raises(ModelLoadError, match="took longer than 3 s"):
+        run_experiment(tiny_model, [trickle], clients=["tfjs-chromium"], trials=1, deadline=3,
+                       workdir=tmp_path)
+    assert time.monotonic() - start < 20  # the deadline, plus starting Chromium and closing up
