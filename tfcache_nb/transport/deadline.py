@@ -9,10 +9,12 @@ of a response the moment the deadline passes, and the blocked read returns at on
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import socket
 import threading
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import ModelLoadError
 
@@ -72,16 +74,59 @@ class Deadline:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
 
-        timer = threading.Timer(max(0.0, self.remaining()), cut)
-        timer.daemon = True
-        timer.start()
+        entry = _WATCHDOG.add(self.at, cut)
         try:
             yield fired
         finally:
-            timer.cancel()
+            _WATCHDOG.cancel(entry)
 
     def __repr__(self) -> str:
         return f"Deadline({self.seconds:g} s, {self.remaining():.2f} s left)"
+
+
+class _Watchdog:
+    """One thread runs every deadline's cut-off (a Timer per request is a thread per request,
+    hundreds a second when many simulated users load at once)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[list] = []  # [when, sequence, callback or None when cancelled]
+        self._count = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, when: float, callback: Callable[[], None]) -> list:
+        entry = [when, next(self._count), callback]
+        with self._cond:
+            heapq.heappush(self._heap, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tfcache-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return entry
+
+    def cancel(self, entry: list) -> None:
+        with self._cond:
+            entry[2] = None
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2] is None:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                callback = heapq.heappop(self._heap)[2]
+            if callback is not None:
+                with contextlib.suppress(Exception):
+                    callback()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _socket_of(response: Any) -> socket.socket | None:
