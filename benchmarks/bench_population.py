@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=6, help="real users at once (default 6)")
     parser.add_argument("--launches", type=int, default=20)
     parser.add_argument("--plot", help="write the population plot (with the real sample) to this PNG")
+    parser.add_argument("--csv", help="write the real sample's launches to this CSV")
     args = parser.parse_args(argv)
     try:
         source = tc.find_model(model_dir=args.model_dir, say=lambda s: print(s, file=sys.stderr))
@@ -76,6 +77,15 @@ def main(argv: list[str] | None = None) -> int:
                                          strategies=["cacheFirst", "latest", "versioned"], local=local, seed=0)
             sample = val.run_sample(args.validate, concurrency=args.concurrency, progress=True)
             print(sample)
+            print(sample.kinds_table())
+            if args.csv:
+                import csv
+
+                with open(args.csv, "w", newline="") as fh:
+                    writer = csv.DictWriter(fh, fieldnames=list(sample.records[0]))
+                    writer.writeheader()
+                    writer.writerows(sample.records)
+                print(f"wrote {len(sample.records)} measured launches to {args.csv}")
             if args.plot:
                 from tfcache_nb.viz._common import to_png
 

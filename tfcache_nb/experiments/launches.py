@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from .._console import LiveLine
 from .._units import human_bytes
 from ..cache.loader import load_artifacts
 from ..cache.strategy import Strategy, as_strategy
@@ -288,12 +289,17 @@ def run_launches(source: str | os.PathLike | ModelSource, strategies: Sequence[s
     total = len(plan) * schedule.launches
     done = [0]
     started = time.perf_counter()
+    line = LiveLine(sys.stderr) if progress else None
 
     def tick(rec: dict) -> None:
         done[0] += 1
-        if progress:
-            print(f"\r{done[0]}/{total} launches ({rec['strategy']}: launch {rec['launch']} {rec['how']}) "
-                  f"{time.perf_counter() - started:.0f} s", end="", file=sys.stderr, flush=True)
+        if line is None:
+            return
+        text = (f"{done[0]}/{total} launches ({rec['strategy']}: launch {rec['launch']} {rec['how']}), "
+                f"{time.perf_counter() - started:.0f} s")
+        line.show(text)
+        if rec["launch"] == schedule.launches - 1 and not line.live:
+            line.print(text)  # a log gets a line per strategy
 
     with _model_folder(source) as folder, _workdir(workdir) as wd:
         for i, strategy in enumerate(plan):
@@ -305,8 +311,8 @@ def run_launches(source: str | os.PathLike | ModelSource, strategies: Sequence[s
                                             workdir=wd / f"strategy-{i}", quantize=quantize, on_launch=tick)
             finally:
                 store.close()
-    if progress:
-        print(file=sys.stderr)
+    if line is not None and line.live:
+        line.end()
     return results
 
 

@@ -36,6 +36,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .._console import LiveLine
 from .._units import human_bytes
 from ..cache.loader import load_artifacts
 from ..cache.policy import items_size
@@ -381,19 +382,21 @@ class PopulationResults:
 
         started = time.perf_counter()
         done = []
+        line = LiveLine(sys.stderr) if progress else None
 
         def counted(job: tuple[int, int, Strategy]) -> list[dict]:
             recs = one(job)
             done.append(job)
-            if progress:
-                print(f"\rreal users: {len(done)}/{len(jobs)} user-strategies done, "
-                      f"{time.perf_counter() - started:.0f} s", end="", file=sys.stderr, flush=True)
+            if line is not None:
+                text = (f"real users: {len(done)}/{len(jobs)} (user, strategy) runs done, "
+                        f"{time.perf_counter() - started:.0f} s")
+                line.show(text) if line.live else line.print(text)
             return recs
 
         with _tempdir(workdir) as wd, ThreadPoolExecutor(max_workers=max(1, int(concurrency))) as pool:
             records = [r for recs in pool.map(counted, jobs) for r in recs]
-        if progress:
-            print(file=sys.stderr)
+        if line is not None and line.live:
+            line.end()
         return PopulationSample(self, n, records, time.perf_counter() - started, int(concurrency))
 
 
@@ -445,6 +448,29 @@ class PopulationSample:
                 "model_bytes": int(self.population.outcome[label].bytes_network[: self.n].sum()),
             })
         return rows
+
+    def compare_kinds(self) -> list[dict[str, Any]]:
+        """Per strategy and kind of launch (download, checked (304), cache): the median measured
+        and the median computed for the very same launches (same user, same launch number)."""
+        rows = []
+        for label in self.strategies():
+            computed = self.population.outcome[label].launch_s
+            recs = [r for r in self.records if r["strategy"] == label]
+            for how in ("download", "checked (304)", "cache"):
+                cells = [r for r in recs if r["how"] == how]
+                if not cells:
+                    continue
+                real = float(np.median([r["total_s"] for r in cells]))
+                model = float(np.median([computed[r["user"], r["launch"]] for r in cells]))
+                rows.append({"strategy": label, "how": how, "launches": len(cells), "real_median_s": real,
+                             "model_median_s": model, "ratio": real / model if model > 0 else float("nan")})
+        return rows
+
+    def kinds_table(self) -> TextTable:
+        rows = [[r["strategy"], r["how"], str(r["launches"]), f"{r['real_median_s']:.3f} s",
+                 f"{r['model_median_s']:.3f} s", f"{r['ratio']:.2f}"] for r in self.compare_kinds()]
+        return TextTable("The same launches, by kind", ["strategy", "launch", "launches", "measured median",
+                                                         "computed median", "real/computed"], rows, text_columns=2)
 
     def table(self) -> TextTable:
         header = ["strategy", "measured median", "computed (same users)", "real/computed", "computed (all)",

@@ -31,6 +31,11 @@ def plot_launches(results: Any) -> Any:
         ax.text(u - 0.5, 0.02, f" v{results.meta['updates'].index(u) + 1} published", fontsize=8, color="#555",
                 transform=ax.get_xaxis_transform(), va="bottom")
     ax.set_yscale("log")
+    top = max((r["total_s"] for r in results.records), default=1.0)
+    ax.set_ylim(top=top * 12)  # room for the legend above the slowest launches
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(f"launch ({results.meta.get('hours_between', 0):g} h apart, simulated)")
     ax.set_ylabel("launch time (s)")
     ax.scatter([], [], s=70, facecolors="none", edgecolors=WARN, label="stale (older than the server's)")
