@@ -103,9 +103,11 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency > 1:
         trials += f", up to {args.concurrency} at once"
     clients = args.clients or ["tfcache_nb"]
+    # each client's default storage when none is named: wx for the toolkit, indexeddb for TF.js
+    storages = args.storages or [{"tfjs-chromium": "indexeddb"}.get(c, "wx") for c in clients]
     say(f"bench: {names}; profiles {', '.join(profiles)}; "
         + (f"clients {', '.join(clients)}; " if args.clients else "") + "storage "
-        f"{', '.join(args.storages or ['wx'])}; {trials}")
+        f"{', '.join(storages)}; {trials}")
     results = run_experiment(sources, profiles, storages=args.storages or ["wx"], clients=clients,
                              trials=args.trials, seed=args.seed, quantize=args.quantize,
                              progress=not args.no_progress, concurrency=args.concurrency,

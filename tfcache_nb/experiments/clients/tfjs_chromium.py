@@ -55,14 +55,21 @@ def chromium_path() -> Path:
 
 def browser_client_missing() -> str | None:
     """Why the browser client cannot start here (Playwright or Chromium absent), or None."""
+    missing = _playwright_missing()
+    if missing is not None:
+        return missing
+    if not chromium_path().is_file():
+        return (f"Chromium is not installed at {chromium_path()}: apt-get install chromium, "
+                f"or set ${CHROMIUM_ENV} to a Chromium executable")
+    return None
+
+
+def _playwright_missing() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return ("Playwright is not installed: pip install 'tfcache_nb[browser]' "
                 "(playwright==1.65.2; never `playwright install`, the system's Chromium is used)")
-    if not chromium_path().is_file():
-        return (f"Chromium is not installed at {chromium_path()}: apt-get install chromium, "
-                f"or set ${CHROMIUM_ENV} to a Chromium executable")
     return None
 
 
@@ -124,9 +131,10 @@ class TfjsChromium:
         """Fetch TensorFlow.js if needed, serve the page and launch Chromium (idempotent)."""
         if self._pool is not None:
             return self
-        missing = browser_client_missing() if self.executable == chromium_path() else None
+        missing = _playwright_missing()
         if missing is None and not self.executable.is_file():
-            missing = f"Chromium is not installed at {self.executable}"
+            missing = (f"Chromium is not installed at {self.executable}: apt-get install chromium, "
+                       f"or set ${CHROMIUM_ENV} to a Chromium executable")
         if missing:
             raise BrowserClientError(f"the {CLIENT_NAME} client cannot run: {missing}")
         self._pages = _PageServer(self.tfjs or tfjs_script()).start()
