@@ -285,7 +285,6 @@ class _Users:
                            "jitter_seed": job.seed if server is not None else None,
                            "profile_applied": server is not None, "user": user}
                     if job.client == BROWSER_CLIENT:
-                        tracker.start_trial(ctx["model"], ctx["profile"], job.kind, index=job.index)
                         return (ctx, *_browser_trial(self.browser, url, job, server, ctx, tracker,
                                                      self.deadline_of(job)))
                     with _storage(job.kind, self.workdir, user) as cache:
@@ -339,6 +338,8 @@ def _browser_trial(browser: Any, url: str, job: _Job, server: ModelServer | None
 
     trial = browser.user_trial(url, job.model["key"], job.kind, graph=is_graph_model(job.model["folder"]),
                                server=server, before_warm=lambda: tracker.phase("warm", job.index),
+                               before_cold=lambda: tracker.start_trial(  # once the browser is ours
+                                   ctx["model"], ctx["profile"], job.kind, index=job.index),
                                deadline_s=deadline)
     return _trial_records(ctx, trial.cold, trial.cold_requests if server is not None else None,
                           trial.warm, trial.warm_requests if server is not None else None)

@@ -173,15 +173,18 @@ class TfjsChromium:
 
     def user_trial(self, url: str, cache_key: str, storage: str, *, graph: bool,
                    server: ModelServer | None = None,
+                   before_cold: Callable[[], Any] | None = None,
                    before_warm: Callable[[], Any] | None = None,
                    deadline_s: float | None = None) -> BrowserTrial:
-        """One simulated user whole: :meth:`new_user`, :meth:`cold`, ``before_warm()``,
-        :meth:`warm`, with ``server``'s requests during each load (its log is reset before
+        """One simulated user whole: :meth:`new_user`, ``before_cold()``, :meth:`cold`,
+        ``before_warm()``, :meth:`warm`, with ``server``'s requests during each load (its log is reset before
         each). Trials asked for from several threads run one after another: one Chromium
         renders them, and users sharing its CPU would distort each other's times.
         ``deadline_s`` replaces the client's deadline for these two loads."""
         with self._trial_lock:
             self.new_user()
+            if before_cold is not None:
+                before_cold()
             if server is not None:
                 server.reset_log()
             cold = self.cold(url, cache_key, storage, graph=graph, server=server,
