@@ -45,7 +45,7 @@ def tfjs_js(browser_ready, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    """A small MobileNet layers model (0.86 MiB in 7 shards of 128 KiB): real TF.js layers."""
+    """A small MobileNet layers model (0.84 MiB in 7 shards of up to 128 KiB): real TF.js layers."""
     from tfcache_nb.format.files import write_model_files
     from tfcache_nb.format.synthetic import synthetic_mobilenet
 
