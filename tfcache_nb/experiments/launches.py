@@ -39,7 +39,7 @@ from ..storage.base import KeyValueStorage
 from ..storage.wx_storage import WxStorage
 from .runner import derive_seed
 from .sources import ModelSource, materialized, resolve_model_dir
-from .text_table import TextTable
+from .text_table import ShownAsTable, TextTable
 
 #: the strategies compared when none are given: the plugin's, revalidating every launch or at
 #: most once a day, versioned keys, and no cache at all
@@ -341,7 +341,7 @@ def _workdir(workdir: str | os.PathLike | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-class LaunchResults:
+class LaunchResults(ShownAsTable):
     """The launches of :func:`run_launches`: one record (a dict) per launch and strategy."""
 
     def __init__(self, records: list[dict] | None = None, meta: dict | None = None) -> None:
@@ -383,14 +383,8 @@ class LaunchResults:
                  "median/mean/slowest: launch time"]
         return TextTable(title, header, rows, notes=notes)
 
-    def __str__(self) -> str:
-        return str(self.table())
-
     def __repr__(self) -> str:
         return f"<LaunchResults: {len(self.records)} launches, strategies {', '.join(self.strategies())}>"
-
-    def _repr_html_(self) -> str:
-        return self.table()._repr_html_()
 
     def to_csv(self, path: str | os.PathLike) -> Path:
         path = Path(path)

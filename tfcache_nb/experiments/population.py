@@ -21,14 +21,11 @@ launches (:meth:`PopulationSample.compare`, and both in one plot).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import email.utils
-import hashlib
 import os
 import statistics
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,9 +48,9 @@ from ..netsim.server import ModelServer
 from ..storage.base import DEFAULT_LIMIT_BYTES
 from ..storage.dict_storage import DictStorage
 from ..storage.wx_storage import WxStorage
-from .launches import DEFAULT_STRATEGIES, DEFAULT_VERSION_LAG, Schedule, _model_folder, fill_other_data, run_user
+from .launches import DEFAULT_STRATEGIES, DEFAULT_VERSION_LAG, Schedule, _model_folder, _workdir, fill_other_data, run_user
 from .runner import derive_seed
-from .text_table import TextTable
+from .text_table import ShownAsTable, TextTable
 
 #: an illustrative mix, not a measurement: pass the one your users have
 DEFAULT_NETWORK_MIX = {"wifi": 0.45, "4g": 0.35, "fast-3g": 0.15, "slow-3g": 0.05}
@@ -280,7 +277,7 @@ def _simulate(strategy: Strategy, schedule: Schedule, u: _Users, local: LocalTim
     return Outcome(launch_s, nbytes, stale, hits, downloads)
 
 
-class PopulationResults:
+class PopulationResults(ShownAsTable):
     """The distribution over users of launch times, hits, bytes and stale launches, per strategy."""
 
     def __init__(self, *, model: ModelFacts, strategies: list[Strategy], schedule: Schedule,
@@ -331,14 +328,8 @@ class PopulationResults:
                  f"{self.elapsed_s:.2f} s."]
         return TextTable(title, header, rows, notes=notes)
 
-    def __str__(self) -> str:
-        return str(self.table())
-
     def __repr__(self) -> str:
         return f"<PopulationResults: {self.users:,} users, strategies {', '.join(self.outcome)}>"
-
-    def _repr_html_(self) -> str:
-        return self.table()._repr_html_()
 
     def plot(self, sample: "PopulationSample | None" = None) -> Any:
         """Distribution of launch times per strategy (and a real sample's, if given), with the rest beside."""
@@ -393,24 +384,14 @@ class PopulationResults:
                 line.show(text) if line.live else line.print(text)
             return recs
 
-        with _tempdir(workdir) as wd, ThreadPoolExecutor(max_workers=max(1, int(concurrency))) as pool:
+        with _workdir(workdir) as wd, ThreadPoolExecutor(max_workers=max(1, int(concurrency))) as pool:
             records = [r for recs in pool.map(counted, jobs) for r in recs]
         if line is not None and line.live:
             line.end()
         return PopulationSample(self, n, records, time.perf_counter() - started, int(concurrency))
 
 
-@contextlib.contextmanager
-def _tempdir(workdir: str | os.PathLike | None):
-    if workdir is not None:
-        Path(workdir).mkdir(parents=True, exist_ok=True)
-        yield Path(workdir)
-        return
-    with tempfile.TemporaryDirectory(prefix="tfcache_nb_population_") as tmp:
-        yield Path(tmp)
-
-
-class PopulationSample:
+class PopulationSample(ShownAsTable):
     """Launches of the first ``n`` users of a population, measured for real."""
 
     def __init__(self, population: PopulationResults, n: int, records: list[dict], elapsed_s: float,
@@ -482,14 +463,8 @@ class PopulationSample:
                  f"the population model")
         return TextTable(title, header, rows)
 
-    def __str__(self) -> str:
-        return str(self.table())
-
     def __repr__(self) -> str:
         return f"<PopulationSample: {self.n} users, {len(self.records)} launches measured>"
-
-    def _repr_html_(self) -> str:
-        return self.table()._repr_html_()
 
     def plot(self) -> Any:
         return self.population.plot(sample=self)

@@ -44,3 +44,16 @@ class TextTable:
         parts += [f"<div style='font-family:sans-serif;font-size:12px;color:#555'>{esc(n)}</div>"
                   for n in self.notes]
         return "".join(parts)
+
+
+class ShownAsTable:
+    """Results that print as their ``table()`` and show as its HTML in a notebook."""
+
+    def table(self) -> TextTable:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return str(self.table())
+
+    def _repr_html_(self) -> str:
+        return self.table()._repr_html_()
