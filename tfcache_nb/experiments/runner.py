@@ -36,6 +36,7 @@ from .clients import BROWSER_CLIENT, CLIENTS, TOOLKIT_CLIENT
 from .progress import Estimator, RunProgress, Tracker
 from .results import ExperimentResults
 from .sources import ModelSource, materialized, resolve_model_dir
+from .user_processes import UserProcesses
 
 STORAGE_KINDS = ("wx", "memory", "file")
 #: TensorFlow.js's own caches, for the tfjs-chromium client
@@ -73,9 +74,12 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     ``concurrency``: how many trials run at once. Each trial is an independent simulated user
     with its own :class:`ModelServer` (its own link, connection slots and jitter, so one
     user's bytes never slow another's) and its own storage, so a sweep takes about as long as
-    its slowest trials rather than their sum. Records come back in run order whatever the
-    order trials finish in. The CPU-bound phases (parsing, saving, SQLite) share the
-    machine's cores and may take longer than they would alone; the network phases do not.
+    its slowest trials rather than their sum. With ``concurrency`` > 1 each toolkit user runs
+    in a worker process of its own (:mod:`~tfcache_nb.experiments.user_processes`: users in
+    one interpreter queue for it), the first ones a tenth of a second apart, the longest
+    first. Records come back in run order whatever the order trials finish in. The CPU-bound
+    phases (saving, reading SQLite) share the machine's cores and take longer than alone; the
+    network phases stay close to the latency model while the cores keep up (see the README).
     Every load has a deadline, so no trial hangs on a stuck server: ``deadline`` seconds, or
     by default :func:`load_deadline` of what the latency model expects for it.
 
@@ -214,19 +218,32 @@ def _run(jobs: list[_Job], prof_list: list[Profile], kinds: list[str], trials: i
             for job in jobs:
                 finished[job.index] = _finish(job, users.run(job, quantize, tracker), tracker,
                                               on_trial, len(finished) + 1, total)
-        else:
+        else:  # the toolkit's users in processes of their own (see user_processes), others in threads
+            procs = (UserProcesses(wd, workers, deadline, tracker)
+                     if any(j.client == TOOLKIT_CLIENT for j in jobs) else None)
             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tfcache-user")
-            futures = {pool.submit(users.run, job, quantize, tracker): job for job in jobs}
+            in_procs = [j for j in jobs if procs is not None and j.client == TOOLKIT_CLIENT]
+            futures = {f: (j, True) for f, j in zip(procs.submit_all(in_procs, quantize) if in_procs
+                                                    else [], in_procs)}
+            futures.update({pool.submit(users.run, j, quantize, tracker): (j, False)
+                            for j in jobs if j not in in_procs})
+            aborted = False
             try:
                 for future in as_completed(futures):
-                    job = futures[future]
-                    finished[job.index] = _finish(job, future.result(), tracker, on_trial,
+                    job, in_process = futures[future]
+                    loads = future.result()
+                    if in_process:
+                        procs.relayed(job.index)
+                    finished[job.index] = _finish(job, loads, tracker, on_trial,
                                                   len(finished) + 1, total)
             except BaseException:
+                aborted = True
                 users.stop_all()  # the trials still running fail fast instead of finishing
                 raise
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
+                if procs is not None:
+                    procs.close(abort=aborted)
     for job in jobs:
         cold, warm = finished[job.index]
         results.records += [cold, warm]
@@ -258,12 +275,12 @@ class _Users:
     """
 
     def __init__(self, workdir: Path, count: int, browser: Any = None,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, first: int = 0) -> None:
         self.workdir = workdir
         self.browser = browser
         self.deadline = deadline
         self.free: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for k in range(count):
+        for k in range(first, first + count):
             self.free.put(k)
         self.servers: set[ModelServer] = set()
         self.lock = threading.Lock()

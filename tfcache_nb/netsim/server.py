@@ -64,6 +64,9 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = True
     allow_reuse_address = True
+    # socketserver's backlog of 5 overflows when a client opens its 6 connections at once on
+    # a busy machine; the kernel then drops a SYN and the client retries it a second later
+    request_queue_size = 128
 
     def __init__(self, address, owner: "ModelServer") -> None:
         self.owner = owner
