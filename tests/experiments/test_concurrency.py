@@ -118,3 +118,12 @@ def test_bench_deadline_stops_a_load_in_one_line(tiny, capsys):
         main(["bench", "--model-dir", str(tiny), "--deadline", "0"])
     assert usage.value.code == 2
     assert "must be a number of seconds above 0" in capsys.readouterr().err
+
+
+def test_a_failing_user_stops_the_run_with_its_error(tiny):
+    from tfcache_nb.errors import ModelLoadError
+
+    t0 = time.monotonic()
+    with pytest.raises(ModelLoadError, match="deadline of 0.3 s passed"):
+        run_experiment(tiny, SLOW_RTT, trials=3, concurrency=3, deadline=0.3)
+    assert time.monotonic() - t0 < 10                       # the other users were stopped too

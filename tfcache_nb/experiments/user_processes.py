@@ -3,7 +3,8 @@
 A Python process runs one thread at a time. With many users at once in one process, every
 user's per-request work (the client's and the server's HTTP parsing, the link's pacing)
 queues there, and a fast profile's many short requests come out late: on 2 cores, 24 users
-in threads put 4G cold loads 30-70% over the latency model, in processes 5-20%. Each
+in threads put the fast profiles' cold loads 20% to 2x over the latency model, in processes
+(started as below) at most 8%. Each
 toolkit trial therefore runs in a worker process (one simulated user at a time per worker,
 with its own storage slot) and tells the parent's progress tracker where it is through a
 queue. Workers are forked from a server process that has imported the toolkit once, so
