@@ -87,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
                     writer.writerows(sample.records)
                 print(f"wrote {len(sample.records)} measured launches to {args.csv}")
             if args.plot:
-                from tfcache_nb.viz._common import to_png
+                from tfcache_nb.viz.charts import figure_png as to_png
 
                 with open(args.plot, "wb") as fh:
-                    fh.write(to_png(sample.plot()))
+                    fh.write(to_png(tc.plot_population(val, sample)))
                 print(f"wrote the plot to {args.plot}")
     except tc.TfcacheError as exc:
         print(f"bench_population: {exc}", file=sys.stderr)

@@ -68,7 +68,7 @@ one_user
 # in between.
 
 # %%
-one_user.plot()
+tc.plot_launches(one_user)
 
 # %% [markdown]
 # ## A population: 100,000 users
@@ -93,7 +93,7 @@ print(f"100,000 users x 20 launches x {len(STRATEGIES)} strategies computed in "
 population
 
 # %%
-population.plot()
+tc.plot_population(population)
 
 # %% [markdown]
 # ## What caching buys
@@ -167,7 +167,7 @@ sample
 # kind by kind.
 
 # %%
-sample.plot()
+tc.plot_population(check, sample)
 
 # %%
 sample.kinds_table()

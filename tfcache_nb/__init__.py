@@ -80,6 +80,8 @@ _EXPORTS: dict[str, str] = {
     "plot_load_times": ".viz.charts",
     "plot_predictions": ".viz.charts",
     "plot_profile": ".viz.charts",
+    "plot_launches": ".viz.charts",
+    "plot_population": ".viz.charts",
     "Dashboard": ".widgets.dashboard",
     "human_bytes": "._units",
 }
@@ -132,6 +134,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .storage.base import StorageInfo
     from .storage.dict_storage import DictStorage
     from .storage.wx_storage import WxStorage
-    from .viz.charts import plot_load_times, plot_predictions, plot_profile, plot_storage
+    from .viz.charts import plot_launches, plot_load_times, plot_population, plot_predictions, plot_profile, plot_storage
     from .widgets.dashboard import Dashboard
     from ._units import human_bytes

@@ -96,7 +96,7 @@ def test_table_csv_and_plot(launches, tmp_path):
     path = launches.to_csv(tmp_path / "launches.csv")
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 6 * len(STRATEGIES) and {"stale", "bytes_network", "total_s"} <= set(rows[0])
-    fig = launches.plot()
+    fig = tc.plot_launches(launches)
     gids = {line.get_gid() for ax in fig.axes for line in ax.lines}
     assert {f"strategy:{s}" for s in launches.strategies()} <= gids
 

@@ -73,7 +73,7 @@ def test_a_real_sample_agrees_with_the_computed_population(tiny):
         assert 0.7 <= rows[name]["ratio"] <= 1.4, (name, rows[name])
     print()
     print(sample)
-    fig = pop.plot(sample)
+    fig = tc.plot_population(pop, sample)
     gids = {line.get_gid() for line in fig.axes[0].lines}
     assert {"computed:latest", "measured:latest", "measured:networkOnly"} <= gids
 

@@ -342,7 +342,10 @@ def _workdir(workdir: str | os.PathLike | None) -> Iterator[Path]:
 
 
 class LaunchResults(ShownAsTable):
-    """The launches of :func:`run_launches`: one record (a dict) per launch and strategy."""
+    """The launches of :func:`run_launches`: one record (a dict) per launch and strategy.
+
+    ``tc.plot_launches(results)`` draws them (the chart lives in the presentation layer).
+    """
 
     def __init__(self, records: list[dict] | None = None, meta: dict | None = None) -> None:
         self.records = list(records or [])
@@ -394,12 +397,6 @@ class LaunchResults(ShownAsTable):
             writer.writeheader()
             writer.writerows(self.records)
         return path
-
-    def plot(self) -> Any:
-        """Launch time per launch for each strategy, stale launches marked; stale and bytes beside."""
-        from ..viz.launches import plot_launches
-
-        return plot_launches(self)
 
 
 __all__ = ["run_launches", "LaunchResults", "ModelPublisher", "SimClock", "Schedule", "fill_other_data",

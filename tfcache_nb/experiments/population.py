@@ -278,7 +278,10 @@ def _simulate(strategy: Strategy, schedule: Schedule, u: _Users, local: LocalTim
 
 
 class PopulationResults(ShownAsTable):
-    """The distribution over users of launch times, hits, bytes and stale launches, per strategy."""
+    """The distribution over users of launch times, hits, bytes and stale launches, per strategy.
+
+    ``tc.plot_population(population, sample=None)`` draws it, with a real sample if given.
+    """
 
     def __init__(self, *, model: ModelFacts, strategies: list[Strategy], schedule: Schedule,
                  profiles: list[Profile], shares: np.ndarray, profile_of: np.ndarray, other_data_bytes: np.ndarray,
@@ -330,12 +333,6 @@ class PopulationResults(ShownAsTable):
 
     def __repr__(self) -> str:
         return f"<PopulationResults: {self.users:,} users, strategies {', '.join(self.outcome)}>"
-
-    def plot(self, sample: "PopulationSample | None" = None) -> Any:
-        """Distribution of launch times per strategy (and a real sample's, if given), with the rest beside."""
-        from ..viz.population import plot_population
-
-        return plot_population(self, sample)
 
     def user(self, i: int) -> dict[str, Any]:
         """User ``i``'s draw: network profile, other data, hours between launches."""
@@ -465,9 +462,6 @@ class PopulationSample(ShownAsTable):
 
     def __repr__(self) -> str:
         return f"<PopulationSample: {self.n} users, {len(self.records)} launches measured>"
-
-    def plot(self) -> Any:
-        return self.population.plot(sample=self)
 
 
 __all__ = ["simulate_population", "PopulationResults", "PopulationSample", "LocalTimes", "DEFAULT_NETWORK_MIX"]
