@@ -99,8 +99,9 @@ class Estimator:
 
     ``expected[i]``: the latency model's cold-load seconds of trial ``i``, in run order, or
     None; ``groups[i]``: which source trial ``i`` belongs to (estimates for unknown trials
-    come from finished trials of the same group). ``workers``: trials run at once (they
-    start in run order, each as soon as a simulated user is free).
+    come from finished trials of the same group). ``workers``: trials run at once (each
+    starts as soon as a simulated user is free: in run order with one user, the longest
+    expected first with several).
     """
 
     def __init__(self, expected: Sequence[float | None], groups: Sequence[str], *,
@@ -143,9 +144,10 @@ class Estimator:
                 return None
             frees.append(max(0.0, t - ran))
         frees += [0.0] * max(0, self.workers - len(frees))
-        for j in range(len(self.expected)):
-            if j in self.took or j in running:
-                continue
+        waiting = [j for j in range(len(self.expected)) if j not in self.took and j not in running]
+        if self.workers > 1:  # concurrent users take the longest trials first
+            waiting.sort(key=lambda j: -(self.expected[j] or 0.0))
+        for j in waiting:
             t = self.trial_s(j)
             if t is None:
                 return None

@@ -76,7 +76,7 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     user's bytes never slow another's) and its own storage, so a sweep takes about as long as
     its slowest trials rather than their sum. With ``concurrency`` > 1 each toolkit user runs
     in a worker process of its own (:mod:`~tfcache_nb.experiments.user_processes`: users in
-    one interpreter queue for it), the first ones a tenth of a second apart, the longest
+    one interpreter queue for it), the first ones a quarter of a second apart, the longest
     first. Records come back in run order whatever the order trials finish in. The CPU-bound
     phases (saving, reading SQLite) share the machine's cores and take longer than alone; the
     network phases stay close to the latency model while the cores keep up (see the README).

@@ -8,12 +8,12 @@ in threads put the fast profiles' cold loads 20% to 2x over the latency model, i
 toolkit trial therefore runs in a worker process (one simulated user at a time per worker,
 with its own storage slot) and tells the parent's progress tracker where it is through a
 queue. Workers are forked from a server process that has imported the toolkit once, so
-starting them costs milliseconds. The first users start a tenth of a second apart, the
+starting them costs milliseconds. The first users start a quarter of a second apart, the
 longest trials first: a user's first second (a new process, model.json, the first shards)
 is its busiest, and the short trials of fast profiles, whose many short requests suffer
-most from a busy machine, then run once the others are past theirs. They need nothing from the caller's script, which
-multiprocessing would otherwise run again in each of them (a script without an
-``if __name__ == "__main__":`` guard would start the experiment again there).
+most from a busy machine, then run once the others are past theirs. Workers need nothing
+from the caller's script, which multiprocessing would otherwise run again in each of them
+(a script without an ``if __name__ == "__main__":`` guard would start the experiment again).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 #: seconds between the starts of the first users
-RAMP_S = 0.1
+RAMP_S = 0.25
 
 _events: Any = None   # in a worker: the queue to the parent's tracker
 _slot = 0             # in a worker: its user number (its storage file)

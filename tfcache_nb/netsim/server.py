@@ -37,7 +37,7 @@ from typing import Iterable
 
 from ..errors import InvalidArgumentError
 from .faults import Fault
-from .pacing import CATCH_UP_S, CHUNK_S, MAX_CHUNK, MIN_CHUNK, Aborted, Link, Slots
+from .pacing import CHUNK_S, MAX_CHUNK, MIN_CHUNK, Aborted, Link, Slots
 from .profiles import JitterSource, Profile
 
 @dataclass(frozen=True)
@@ -99,7 +99,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.conn_id = self.server.owner._next_conn_id()
-        self.late_s = 0.0  # how late this server wrote the last bytes of the previous response
         with self.server.conns_lock:
             self.server.conns.add(self.connection)
 
@@ -386,15 +385,12 @@ class ModelServer:
             try:
                 served = time.monotonic()
                 ex.queued = served - ex.start
-                late, h.late_s = h.late_s, 0.0
                 if jitter is not None:
                     with self._lock:
                         ex.rtt = jitter.next()
-                    # The body's schedule starts when the round trip ends, not when this
-                    # thread wakes up: a late wake-up (a busy machine) is caught up on, and
-                    # so is this server's lateness in sending the previous response on this
-                    # connection (the client could only ask again once it had it).
-                    ex.scheduled = served - (late if ex.queued < 0.001 else 0.0) + ex.rtt
+                    # the body's schedule starts when the round trip ends, not when this
+                    # thread wakes up: a late wake-up (a busy machine) is caught up on
+                    ex.scheduled = served + ex.rtt
                     _sleep_until(ex.scheduled, ex.abort)
                 self._respond(h, head, profile, ex)
             finally:
@@ -479,8 +475,6 @@ class ModelServer:
                 _sleep_until(prev_end, ex.abort)
             if final and i == last:
                 ex.log(len(piece))
-                if prev_end is not None:
-                    h.late_s = min(CATCH_UP_S, max(0.0, time.monotonic() - prev_end))
             h.wfile.write(piece)
             if not ex.logged:
                 ex.sent += len(piece)
