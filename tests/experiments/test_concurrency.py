@@ -54,7 +54,7 @@ def test_concurrent_trials_overlap_and_keep_their_own_timings(tiny, tmp_path):
     assert [r["trial"] for r in cold] == [0, 1, 2, 3]           # run order, whatever finished first
     trial_s = sum(r["total_s"] for r in results.records)
     assert trial_s > 4 * expected
-    assert wall < 0.6 * trial_s, (wall, trial_s)                # overlapped: sequential would be > trial_s
+    assert wall < 0.75 * trial_s, (wall, trial_s)               # overlapped: sequential would be > trial_s
     for r in cold:                                              # each its own link: no slowdown
         assert r["network_over_expected"] == pytest.approx(1.0, abs=0.1), r
         assert r["server_requests"] == 4                        # its own server saw only its requests
