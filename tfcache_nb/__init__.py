@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "ModelLoadError": ".errors",
     "ImageError": ".errors",
     "InvalidArgumentError": ".errors",
+    "BrowserClientError": ".errors",
     # model format
     "ModelArtifacts": ".format.artifacts",
     "ModelArtifactsInfo": ".format.artifacts",
@@ -50,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "TieredCache": ".io.tiered_cache",
     "LoadReport": ".cache.report",
     "default_cache_key": ".cache.keys",
+    "Strategy": ".cache.strategy",
     # inference
     "load_model": ".inference.model",
     "Model": ".inference.model",
@@ -72,12 +74,20 @@ _EXPORTS: dict[str, str] = {
     "fit_report": ".experiments.fit",
     "FitReport": ".experiments.fit",
     "FormFit": ".experiments.fit",
+    "run_launches": ".experiments.launches",
+    "LaunchResults": ".experiments.launches",
+    "simulate_population": ".experiments.population",
+    "PopulationResults": ".experiments.population",
+    "PopulationSample": ".experiments.population",
+    "LocalTimes": ".experiments.population",
     # presentation
     "plot_storage": ".viz.charts",
     "plot_load_times": ".viz.charts",
     "plot_predictions": ".viz.charts",
     "plot_profile": ".viz.charts",
     "plot_fit": ".viz.charts",
+    "plot_launches": ".viz.charts",
+    "plot_population": ".viz.charts",
     "Dashboard": ".widgets.dashboard",
     "human_bytes": "._units",
 }
@@ -102,9 +112,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .cache.keys import default_cache_key
     from .inference.loading import load_artifacts
     from .cache.report import LoadReport
-    from .errors import CacheIntegrityError, ImageError, InvalidArgumentError, ModelExecutionError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
+    from .cache.strategy import Strategy
+    from .errors import BrowserClientError, CacheIntegrityError, ImageError, InvalidArgumentError, ModelExecutionError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, StorageValueTooLargeError, TfcacheError
     from .experiments.results import ExperimentResults
     from .experiments.fit import FitReport, FormFit, fit_report
+    from .experiments.launches import LaunchResults, run_launches
+    from .experiments.population import LocalTimes, PopulationResults, PopulationSample, simulate_population
     from .experiments.runner import run_experiment
     from .experiments.found_models import find_models
     from .experiments.sources import ModelSource, find_model
@@ -130,6 +143,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .storage.base import StorageInfo
     from .storage.dict_storage import DictStorage
     from .storage.wx_storage import WxStorage
-    from .viz.charts import plot_fit, plot_load_times, plot_predictions, plot_profile, plot_storage
+    from .viz.charts import plot_fit, plot_launches, plot_load_times, plot_population, plot_predictions, plot_profile, plot_storage
     from .widgets.dashboard import Dashboard
     from ._units import human_bytes

@@ -68,6 +68,11 @@ class ImageError(TfcacheError):
     """An image cannot be read, or is too large to decode safely."""
 
 
+class BrowserClientError(TfcacheError):
+    """The real-browser client (TensorFlow.js in headless Chromium) cannot run: Playwright,
+    Chromium or the pinned TensorFlow.js build is missing, or the browser failed."""
+
+
 def quoted(text: object, limit: int = 80) -> str:
     """A name from a model or a user, quoted for a one-line message: control characters
     escaped, very long names cut, so a hostile name cannot break or flood the message."""

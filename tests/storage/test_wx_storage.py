@@ -223,8 +223,6 @@ def test_repr_names_path_and_namespace(tmp_path):
 
 
 def test_repair_fixes_totals_after_edits_behind_the_api(tmp_path):
-    import sqlite3
-
     path = tmp_path / "wx.sqlite3"
     store = tc.WxStorage(path, app_id="a", user_id="u")
     store.set("one", "x" * 1000)

@@ -137,6 +137,18 @@ def test_experiment_panel_runs_one_trial(dash):
     assert "data:text/csv;base64," in ep.csv.value and ep.summary.value
 
 
+def test_experiment_panel_runs_trials_at_once(dash):
+    d, _ = dash
+    ep = d.experiment_panel
+    ep.trials.value, ep.concurrency.value = 2, 2
+    ep.chosen.value = ("test-fast",)
+    ep.run.click()
+    assert d.error.value == "", d.error.value
+    assert ep.results.meta["concurrency"] == 2 and len(ep.results.records) == 4
+    assert {r["user"] for r in ep.results.records} <= {0, 1}   # at most two simulated users
+    assert ep.progress.description == "2/2 trials" and "2 done, 0 running" in ep.progress.tooltip
+
+
 def test_prediction_with_sample_and_upload(dash):
     d, _ = dash
     pp = d.predict_panel

@@ -1,5 +1,9 @@
 """The cache-aware loader: cache first, then the network, then save, as the plugin does, and better.
 
+Which of cache and network comes first is the ``strategy`` (see :mod:`.strategy`): the
+plugin's ``cacheFirst`` by default, or ``latest``, ``networkFirst``, ``networkOnly``,
+``cacheOnly``, with versioned cache keys.
+
 Better than the plugin: a SHA-256 of the weights is stored and checked on every cache load (a
 damaged entry is a miss, fetched again and replaced); the source URL, ETag and Last-Modified
 are stored so ``revalidate=True`` can ask the server whether the model changed; a full
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..errors import CacheIntegrityError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, StorageQuotaError, TfcacheError
+from .._html import human_seconds
 from ..format.artifacts import ModelArtifacts
 from ..io.cache_metadata import CacheMetadata
 from ..io.file_storage_io import FileStorageIO, file_storage_io
@@ -28,8 +33,9 @@ from ..io.tiered_cache import FILE, LOCAL, TieredCache
 from ..storage.base import KeyValueStorage
 from ..transport.urls import is_http_url
 from .keys import default_cache_key, source_id
-from .policy import DriftOf, candidate_forms, file_area, local_area, plan_save, validate_options
+from .policy import DriftOf, candidate_forms, file_area, list_model_keys, local_area, plan_save, validate_options
 from .report import LoadReport
+from .strategy import READS_CACHE_FIRST, Strategy, check_version, is_other_version, resolve, versioned_key
 
 ProgressCallback = Callable[[float, int, int], None]
 #: measures what quantizing costs: called with the model as fetched, it returns a function
@@ -39,6 +45,7 @@ ProgressCallback = Callable[[float, int, int], None]
 DriftMeter = Callable[[ModelArtifacts], Callable[[ModelArtifacts], float]]
 #: the http_io options load_artifacts passes on (the URL and progress are its own arguments)
 HTTP_OPTIONS = frozenset(inspect.signature(http_io).parameters) - {"url", "on_progress"}
+NOT_MODIFIED = "not modified (304)"
 
 
 def _cache_entries(cache: Any, key: str) -> list[LocalStorageIO | FileStorageIO]:
@@ -69,31 +76,49 @@ def _source_handler(source: Any, on_progress: ProgressCallback | None, options: 
 
 def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | os.PathLike[str] | None = None,
                    cache_key: str | None = None, quantize: str | None = None, on_full: str = "evict",
-                   revalidate: bool = False, on_progress: ProgressCallback | None = None,
+                   revalidate: bool = False, strategy: str | Strategy | None = None,
+                   max_age: float | None = None, version: str | int | None = None,
+                   clock: Callable[[], float] | None = None, on_progress: ProgressCallback | None = None,
                    max_drift: float | None = None, drift_meter: DriftMeter | None = None,
                    **options: Any) -> tuple[ModelArtifacts, LoadReport]:
-    """Load a model from the cache when a valid copy is there, else from ``source`` and save it.
+    """Load a model from the cache or from ``source``, as ``strategy`` says, and save it.
 
     ``source``: a URL, a local path or an IO handler. ``cache``: a :class:`WxStorage` (the
     plugin's local storage), a :class:`TieredCache` (local storage, then file storage), or a
-    folder (the plugin's file storage), or None. ``max_drift`` refuses quantized forms that
-    cost more; ``drift_meter`` measures that cost (see :data:`DriftMeter`). Other options go
-    to :func:`http_io` (``timeout``, ``weight_path_prefix``, ``session``, ...).
+    folder (the plugin's file storage), or None. ``strategy``: ``"cacheFirst"`` (default: the
+    plugin's way), ``"latest"`` (revalidate; at most every ``max_age`` seconds if given),
+    ``"networkFirst"``, ``"networkOnly"`` or ``"cacheOnly"``; ``revalidate=True`` is
+    ``"latest"``. ``version``: keep this version under its own key and evict the others.
+    ``clock``: seconds since the epoch (default :func:`time.time`), for the saved, checked and
+    last-used times, so experiments can simulate hours between launches. ``max_drift`` refuses
+    quantized forms that cost more; ``drift_meter`` measures that cost (see :data:`DriftMeter`).
+    Other options go to :func:`http_io` (``timeout``, ``deadline``, ``weight_path_prefix``,
+    ``session``, ...).
     """
     started = time.perf_counter()
     validate_options(quantize, on_full, max_drift)
+    plan = resolve(strategy, revalidate, max_age)
+    version = check_version(version)
+    if clock is not None and not callable(clock):
+        raise InvalidArgumentError("clock must be a function returning seconds, like time.time.")
+    now = clock or time.time
     unknown = sorted(set(options) - HTTP_OPTIONS)
     if unknown:
         raise InvalidArgumentError(f"load_artifacts got an unknown option {unknown[0]!r}; its options are "
-                                   "quantize, on_full, revalidate, on_progress, cache_key, max_drift, "
-                                   "drift_meter and " + ", ".join(sorted(HTTP_OPTIONS)) + ".")
+                                   "quantize, on_full, revalidate, strategy, max_age, version, clock, "
+                                   "on_progress, cache_key, max_drift, drift_meter and "
+                                   + ", ".join(sorted(HTTP_OPTIONS)) + ".")
     handler = _source_handler(source, on_progress, options)
     if isinstance(handler, HttpIOHandler):
         handler.reset_counters()
     url = source_id(source)
-    key = cache_key or default_cache_key(source)
+    base_key = cache_key or default_cache_key(source)
+    key = versioned_key(base_key, version)
+    if plan.name == "networkOnly":
+        cache = None
     report = LoadReport(url=url, cache_key=key if cache is not None else None,
-                        origin="http" if isinstance(handler, HttpIOHandler) else "local")
+                        origin="http" if isinstance(handler, HttpIOHandler) else "local",
+                        strategy=plan.label)
     entries = _cache_entries(cache, key)
     entry = entries[0] if entries else None
     storage_usable = entry is not None
@@ -105,7 +130,7 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
     meta: CacheMetadata | None = None
     revalidation: Any = None
     first_miss: str | None = None
-    for tier_entry in entries:
+    for tier_entry in (entries if plan.name in READS_CACHE_FIRST else []):
         try:
             artifacts, meta = _read_cache(tier_entry, report)
             if report.cache_miss_reason != "not in the cache":  # damage in any tier is the reason to tell
@@ -120,21 +145,29 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
             break
     if artifacts is None and first_miss:
         report.cache_miss_reason = first_miss
-    if artifacts is not None and revalidate:
-        artifacts, revalidation = _revalidate(handler, meta, artifacts, report)
+    if artifacts is None and plan.name == "cacheOnly":
+        why = report.cache_error or report.cache_miss_reason or ("no cache given" if entry is None else "a miss")
+        raise ModelLoadError(f"{url}: strategy 'cacheOnly' never uses the network, and the model is not "
+                             f"in the cache ({why}).", url=url, cause="not in the cache")
+    if artifacts is not None and plan.name == "latest":
+        if not _checked_recently(meta, now(), plan.max_age, report):
+            artifacts, revalidation = _revalidate(handler, meta, artifacts, report)
+            if artifacts is not None and meta is not None and report.revalidated == NOT_MODIFIED:
+                meta.checked_at = now()
 
     if artifacts is not None:
-        report.source = "cache"
-        report.quantization = meta.quantization if meta else None
-        report.weight_bytes = len(artifacts.weight_data)
-        _touch(entry, meta)
-        report.total_s = time.perf_counter() - started
-        if on_progress is not None:
-            on_progress(1.0, report.bytes_storage, report.bytes_storage)
-        return artifacts, report
+        return _from_cache(artifacts, meta, entry, report, now, started, on_progress)
 
     t0 = time.perf_counter()
-    artifacts, etag, last_modified = _fetch(handler, revalidation.doc if revalidation else None)
+    try:
+        artifacts, etag, last_modified = _fetch(handler, revalidation.doc if revalidation else None)
+    except ModelLoadError as exc:
+        fallback = _network_first_fallback(plan, entries, exc, report) if storage_usable else None
+        if fallback is None:
+            raise
+        report.add_phase("network", time.perf_counter() - t0)
+        _count_network(handler, report)
+        return _from_cache(*fallback, report, now, started, on_progress)
     if revalidation is not None:
         etag, last_modified = revalidation.etag, revalidation.last_modified
     report.add_phase("network", time.perf_counter() - t0)
@@ -143,12 +176,72 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
     _count_network(handler, report)
     if entry is not None and storage_usable:
         drift_of = _drift_of(drift_meter, artifacts, report)
-        _save(entries, artifacts, url, etag, last_modified, quantize, on_full, report, drift_of, max_drift,
+        _save(entries, artifacts, url, etag, last_modified, quantize, on_full, report, now(), drift_of, max_drift,
               cache if isinstance(cache, TieredCache) else None)
+        if version is not None and report.saved and isinstance(store, KeyValueStorage):
+            _evict_other_versions(store, base_key, version, report)
     elif entry is not None:
         report.save_error = f"the cache could not be used: {report.cache_error}"
     report.total_s = time.perf_counter() - started
     return artifacts, report
+
+
+def _from_cache(artifacts: ModelArtifacts, meta: CacheMetadata | None, entry: Any, report: LoadReport,
+                now: Callable[[], float], started: float,
+                on_progress: ProgressCallback | None) -> tuple[ModelArtifacts, LoadReport]:
+    report.source = "cache"
+    report.quantization = meta.quantization if meta else None
+    report.weight_bytes = len(artifacts.weight_data)
+    _touch(entry, meta, now())
+    report.total_s = time.perf_counter() - started
+    if on_progress is not None:
+        on_progress(1.0, report.bytes_storage, report.bytes_storage)
+    return artifacts, report
+
+
+def _checked_recently(meta: CacheMetadata | None, now: float, max_age: float | None,
+                      report: LoadReport) -> bool:
+    """``latest`` with ``max_age``: True (and the report says so) when the server was asked less
+    than ``max_age`` seconds ago, so this launch trusts the copy without a request."""
+    if max_age is None or meta is None:
+        return False
+    checked = meta.checked_at if meta.checked_at is not None else meta.saved_at
+    age = now - checked
+    if 0 <= age < max_age:
+        report.revalidated = f"not asked: last checked {human_seconds(age)} ago (max_age {human_seconds(max_age)})"
+        return True
+    return False
+
+
+def _network_first_fallback(plan: Strategy, entries: list[LocalStorageIO | FileStorageIO], exc: ModelLoadError,
+                            report: LoadReport) -> tuple[ModelArtifacts, CacheMetadata | None, Any] | None:
+    """``networkFirst``: the cached copy (from whichever tier holds it) when the network
+    fails, marked stale, with the entry it came from; else None."""
+    if plan.name != "networkFirst":
+        return None
+    for entry in entries:
+        try:
+            artifacts, meta = _read_cache(entry, report)
+        except StorageError:
+            return None
+        if artifacts is not None:
+            report.stale, report.tier = True, _tier(entry)
+            report.cache_miss_reason = None
+            report.revalidated = f"network failed, cached copy used: {exc}"
+            return artifacts, meta, entry
+    return None
+
+
+def _evict_other_versions(store: KeyValueStorage, base_key: str, version: str, report: LoadReport) -> None:
+    """A new version saved: the older versions of the same model go (they would only take room)."""
+    for stored in list_model_keys(store):
+        if is_other_version(stored, base_key, version):
+            try:
+                local_storage_io(store, stored).remove()
+            except TfcacheError:
+                continue
+            if stored not in report.evicted:
+                report.evicted.append(stored)
 
 
 def _read_cache(entry: LocalStorageIO | FileStorageIO,
@@ -204,7 +297,7 @@ def _revalidate(handler: Any, meta: CacheMetadata | None, cached: ModelArtifacts
         report.add_phase("revalidate", time.perf_counter() - t0)
         _count_network(handler, report)
     if result.not_modified:
-        report.revalidated = "not modified (304)"
+        report.revalidated = NOT_MODIFIED
         return cached, None
     report.revalidated = "changed on the server: fetched again"
     report.cache_miss_reason = "changed on the server"
@@ -229,11 +322,11 @@ def _fetch(handler: Any, doc: dict[str, Any] | None) -> tuple[ModelArtifacts, st
     return artifacts, fetched.etag, fetched.last_modified
 
 
-def _touch(entry: Any, meta: CacheMetadata | None) -> None:
-    """Record the use for LRU eviction; a failure here never fails the load."""
+def _touch(entry: Any, meta: CacheMetadata | None, now: float) -> None:
+    """Record the use (and a 304's check) for LRU and ``max_age``; a failure never fails the load."""
     if meta is None:
         return
-    meta.last_used = time.time()
+    meta.last_used = now
     try:
         entry.write_metadata(meta)
     except TfcacheError:
@@ -268,11 +361,14 @@ def _timed_forms(artifacts: ModelArtifacts, quantize: str | None,
 
 
 def save_metadata(form: str | None, stored: ModelArtifacts, original: ModelArtifacts, url: str,
-                  etag: str | None = None, last_modified: str | None = None) -> CacheMetadata:
+                  etag: str | None = None, last_modified: str | None = None,
+                  now: float | None = None) -> CacheMetadata:
     """The record a save writes beside form ``form`` of ``original`` (it counts in the stored bytes)."""
+    now = time.time() if now is None else now
     return CacheMetadata(sha256=stored.weights_sha256(), source=url, etag=etag, last_modified=last_modified,
                          quantization=form, weight_data_bytes=len(stored.weight_data),
-                         original_weight_bytes=len(original.weight_data))
+                         original_weight_bytes=len(original.weight_data),
+                         saved_at=now, last_used=now, checked_at=now if etag or last_modified else None)
 
 
 def fetch(source: Any, **options: Any) -> tuple[ModelArtifacts, str | None, str | None]:
@@ -314,7 +410,7 @@ def _drift_of(meter: DriftMeter | None, original: ModelArtifacts, report: LoadRe
 
 def _save(entries: list[LocalStorageIO | FileStorageIO], artifacts: ModelArtifacts, url: str,
           etag: str | None, last_modified: str | None, quantize: str | None, on_full: str,
-          report: LoadReport, drift_of: DriftOf | None = None, max_drift: float | None = None,
+          report: LoadReport, now: float, drift_of: DriftOf | None = None, max_drift: float | None = None,
           tiered: TieredCache | None = None) -> None:
     """Save the chosen form in the first tier where an acceptable one fits; drop other tiers' copies."""
     forms = _timed_forms(artifacts, quantize, report)
@@ -326,7 +422,7 @@ def _save(entries: list[LocalStorageIO | FileStorageIO], artifacts: ModelArtifac
             yield form
 
     def metadata_for(form: str | None, stored: ModelArtifacts) -> CacheMetadata:
-        return save_metadata(form, stored, artifacts, url, etag, last_modified)
+        return save_metadata(form, stored, artifacts, url, etag, last_modified, now)
 
     t1 = time.perf_counter()
     quantize_before = report.phases.get("quantize", 0.0)

@@ -79,10 +79,15 @@ class Evictable:
     last_used: float
 
 
+def list_model_keys(store: KeyValueStorage) -> list[str]:
+    """The keys of the models saved in this namespace (by the plugin or the toolkit), sorted."""
+    keys = (model_key_from_info_key(storage_key) for storage_key in store.keys())
+    return sorted(k for k in keys if k is not None)
+
+
 def evictable_models(store: KeyValueStorage, exclude: str) -> list[Evictable]:
     """Models tfcache_nb saved in this namespace (they carry its record), least recently used first."""
-    keys = sorted(k for k in map(model_key_from_info_key, store.keys()) if k is not None)
-    return _least_recently_used(local_storage_io(store, key) for key in keys if key != exclude)
+    return _least_recently_used(local_storage_io(store, key) for key in list_model_keys(store) if key != exclude)
 
 
 def _least_recently_used(handlers: Iterable[LocalStorageIO | FileStorageIO]) -> list[Evictable]:

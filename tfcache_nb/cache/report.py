@@ -46,6 +46,8 @@ class LoadReport:
     drift: float | None = None
     #: why drift could not be measured (the model could not be run)
     drift_error: str | None = None
+    #: the cache strategy the load followed (``cacheFirst``, ``latest``, ...)
+    strategy: str | None = None
 
     def add_phase(self, name: str, seconds: float) -> None:
         self.phases[name] = self.phases.get(name, 0.0) + seconds
@@ -55,7 +57,8 @@ class LoadReport:
 
     def summary_lines(self) -> list[str]:
         lines = [f"loaded from {self.source} in {human_seconds(self.total_s)}"
-                 + (f" (cache key '{self.cache_key}')" if self.cache_key else "")]
+                 + (f" (cache key '{self.cache_key}')" if self.cache_key else "")
+                 + (f", strategy {self.strategy}" if self.strategy else "")]
         if self.cache_miss_reason:
             lines.append(f"cache miss: {self.cache_miss_reason}")
         if self.cache_error:
@@ -94,7 +97,7 @@ class LoadReport:
 
     def _repr_html_(self) -> str:
         rows = [("source", self.source), ("from", self.url or "-"), ("cache key", self.cache_key or "-"),
-                ("total", human_seconds(self.total_s))]
+                ("strategy", self.strategy or "-"), ("total", human_seconds(self.total_s))]
         rows += [(f"  {k}", human_seconds(v)) for k, v in self.phases.items()]
         rows += [("bytes over the network", human_bytes(self.bytes_network)),
                  ("bytes in storage", human_bytes(self.bytes_storage))]

@@ -21,6 +21,17 @@ def positive_int(value: str) -> int:
     return n
 
 
+def positive_float(value: str) -> float:
+    """A number of seconds above 0 (a deadline)."""
+    try:
+        x = float(value)
+    except ValueError:
+        x = 0.0
+    if not 0 < x < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {value!r}")
+    return x
+
+
 def port_number(value: str) -> int:
     """A TCP port, 0 meaning any free one."""
     try:

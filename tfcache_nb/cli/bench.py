@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import TfcacheError
 from ..experiments.results import TEXT_WIDTH
 from ..experiments.sources import ModelSource, describe, find_model
-from .argtypes import http_url, model_dir, positive_int
+from .argtypes import http_url, model_dir, positive_float, positive_int
 from .sources import RULE
 
 DEFAULT_PROFILES = ("wifi", "4g", "fast-3g")
@@ -23,7 +23,8 @@ class BenchError(TfcacheError):
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..experiments.runner import STORAGE_KINDS
+    from ..experiments.clients import CLIENTS
+    from ..experiments.runner import BROWSER_STORAGES, STORAGE_KINDS
     from ..netsim.profiles import PROFILES
 
     p = sub.add_parser(
@@ -33,9 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "then warm (from the cache), several times, and print the summary: cold and "
                     "warm medians, the speed-up and the measured network time over the latency "
                     "model's expectation (--wide adds percentiles, means with a 95% interval and "
-                    "bytes). While it runs, stderr shows trials done and left and the time left "
-                    "that the latency model expects. Models given as URLs are loaded over the "
-                    "real network (no profile applied).")
+                    "bytes). While it runs, stderr shows trials done, running and left and the time "
+                    "left that the latency model expects. --concurrency N runs N simulated users "
+                    "at once. Every load has a deadline (--deadline), so none hangs on a stuck "
+                    "server. Models given as URLs are loaded over the real network (no profile "
+                    "applied).")
     p.add_argument("--model-dir", dest="sources", action="append", type=model_dir, metavar="DIR",
                    help=f"a model folder, served locally with each profile (repeatable; {RULE})")
     p.add_argument("--model-url", dest="sources", action="append", type=http_url, metavar="URL",
@@ -45,9 +48,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                         f"(default: {', '.join(DEFAULT_PROFILES)})")
     p.add_argument("--trials", type=positive_int, default=3, help="trials per model, profile and storage "
                                                                "(default: %(default)s)")
-    p.add_argument("--storage", dest="storages", action="append", choices=STORAGE_KINDS,
+    p.add_argument("--storage", dest="storages", action="append", choices=STORAGE_KINDS + BROWSER_STORAGES,
                    help="storage kind, repeatable: wx (SQLite file), memory (WxStorage ':memory:'), "
-                        "file (the plugin's file storage) (default: wx)")
+                        "file (the plugin's file storage) (default: wx); for the tfjs-chromium "
+                        "client, TensorFlow.js's indexeddb or localstorage (default: indexeddb)")
+    p.add_argument("--client", dest="clients", action="append", choices=CLIENTS,
+                   help="who loads the model, repeatable: tfcache_nb (this toolkit) or tfjs-chromium "
+                        "(the real TensorFlow.js 4.22.0 in headless Chromium: pip install "
+                        "'tfcache_nb[browser]', apt-get install chromium, npm for the first run) "
+                        "(default: tfcache_nb)")
+    p.add_argument("--concurrency", type=positive_int, default=1, metavar="N",
+                   help="run up to N trials at once, each an independent simulated user with its own "
+                        "simulated link and storage, so the run takes about as long as its slowest "
+                        "trials (default: %(default)s, one after another)")
+    p.add_argument("--deadline", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop any load that takes longer (default: 3x what the latency model expects "
+                        "for it plus 30 s; 300 s for a URL)")
     p.add_argument("--seed", type=int, default=0, help="jitter seed (default: %(default)s)")
     p.add_argument("--quantize", choices=("uint8", "uint16", "float16", "auto"), default=None,
                    help="store a quantized copy in the cache")
@@ -76,11 +92,18 @@ def run(args: argparse.Namespace) -> int:
         say(note)
     names = ", ".join(s.name for s in sources)
     trials = f"{args.trials} trial{'s' if args.trials != 1 else ''} each"
-    say(f"bench: {names}; profiles {', '.join(profiles)}; storage "
-        f"{', '.join(args.storages or ['wx'])}; {trials}")
-    results = run_experiment(sources, profiles, storages=args.storages or ["wx"],
+    if args.concurrency > 1:
+        trials += f", up to {args.concurrency} at once"
+    clients = args.clients or ["tfcache_nb"]
+    # each client's default storage when none is named: wx for the toolkit, indexeddb for TF.js
+    storages = args.storages or [{"tfjs-chromium": "indexeddb"}.get(c, "wx") for c in clients]
+    say(f"bench: {names}; profiles {', '.join(profiles)}; "
+        + (f"clients {', '.join(clients)}; " if args.clients else "") + "storage "
+        f"{', '.join(storages)}; {trials}")
+    results = run_experiment(sources, profiles, storages=args.storages or ["wx"], clients=clients,
                              trials=args.trials, seed=args.seed, quantize=args.quantize,
-                             progress=not args.no_progress)
+                             progress=not args.no_progress, concurrency=args.concurrency,
+                             deadline=args.deadline)
     written = {}
     if csv_path is not None:
         results.to_csv(csv_path)

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with serve(source) as served:
             net = MobileNet.load(served.url, cache=store, cache_key=served.cache_key, quantize=args.quantize,
-                                 **source.load_options)
+                                 **{"deadline": served.deadline, **source.load_options})
         report = net.model.report
         say(f"model: {served.description} ({report.source}, {report.total_s * 1000:.0f} ms; "
             f"cache key {served.cache_key} in [{store.app_id} / {store.user_id}])")

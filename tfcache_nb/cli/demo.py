@@ -70,9 +70,11 @@ def run(args: argparse.Namespace) -> int:
                 key, url = served.cache_key, served.url
                 local_storage_io(store, key).remove()  # so the first load really is cold (False if absent)
                 progress = ProgressLine("cold load")
-                artifacts, cold = load_artifacts(url, cache=store, cache_key=key, on_progress=progress)
+                artifacts, cold = load_artifacts(url, cache=store, cache_key=key, on_progress=progress,
+                                                 deadline=served.deadline)
                 progress.close()
-                again = load_artifacts(url, cache=store, cache_key=key)[1] if cold.saved else None
+                again = (load_artifacts(url, cache=store, cache_key=key, deadline=served.deadline)[1]
+                         if cold.saved else None)
             _print_loads(cold, again)
             info = store.info()
             held = (f", {human_bytes(cold.weight_bytes)} of weights as base64 chunks" if cold.saved

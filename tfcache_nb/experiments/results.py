@@ -18,15 +18,17 @@ from .._atomic import atomic_write
 from .._html import esc, human_bytes, human_seconds
 from .stats import describe
 
-GROUP = ("model", "profile", "storage")
-_HEAD = ("model", "source_url", "profile", "storage", "trial", "kind", "total_s")
+GROUP = ("model", "profile", "client", "storage")
+_HEAD = ("model", "source_url", "profile", "client", "storage", "trial", "kind", "total_s")
+#: the client of records that do not name one (runs before clients were recorded)
+DEFAULT_CLIENT = "tfcache_nb"
 _STAT_KEYS = ("median", "p5", "p95", "mean", "ci_low", "ci_high")
 
 
 class ExperimentResults:
     """Records of cold and warm loads, with ``summary()``, ``to_csv()`` and ``plot()``.
 
-    ``records``: one dict per load (model, source_url, profile, storage, trial, kind
+    ``records``: one dict per load (model, source_url, profile, client, storage, trial, kind
     ``"cold"``/``"warm"``, total_s, ``phase_<name>_s``, bytes_network, bytes_storage,
     requests, source, expected_s, ...). ``warnings``: things the reader must know (a warm
     load that did not come from the cache, URL sources the profiles could not throttle).
@@ -42,7 +44,7 @@ class ExperimentResults:
         return len(self.records)
 
     def __repr__(self) -> str:
-        groups = len({tuple(r[k] for k in GROUP) for r in self.records})
+        groups = len({_group(r) for r in self.records})
         return f"<ExperimentResults {len(self.records)} loads in {groups} groups>"
 
     def normalize(self) -> None:
@@ -58,13 +60,13 @@ class ExperimentResults:
 
     # -- summary -----------------------------------------------------------------------------
     def summary(self) -> list[dict[str, Any]]:
-        """One row per (model, profile, storage): n, cold and warm median / p5 / p95 / mean
+        """One row per (model, profile, client, storage): n, cold and warm median / p5 / p95 / mean
         with its 95% interval, the speed-up (cold median / warm median), the latency model's
         expected cold time, and the measured network time of cold loads (their ``network``
         phase: the part the latency model predicts, without saving) over that expectation."""
         groups: dict[tuple, list[dict]] = {}
         for r in self.records:
-            groups.setdefault(tuple(r[k] for k in GROUP), []).append(r)
+            groups.setdefault(_group(r), []).append(r)
         rows = []
         for key, recs in groups.items():
             cold = [r for r in recs if r["kind"] == "cold"]
@@ -92,13 +94,15 @@ class ExperimentResults:
         figure of :meth:`summary`: percentiles, means with their intervals, bytes)."""
         summary = self.summary()
         several_storages = len({s["storage"] for s in summary}) > 1
+        several_clients = len({s["client"] for s in summary}) > 1
         if wide:
-            header = ["model", "profile", "storage", "n", "cold median", "cold p5-p95",
+            header = ["model", "profile", "client", "storage", "n", "cold median", "cold p5-p95",
                       "cold mean ±95% CI", "warm median", "warm p5-p95", "warm mean ±95% CI",
                       "speed-up", "expected cold", "network/expected", "downloaded", "in storage"]
         else:
-            header = ["model", "profile"] + (["storage"] if several_storages else []) + [
-                "cold median", "warm median", "speed-up", "network/expected"]
+            header = ["model", "profile"] + (["client"] if several_clients else []) + (
+                ["storage"] if several_storages else []) + ["cold median", "warm median", "speed-up"] + (
+                ["expected cold"] if several_clients else []) + ["network/expected"]
         rows = []
         for s in summary:
             missed = s["n"] - s["warm_from_cache"]
@@ -106,7 +110,7 @@ class ExperimentResults:
                 (f" ({missed} not cached!)" if wide else " !") if missed else "")
             if wide:
                 rows.append([
-                    str(s["model"]), str(s["profile"]), str(s["storage"]), str(s["n"]),
+                    str(s["model"]), str(s["profile"]), str(s["client"]), str(s["storage"]), str(s["n"]),
                     human_seconds(s["cold_median_s"]), _range(s["cold_p5_s"], s["cold_p95_s"]),
                     _mean_ci(s, "cold"), warm, _range(s["warm_p5_s"], s["warm_p95_s"]),
                     _mean_ci(s, "warm"), _x(s["speedup"]), human_seconds(s["expected_s"]),
@@ -114,10 +118,12 @@ class ExperimentResults:
                     human_bytes(s["bytes_storage"])])
             else:
                 rows.append([str(s["model"]), str(s["profile"])]
+                            + ([str(s["client"])] if several_clients else [])
                             + ([str(s["storage"])] if several_storages else [])
-                            + [human_seconds(s["cold_median_s"]), warm, _x(s["speedup"]),
-                               _ratio(s["measured_over_expected"])])
-        text_columns = 3 if wide else 2 + several_storages
+                            + [human_seconds(s["cold_median_s"]), warm, _x(s["speedup"])]
+                            + ([human_seconds(s["expected_s"])] if several_clients else [])
+                            + [_ratio(s["measured_over_expected"])])
+        text_columns = 4 if wide else 2 + several_clients + several_storages
         warnings = list(self.warnings)
         if not wide and any(s["n"] != s["warm_from_cache"] for s in summary):
             warnings.insert(0, "! = some of these warm loads did not come from the cache; they are no warm times.")
@@ -179,9 +185,10 @@ class ExperimentResults:
             fig = ax.figure
         summary = self.summary()
         profiles = list(dict.fromkeys(s["profile"] for s in summary))
-        combos = list(dict.fromkeys((s["model"], s["storage"]) for s in summary))
+        combos = list(dict.fromkeys((s["model"], s["client"], s["storage"]) for s in summary))
         single = len(combos) == 1
         models = list(dict.fromkeys(s["model"] for s in summary))
+        clients = list(dict.fromkeys(s["client"] for s in summary))
         storages = list(dict.fromkeys(s["storage"] for s in summary))
         n_series = len(combos) * 2
         step = 0.8 / n_series
@@ -192,7 +199,7 @@ class ExperimentResults:
                 offset = -0.4 + step * (ci * 2 + ki + 0.5)
                 xs, med, lo, hi = [], [], [], []
                 for s in summary:
-                    if (s["model"], s["storage"]) != combo:
+                    if (s["model"], s["client"], s["storage"]) != combo:
                         continue
                     x = profiles.index(s["profile"]) + offset
                     xs.append(x)
@@ -214,7 +221,8 @@ class ExperimentResults:
                     label = ("cold: network, then saved" if kind == "cold" else "warm: from the cache")
                 else:
                     color = palette[ci % len(palette)]
-                    names = [x for x, many in zip(combo, (len(models) > 1, len(storages) > 1)) if many]
+                    names = [x for x, many in zip(combo, (len(models) > 1, len(clients) > 1,
+                                                          len(storages) > 1)) if many]
                     label = f"{kind} · {' / '.join(names)}"
                 ax.errorbar(xs, med, yerr=[lo, hi], fmt="o" if kind == "cold" else "s", color=color,
                             ecolor=color, elinewidth=1.5, capsize=4, markersize=7, label=label,
@@ -229,7 +237,9 @@ class ExperimentResults:
         ax.grid(True, which="both", axis="y", alpha=0.3)
         n = max((s["n"] for s in summary), default=0)
         ax.set_title(f"Cold (network) vs warm (cache) load time: {', '.join(models)}\n"
-                     f"storage {', '.join(storages)}; median of {n} trials, bars 5th-95th percentile",
+                     + (f"clients {', '.join(clients)}; storage {', '.join(storages)}\n"
+                        if len(clients) > 1 else f"storage {', '.join(storages)}; ")
+                     + f"median of {n} trials, bars 5th-95th percentile",
                      fontsize=11)
         if single:
             ax.legend(loc="best", fontsize=9, framealpha=0.9)
@@ -293,6 +303,10 @@ class SummaryTable:
 
 #: the compact table and its notes fit a terminal this wide
 TEXT_WIDTH = 100
+
+
+def _group(record: dict) -> tuple:
+    return tuple(record.get(k, DEFAULT_CLIENT) if k == "client" else record[k] for k in GROUP)
 
 
 def _short(text: Any, limit: int = 28) -> str:

@@ -52,6 +52,18 @@ class ServedSource:
     def description(self) -> str:
         return describe(self.source, self.server.url if self.server is not None else None)
 
+    @property
+    def deadline(self) -> float:
+        """Seconds to give a whole load of it, so nothing hangs on a trickling server: 3x
+        what the latency model expects plus 30 s when served here (see
+        :func:`~tfcache_nb.transport.deadline.deadline_for`), a generous fixed 300 s for a URL."""
+        from ..netsim.latency_model import expected_load_time
+        from ..transport.deadline import deadline_for
+
+        if self.server is None:
+            return deadline_for(None)
+        return deadline_for(expected_load_time(self.server.folder, self.server.profile).total_s)
+
 
 @contextlib.contextmanager
 def serve(source: ModelSource, profile: Profile | str | None = None) -> Iterator[ServedSource]:

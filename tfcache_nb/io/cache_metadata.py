@@ -28,6 +28,8 @@ class CacheMetadata:
     last_used: float = dataclasses.field(default_factory=time.time)
     weight_data_bytes: int = 0
     original_weight_bytes: int | None = None
+    #: when the server last confirmed this copy (a download or a 304); None: never asked
+    checked_at: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -40,6 +42,7 @@ class CacheMetadata:
             "lastUsed": self.last_used,
             "weightDataBytes": self.weight_data_bytes,
             "originalWeightBytes": self.original_weight_bytes,
+            "checkedAt": self.checked_at,
         }
 
     @classmethod
@@ -57,6 +60,7 @@ class CacheMetadata:
             return value if isinstance(value, str) else None
 
         original = doc.get("originalWeightBytes")
+        checked = doc.get("checkedAt")
         return cls(
             sha256=doc["sha256"],
             source=text("source"),
@@ -67,4 +71,6 @@ class CacheMetadata:
             last_used=num("lastUsed", 0.0),
             weight_data_bytes=int(num("weightDataBytes", 0)),
             original_weight_bytes=int(original) if isinstance(original, int) else None,
+            checked_at=float(checked) if isinstance(checked, (int, float)) and not isinstance(checked, bool)
+            else None,
         )

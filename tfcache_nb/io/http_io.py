@@ -9,18 +9,21 @@ for model.json (the cache layer revalidates with them), and counters for the loa
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import threading
 import time
+import urllib.parse
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, Callable, Mapping
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..errors import ModelFormatError, ModelLoadError
+from ..errors import InvalidArgumentError, ModelFormatError, ModelLoadError
 from ..format.artifacts import ModelArtifacts
 from ..format.manifest import group_byte_length, validate_manifest
+from ..transport.deadline import Deadline, DeadlinePassed
 from ..transport.http import fetch
 from ..transport.urls import is_http_url, shard_urls, tfhub_model_url
 from .handler import SaveResult
@@ -64,16 +67,21 @@ class HttpIOHandler:
                  timeout: float | tuple[float, float] = (5.0, 30.0), retries: int = 3,
                  backoff: float = 0.2, max_workers: int = 6, allow_external_weights: bool = False,
                  tfhub: bool = False, max_download_bytes: int | None = 200 * 1024 * 1024,
-                 headers: Mapping[str, str] | None = None):
+                 headers: Mapping[str, str] | None = None, deadline: float | None = None):
         if not is_http_url(url):
             raise ModelLoadError(f"http_io needs an http:// or https:// URL, not {url!r}.",
                                  url=str(url), cause="not an http(s) URL")
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1.")
+        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))
+                                     or not deadline > 0):
+            raise InvalidArgumentError(f"deadline must be a positive number of seconds or None, "
+                                       f"not {deadline!r}.")
+        self.deadline = float(deadline) if deadline is not None else None
         self.url = tfhub_model_url(url) if tfhub else url
         self.weight_path_prefix = weight_path_prefix
         self.on_progress = on_progress
-        self.session = session if session is not None else _default_session(max_workers)
+        self.session = session if session is not None else _default_session(max_workers, self.url)
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -86,10 +94,16 @@ class HttpIOHandler:
 
     # ------------------------------------------------------------------ counters
     def reset_counters(self) -> None:
-        """Zero ``bytes_downloaded``, ``requests_made`` and ``phases`` (they add up over calls)."""
+        """Zero ``bytes_downloaded``, ``requests_made`` and ``phases`` (they add up over calls),
+        and start the deadline's clock: a new load begins (``load_artifacts`` calls this)."""
         self.bytes_downloaded = 0
         self.requests_made = 0
         self.phases: dict[str, float] = {}
+        self.start_deadline()
+
+    def start_deadline(self) -> None:
+        """Count ``deadline`` seconds from now for every request and retry that follows."""
+        self._deadline = Deadline(self.deadline) if self.deadline is not None else None
 
     def _count_bytes(self, n: int) -> None:
         with self._lock:
@@ -105,7 +119,8 @@ class HttpIOHandler:
     def _get(self, url: str, **kw: Any):
         self._count_request()
         return fetch(url, session=self.session, timeout=self.timeout, retries=self.retries,
-                     backoff=self.backoff, on_retry=self._count_request, **kw)
+                     backoff=self.backoff, on_retry=self._count_request, deadline=self._deadline,
+                     **kw)
 
     # ------------------------------------------------------------------ model.json
     def fetch_model_json(self, *, etag: str | None = None,
@@ -120,6 +135,8 @@ class HttpIOHandler:
         try:
             result = self._get(self.url, headers=headers, max_bytes=self.max_download_bytes,
                                on_bytes=self._count_bytes)
+        except DeadlinePassed as exc:
+            raise self._stopped(f"while fetching model.json ({exc.where})") from None
         finally:
             self._add_phase("model_json", time.perf_counter() - start)
         new_etag = result.headers.get("ETag") or (etag if result.status == 304 else None)
@@ -201,11 +218,15 @@ class HttpIOHandler:
             result = fetch(url, session=self.session, timeout=self.timeout, retries=self.retries,
                            backoff=self.backoff, headers=self.headers,
                            expected_length=sizes[g] if group_shards[g] == 1 else None,
-                           max_bytes=cap, on_bytes=on_bytes, on_retry=on_retry)
+                           max_bytes=cap, on_bytes=on_bytes, on_retry=on_retry,
+                           deadline=self._deadline)
             tracker.finish(index, len(result.body))
             return result.body
 
-        bodies = self._run_parallel(one, len(jobs), abort)
+        try:
+            bodies = self._run_parallel(one, len(jobs), abort)
+        except DeadlinePassed:
+            raise self._stopped(self._how_far(tracker, jobs, sizes, group_shards)) from None
         data = []
         for g, group in enumerate(groups):
             joined = b"".join(body for (jg, _), body in zip(jobs, bodies) if jg == g)
@@ -241,6 +262,28 @@ class HttpIOHandler:
         finally:
             pool.shutdown(wait=not abort.is_set(), cancel_futures=True)
 
+    def _stopped(self, how_far: str) -> ModelLoadError:
+        cause = f"the deadline of {self.deadline:g} s passed"
+        return ModelLoadError(f"The load of {self.url} was stopped: {cause} {how_far}. The partial "
+                              f"download was discarded.", url=self.url, cause=cause)
+
+    @staticmethod
+    def _how_far(tracker: "_Progress", jobs: list[tuple[int, str]], sizes: list[int | None],
+                 group_shards: list[int]) -> str:
+        """'with 12 of 1,912,345 bytes of the weights; still downloading: a.bin (12 of ...)'."""
+        with tracker.lock:
+            got, unfinished = sum(tracker.best), [i for i in range(len(jobs)) if i not in tracker.done_shards]
+            best = list(tracker.best)
+        of = f" of {tracker.total:,}" if tracker.total else ""
+        files = []
+        for i in unfinished[:3]:
+            g, url = jobs[i]
+            size = f" of {sizes[g]:,}" if group_shards[g] == 1 and sizes[g] is not None else ""
+            files.append(f"{url.rsplit('/', 1)[-1]} ({best[i]:,}{size} bytes)")
+        more = f" and {len(unfinished) - 3} more" if len(unfinished) > 3 else ""
+        return (f"with {got:,}{of} bytes of the weights received; still downloading: "
+                f"{', '.join(files)}{more}")
+
     # ------------------------------------------------------------------ IOHandler
     def fetch_model(self, doc: dict[str, Any] | None = None) -> FetchedModel:
         """model.json (unless ``doc`` is one already fetched) and its weights, not yet parsed.
@@ -258,7 +301,8 @@ class HttpIOHandler:
         return FetchedModel(doc, self.fetch_weights(doc), etag, last_modified)
 
     def load(self) -> ModelArtifacts:
-        """model.json and its weights as :class:`ModelArtifacts`."""
+        """model.json and its weights as :class:`ModelArtifacts` (the deadline counts from here)."""
+        self.start_deadline()
         fetched = self.fetch_model()
         return ModelArtifacts.from_model_json(fetched.doc, fetched.weight_data)
 
@@ -279,6 +323,7 @@ class _Progress:
         self.total = total
         self.current = [0] * shards  # bytes of each shard's current attempt
         self.best = [0] * shards  # most bytes any attempt of each shard got
+        self.done_shards: set[int] = set()
         self.finished = 0
         self.shards = shards
         self.last = 0.0
@@ -298,6 +343,7 @@ class _Progress:
     def finish(self, index: int, nbytes: int) -> None:
         with self.lock:
             self.best[index] = nbytes
+            self.done_shards.add(index)
             self.finished += 1
             self._report()
 
@@ -342,12 +388,27 @@ class _Budget:
                                      f"(max_download_bytes).", url=self.url, cause=cause)
 
 
+def _is_loopback(url: str) -> bool:
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # JSON.parse refuses NaN and Infinity too
 
 
-def _default_session(max_workers: int) -> requests.Session:
+def _default_session(max_workers: int, url: str) -> requests.Session:
     session = requests.Session()
+    if _is_loopback(url):
+        # No proxy can reach this machine's own 127.0.0.1, so the proxy variables are not
+        # read: requests reads all of os.environ on every request otherwise, a third of the
+        # CPU time of a load from a local ModelServer (and a busy machine slows the network).
+        session.trust_env = False
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, max_workers))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -359,7 +420,7 @@ def http_io(url: str, *, weight_path_prefix: str | None = None, on_progress: Pro
             retries: int = 3, backoff: float = 0.2, max_workers: int = 6,
             allow_external_weights: bool = False, tfhub: bool = False,
             max_download_bytes: int | None = 200 * 1024 * 1024,
-            headers: Mapping[str, str] | None = None) -> HttpIOHandler:
+            headers: Mapping[str, str] | None = None, deadline: float | None = None) -> HttpIOHandler:
     """An IO handler that loads the model at ``url`` (a model.json URL) over HTTP(S).
 
     ``on_progress(fraction, bytes_done, bytes_total)`` follows the weight bytes and ends at
@@ -368,11 +429,16 @@ def http_io(url: str, *, weight_path_prefix: str | None = None, on_progress: Pro
     unless ``allow_external_weights``; ``max_download_bytes`` caps the bytes downloaded for
     model.json, and for all the weights together (the download stops as soon as it is passed).
     ``session`` (a ``requests.Session``) may carry the caller's own adapters, auth or proxies.
+    ``deadline`` (seconds, default None: none) bounds a whole load, every request and retry
+    included, where ``timeout`` only bounds each read: it counts from :meth:`~HttpIOHandler.load`
+    (or ``reset_counters()``, which ``load_artifacts`` calls as it starts); past it the load
+    stops with one ModelLoadError saying how many bytes of which files had arrived.
     """
     return HttpIOHandler(url, weight_path_prefix=weight_path_prefix, on_progress=on_progress,
                          session=session, timeout=timeout, retries=retries, backoff=backoff,
                          max_workers=max_workers, allow_external_weights=allow_external_weights,
-                         tfhub=tfhub, max_download_bytes=max_download_bytes, headers=headers)
+                         tfhub=tfhub, max_download_bytes=max_download_bytes, headers=headers,
+                         deadline=deadline)
 
 
 __all__ = ["http_io", "HttpIOHandler", "ModelJsonResult", "FetchedModel"]

@@ -19,6 +19,9 @@ Kinds (build them with the class methods):
 - ``wrong_length``: send the full body under a Content-Length of ``content_length`` (or
   the true length plus ``length_delta``), then close the connection.
 - ``slow_first_byte``: wait ``seconds`` more before the headers, then answer normally.
+- ``trickle``: send ``after_bytes`` body bytes as usual, then the rest at ``rate`` bytes a
+  second (one byte a second holds a client whose read timeout is longer than a second
+  forever: only a deadline on the whole load stops it).
 - ``body``: answer with ``content`` bytes of ``content_type`` (and ``status_code``) instead of
   the file: an HTML error page where JSON was expected, invalid JSON, ...
 """
@@ -30,7 +33,8 @@ from dataclasses import dataclass
 
 from ..errors import InvalidArgumentError
 
-KINDS = ("status", "reset", "stall", "short_body", "wrong_length", "slow_first_byte", "body")
+KINDS = ("status", "reset", "stall", "short_body", "wrong_length", "slow_first_byte", "body",
+         "trickle")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Fault:
     content: bytes | None = None
     content_type: str = "text/plain; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
+    rate: float = 0.0  # trickle: body bytes per second
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -64,6 +69,8 @@ class Fault:
             raise InvalidArgumentError("Fault after_bytes must be >= 0")
         if self.seconds < 0:
             raise InvalidArgumentError("Fault seconds must be >= 0")
+        if self.kind == "trickle" and not self.rate > 0:
+            raise InvalidArgumentError("a trickle Fault needs a rate > 0 (bytes per second)")
         if self.kind == "status" and not 100 <= self.status_code <= 599:
             raise InvalidArgumentError(f"HTTP status {self.status_code} is out of range 100-599")
 
@@ -108,6 +115,12 @@ class Fault:
                         nth: int | None = None) -> "Fault":
         """Wait ``seconds`` more before sending the response headers."""
         return cls("slow_first_byte", path, times, nth, seconds=seconds)
+
+    @classmethod
+    def trickle(cls, bytes_per_s: float = 1.0, *, after_bytes: int = 0, path: str = "*",
+                times: int | None = None, nth: int | None = None) -> "Fault":
+        """Send ``after_bytes`` as usual, then the rest of the body at ``bytes_per_s``."""
+        return cls("trickle", path, times, nth, after_bytes=after_bytes, rate=float(bytes_per_s))
 
     @classmethod
     def body(cls, content: bytes | str, *, content_type: str = "text/html; charset=utf-8",

@@ -64,6 +64,9 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = True
     allow_reuse_address = True
+    # socketserver's backlog of 5 overflows when a client opens its 6 connections at once on
+    # a busy machine; the kernel then drops a SYN and the client retries it a second later
+    request_queue_size = 128
 
     def __init__(self, address, owner: "ModelServer") -> None:
         self.owner = owner
@@ -153,6 +156,7 @@ class _Exchange:
         self.queued = 0.0
         self.fault: str | None = None
         self.logged = False
+        self.scheduled: float | None = None  # when the link's schedule has this body's last bytes through
 
     def log(self, more_bytes: int = 0) -> None:
         """Record the request (counting ``more_bytes`` about to be written), once."""
@@ -379,11 +383,15 @@ class ModelServer:
         try:
             self._slots.acquire(ex.abort)
             try:
-                ex.queued = time.monotonic() - ex.start
+                served = time.monotonic()
+                ex.queued = served - ex.start
                 if jitter is not None:
                     with self._lock:
                         ex.rtt = jitter.next()
-                    _sleep(ex.rtt, ex.abort)
+                    # the body's schedule starts when the round trip ends, not when this
+                    # thread wakes up: a late wake-up (a busy machine) is caught up on
+                    ex.scheduled = served + ex.rtt
+                    _sleep_until(ex.scheduled, ex.abort)
                 self._respond(h, head, profile, ex)
             finally:
                 self._slots.release()
@@ -424,7 +432,7 @@ class ModelServer:
             h.close_connection = True
         ex.status = resp.status
         cut = None  # send body[:cut], then act
-        if kind in ("reset", "stall", "short_body") and body:
+        if kind in ("reset", "stall", "short_body", "trickle") and body:
             after = fault.after_bytes
             if kind == "short_body" and after is None:
                 after = len(body) // 2
@@ -436,6 +444,9 @@ class ModelServer:
             self._send(h, body, profile, ex, final=True)
             return
         self._send(h, body[:cut], profile, ex, final=False)
+        if kind == "trickle":
+            _trickle(h, body[cut:], fault.rate, ex)
+            return
         if kind == "stall":
             _sleep(fault.seconds, ex.abort)
             if fault.then == "continue":
@@ -456,7 +467,7 @@ class ModelServer:
             chunk = int(min(MAX_CHUNK, max(MIN_CHUNK, rate * CHUNK_S)))
             view = memoryview(data)
             pieces = [view[i:i + chunk] for i in range(0, len(data), chunk)]
-        prev_end = None
+        prev_end = ex.scheduled
         last = len(pieces) - 1
         for i, piece in enumerate(pieces):
             if profile is not None:
@@ -467,6 +478,7 @@ class ModelServer:
             h.wfile.write(piece)
             if not ex.logged:
                 ex.sent += len(piece)
+        ex.scheduled = prev_end
 
     def _resolve(self, h: _Handler, raw_path: str) -> _Response:
         """The file response (200/304/403/404) for a URL path, before faults."""
@@ -591,6 +603,20 @@ def _not_modified(headers, etag: str, mtime: int) -> bool:
             return False
         return mtime <= since
     return False
+
+
+def _trickle(h: _Handler, data: bytes, bytes_per_s: float, ex: "_Exchange") -> None:
+    """Send ``data`` at ``bytes_per_s``, in pieces of a quarter second (at least one byte)."""
+    piece = max(1, int(bytes_per_s * 0.25))
+    for i in range(0, len(data), piece):
+        _sleep(piece / bytes_per_s, ex.abort)
+        chunk = data[i:i + piece]
+        if i + piece >= len(data):
+            ex.log(len(chunk))
+        h.wfile.write(chunk)
+        if not ex.logged:
+            ex.sent += len(chunk)
+    ex.log()
 
 
 def _reset(h: _Handler) -> None:

@@ -8,6 +8,7 @@ tests and callers can mount their own adapters.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import http.client
 import socket
@@ -17,6 +18,7 @@ from typing import Any, Callable, Iterator, Mapping
 import requests
 
 from ..errors import ModelLoadError
+from .deadline import Deadline, DeadlinePassed
 
 CHUNK_BYTES = 16 * 1024
 
@@ -46,39 +48,78 @@ def fetch(url: str, *, session: requests.Session, timeout: float | tuple[float, 
           retries: int = 3, backoff: float = 0.2, headers: Mapping[str, str] | None = None,
           expected_length: int | None = None, max_bytes: int | None = None,
           on_bytes: Callable[[int], None] | None = None,
-          on_retry: Callable[[int, str], None] | None = None) -> HttpResult:
+          on_retry: Callable[[int, str], None] | None = None,
+          deadline: Deadline | None = None) -> HttpResult:
     """GET ``url``, retrying connection errors, timeouts and 5xx with exponential back-off.
 
     ``on_bytes(n)`` is called as each chunk of n bytes arrives (a retried attempt sends its
     bytes again); ``on_retry(attempt, cause)`` before each new attempt. ``expected_length``
     is the size the manifest gives; ``max_bytes`` aborts the download as soon as it is passed.
+    ``deadline`` bounds every attempt and back-off together: when it passes, the request is
+    cut off and :class:`DeadlinePassed` (a ModelLoadError) is raised, never retried.
     Exceptions raised by the callbacks pass through unchanged and are not retried.
     """
     start = time.perf_counter()
     attempt = 0
     while True:
         attempt += 1
+        if deadline is not None and deadline.expired():
+            raise _passed(url, deadline, 0)
         try:
             status, resp_headers, body = _attempt(url, session, timeout, headers, expected_length,
-                                                  max_bytes, on_bytes)
+                                                  max_bytes, on_bytes, deadline)
             return HttpResult(url, status, resp_headers, body, time.perf_counter() - start, attempt)
         except _Failure as failure:
             if not failure.retry or attempt > retries:
                 tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                 raise ModelLoadError(f"Could not fetch {url}: {failure.cause}{tries}.",
                                      url=url, cause=failure.cause) from None
+            pause = backoff * 2 ** (attempt - 1)
+            if deadline is not None and pause >= deadline.remaining():
+                raise _passed(url, deadline, 0, f"before attempt {attempt + 1} ({failure.cause})")
             if on_retry is not None:
                 on_retry(attempt + 1, failure.cause)
-            time.sleep(backoff * 2 ** (attempt - 1))
+            time.sleep(pause)
+
+
+def _passed(url: str, deadline: Deadline, received: int, when: str = "") -> DeadlinePassed:
+    where = when or f"{received} bytes of it received"
+    cause = f"the deadline of {deadline.seconds:g} s passed"
+    error = DeadlinePassed(f"Could not fetch {url}: {cause} ({where}).", url=url, cause=cause)
+    error.where = where
+    return error
 
 
 def _attempt(url: str, session: requests.Session, timeout: Any, headers: Mapping[str, str] | None,
              expected_length: int | None, max_bytes: int | None,
-             on_bytes: Callable[[int], None] | None) -> tuple[int, Mapping[str, str], bytes]:
+             on_bytes: Callable[[int], None] | None,
+             deadline: Deadline | None) -> tuple[int, Mapping[str, str], bytes]:
+    counted = [0]  # bytes of this attempt, for the deadline's message
+
+    def counting(n: int) -> None:
+        counted[0] += n
+        if on_bytes is not None:
+            on_bytes(n)
+
     try:
-        response = session.get(url, headers=dict(headers or {}), timeout=timeout, stream=True)
+        response = session.get(url, headers=dict(headers or {}), stream=True,
+                               timeout=deadline.cap(timeout) if deadline is not None else timeout)
     except requests.RequestException as exc:
+        if deadline is not None and deadline.expired():
+            raise _passed(url, deadline, 0) from None
         raise _Failure(*_describe(exc, timeout)) from None
+    with deadline.watch(response) if deadline is not None else contextlib.nullcontext() as fired:
+        try:
+            return _read(response, timeout, expected_length, max_bytes, counting)
+        except _Failure:
+            if deadline is not None and (fired.is_set() or deadline.expired()):
+                raise _passed(url, deadline, counted[0]) from None
+            raise
+
+
+def _read(response: requests.Response, timeout: Any, expected_length: int | None,
+          max_bytes: int | None,
+          on_bytes: Callable[[int], None] | None) -> tuple[int, Mapping[str, str], bytes]:
     with response:
         status = response.status_code
         if status == 304:
@@ -216,4 +257,4 @@ def _describe(exc: requests.RequestException, timeout: Any) -> tuple[str, bool]:
     return f"request failed ({type(exc).__name__})", True
 
 
-__all__ = ["fetch", "HttpResult", "CHUNK_BYTES"]
+__all__ = ["fetch", "HttpResult", "CHUNK_BYTES", "DeadlinePassed"]

@@ -21,6 +21,8 @@ class ExperimentPanel:
         self.profiles = profiles
         names = list(profiles)
         self.trials = w.IntSlider(value=3, min=1, max=20, description="trials")
+        # simulated users at once: each has its own link, so the run takes about its slowest trials
+        self.concurrency = w.IntSlider(value=4, min=1, max=12, description="at once")
         self.chosen = w.SelectMultiple(options=names, value=tuple(n for n in ("4g", "wifi") if n in names)
                                        or tuple(names[:1]), description="profiles", rows=min(8, len(names)))
         self.run = w.Button(description="Run experiment", button_style="primary", icon="play")
@@ -31,6 +33,7 @@ class ExperimentPanel:
         self.summary = w.HTML()
         self.csv = w.HTML()
         for widget, css in ((self.trials, "tfcache-exp-trials"), (self.chosen, "tfcache-exp-profiles"),
+                            (self.concurrency, "tfcache-exp-concurrency"),
                             (self.run, "tfcache-exp-run"), (self.progress, "tfcache-exp-progress"),
                             (self.eta, "tfcache-exp-eta"), (self.plot, "tfcache-exp-plot"),
                             (self.summary, "tfcache-exp-summary"), (self.csv, "tfcache-exp-csv")):
@@ -39,8 +42,11 @@ class ExperimentPanel:
         self.results: Any = None
         self.widget = w.VBox([
             w.HTML("<b>Cold (network) against warm (cache)</b>: each trial removes the model, "
-                   "loads it over the simulated network, then loads it again from a fresh storage."),
-            w.HBox([self.trials, self.chosen], layout=w.Layout(flex_flow="row wrap")), self.run,
+                   "loads it over the simulated network, then loads it again from a fresh storage. "
+                   "Trials run as independent simulated users, several at once ('at once'), each "
+                   "on its own simulated link."),
+            w.HBox([w.VBox([self.trials, self.concurrency]), self.chosen],
+                   layout=w.Layout(flex_flow="row wrap")), self.run,
             w.HBox([self.progress, self.eta], layout=w.Layout(flex_flow="row wrap", align_items="center")),
             self.plot, self.summary, self.csv])
 
@@ -56,11 +62,12 @@ class ExperimentPanel:
         def on_progress(p: RunProgress) -> None:
             self.progress.value = p.fraction
             self.progress.description = f"{p.done}/{p.total} trials"
+            self.progress.tooltip = f"{p.done} done, {p.running} running, {p.waiting} waiting"
             self.eta.value = f"<span style='font-family:sans-serif;font-size:12px'>{esc(p.text())}</span>"
 
         results = run_experiment(source, [self.profiles[n] for n in self.chosen.value],
                                  storages=("memory",), trials=int(self.trials.value),
-                                 on_progress=on_progress)
+                                 concurrency=int(self.concurrency.value), on_progress=on_progress)
         self.results = results
         self.plot.value = to_png(results.plot(), dpi=80)
         self.plot.layout.display = None

@@ -91,8 +91,9 @@ class LoadPanel:
         src, url, key = self.selected()
         self.progress.value = 0.0
         self.progress.bar_style = "info"
+        options = {"deadline": self._deadline(src), **self.d.load_options}  # no cell hangs
         artifacts, report = load_artifacts(url, cache=store, cache_key=key, on_progress=self._progress,
-                                           **self.d.load_options)
+                                           **options)
         self.progress.value = self.progress.max
         self.progress.bar_style = "success"
         self.last_artifacts, self.last_source = artifacts, src
@@ -123,6 +124,16 @@ class LoadPanel:
         self.report.value = (f"<div style='font-family:sans-serif'>Cleared the storage of app "
                              f"<b>{esc(store.app_id)}</b>, user <b>{esc(store.user_id)}</b>.</div>")
         self.d.redraw_storage()
+
+    def _deadline(self, src: ModelSource) -> float:
+        """3x what the latency model expects plus 30 s for a model served here, 300 s for a URL."""
+        from ..netsim.latency_model import expected_load_time
+        from ..transport.deadline import deadline_for
+
+        folder = self.d.servers.folder_of(src) if not src.url else None
+        if folder is None:
+            return deadline_for(None)
+        return deadline_for(expected_load_time(folder, self.profiles.get(self.profile.value)).total_s)
 
     def selected_without_server(self) -> tuple[ModelSource, str, str]:
         """(the source, its URL or local folder, its cache key), without starting a server for it."""

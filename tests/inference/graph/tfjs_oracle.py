@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import pytest
 
 from graph_helpers import encode_attr, run_op
 from tfjs_node import installed_tfjs_dir, node_executable

@@ -1,0 +1,193 @@
+"""load_artifacts(strategy=...): what each strategy asks the server, and what it gets, while the model changes.
+
+A real ModelServer on 127.0.0.1 serves a copy of the synthetic model; a new version is
+published by changing one weight byte and writing a new model.json (new ETag). The server's
+request log says which requests each load made.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+import tfcache_nb as tc
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def folder(tmp_path, synthetic_dir):
+    dst = tmp_path / "model"
+    shutil.copytree(synthetic_dir, dst)
+    return dst
+
+
+@pytest.fixture
+def served(folder):
+    with tc.ModelServer(folder) as srv:
+        yield srv, srv.url + "/model.json"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = tc.WxStorage(tmp_path / "wx.sqlite3", app_id="wx1", user_id="u")
+    yield s
+    s.close()
+
+
+def publish(folder, version: int) -> None:
+    """A new version: one weight byte changed, model.json rewritten (so its ETag changes)."""
+    doc = json.loads((folder / "model.json").read_text())
+    shard = folder / doc["weightsManifest"][0]["paths"][0]
+    data = bytearray(shard.read_bytes())
+    data[4 * version] ^= 0x01
+    shard.write_bytes(bytes(data))
+    doc["userDefinedMetadata"] = {"version": version}
+    (folder / "model.json").write_text(json.dumps(doc))
+
+
+def requests_made(srv) -> list[str]:
+    log = [r.path for r in srv.request_log]
+    srv.reset_log()
+    return log
+
+
+def test_cache_first_is_the_default_and_never_asks_again(served, folder, store):
+    srv, url = served
+    first, cold = tc.load_artifacts(url, cache=store)
+    assert cold.strategy == "cacheFirst" and cold.source == "network"
+    publish(folder, 1)
+    requests_made(srv)
+    again, warm = tc.load_artifacts(url, cache=store, strategy="cacheFirst")
+    assert warm.source == "cache" and requests_made(srv) == []
+    assert again.weight_data == first.weight_data  # stale: the server has another version now
+
+
+def test_latest_costs_one_request_when_unchanged_and_fetches_a_change(served, folder, store):
+    srv, url = served
+    tc.load_artifacts(url, cache=store)
+    requests_made(srv)
+    _, same = tc.load_artifacts(url, cache=store, strategy="latest")
+    assert same.source == "cache" and same.revalidated == "not modified (304)"
+    assert [(r.path, r.status) for r in srv.request_log] == [("/model.json", 304)] and same.bytes_network == 0
+    srv.reset_log()
+    publish(folder, 1)
+    art, changed = tc.load_artifacts(url, cache=store, strategy="latest")
+    assert changed.source == "network" and changed.saved and art.user_defined_metadata == {"version": 1}
+    assert len(requests_made(srv)) > 1
+
+
+def test_revalidate_true_is_an_alias_of_latest(served, store):
+    srv, url = served
+    tc.load_artifacts(url, cache=store)
+    _, alias = tc.load_artifacts(url, cache=store, revalidate=True)
+    assert alias.strategy == "latest" and alias.revalidated == "not modified (304)"
+    _, both = tc.load_artifacts(url, cache=store, revalidate=True, strategy="latest")
+    assert both.strategy == "latest"
+    with pytest.raises(tc.InvalidArgumentError, match="contradicts"):
+        tc.load_artifacts(url, cache=store, revalidate=True, strategy="cacheFirst")
+
+
+def test_max_age_asks_at_most_every_t_seconds_by_the_injected_clock(served, folder, store):
+    srv, url = served
+    clock = FakeClock()
+    tc.load_artifacts(url, cache=store, clock=clock)
+    publish(folder, 1)
+    requests_made(srv)
+    clock.now += 5 * 3600
+    old, trusted = tc.load_artifacts(url, cache=store, strategy="latest", max_age=6 * 3600, clock=clock)
+    assert trusted.source == "cache" and requests_made(srv) == [] and "not asked" in trusted.revalidated
+    assert old.user_defined_metadata != {"version": 1}
+    clock.now += 2 * 3600  # 7 h since the download: past max_age
+    new, asked = tc.load_artifacts(url, cache=store, max_age=6 * 3600, clock=clock)  # max_age alone = latest
+    assert asked.strategy == "latest (max_age 6 h)" and asked.source == "network"
+    assert new.user_defined_metadata == {"version": 1}
+    clock.now += 3600
+    requests_made(srv)
+    _, after = tc.load_artifacts(url, cache=store, strategy=tc.Strategy("latest", max_age=6 * 3600), clock=clock)
+    assert after.source == "cache" and requests_made(srv) == []
+    # the times come from the injected clock, not the machine's
+    meta = tc.local_storage_io(store, after.cache_key).read_metadata()
+    assert meta.last_used == clock.now and meta.checked_at == clock.now - 3600
+
+
+def test_a_304_restarts_the_max_age_clock(served, store):
+    srv, url = served
+    clock = FakeClock()
+    tc.load_artifacts(url, cache=store, clock=clock)
+    clock.now += 7200
+    _, checked = tc.load_artifacts(url, cache=store, strategy="latest", max_age=3600, clock=clock)
+    assert checked.revalidated == "not modified (304)"
+    clock.now += 1800
+    requests_made(srv)
+    _, trusted = tc.load_artifacts(url, cache=store, strategy="latest", max_age=3600, clock=clock)
+    assert trusted.source == "cache" and requests_made(srv) == []
+
+
+def test_network_first_downloads_every_time_and_falls_back_to_the_cache(served, store):
+    srv, url = served
+    art, first = tc.load_artifacts(url, cache=store, strategy="networkFirst")
+    _, second = tc.load_artifacts(url, cache=store, strategy="networkFirst")
+    assert first.source == second.source == "network" and second.saved
+    assert second.bytes_network >= len(art.weight_data)
+    srv.offline = True
+    back, fallback = tc.load_artifacts(url, cache=store, strategy="networkFirst", retries=0, timeout=2)
+    assert fallback.source == "cache" and fallback.stale and back.weight_data == art.weight_data
+    assert "network failed" in fallback.revalidated
+
+
+def test_network_only_never_touches_the_cache(served, store):
+    _, url = served
+    store.set("app", 1)
+    _, report = tc.load_artifacts(url, cache=store, strategy="networkOnly")
+    assert report.source == "network" and not report.saved and report.cache_key is None
+    assert store.keys() == ["app"]
+
+
+def test_cache_only_never_uses_the_network(served, store):
+    srv, url = served
+    requests_made(srv)
+    with pytest.raises(tc.ModelLoadError, match="cacheOnly"):
+        tc.load_artifacts(url, cache=store, strategy="cacheOnly")
+    assert requests_made(srv) == [] and store.keys() == []
+    tc.load_artifacts(url, cache=store)
+    requests_made(srv)
+    _, report = tc.load_artifacts(url, cache=store, strategy="cacheOnly")
+    assert report.source == "cache" and requests_made(srv) == []
+
+
+def test_versioned_keys_miss_on_a_new_version_and_evict_the_old_one(served, folder, store):
+    srv, url = served
+    store.set("app", {"level": 3})
+    _, v1 = tc.load_artifacts(url, cache=store, cache_key="net", version="1")
+    assert v1.cache_key == "net@1" and v1.saved
+    _, hit = tc.load_artifacts(url, cache=store, cache_key="net", version="1")
+    assert hit.source == "cache"
+    publish(folder, 2)
+    art, v2 = tc.load_artifacts(url, cache=store, cache_key="net", version=2)
+    assert v2.source == "network" and v2.cache_key == "net@2" and v2.evicted == ["net@1"]
+    assert sorted(tc.list_models(store)) == ["net@2"] and store.get("app") == {"level": 3}
+    assert art.user_defined_metadata == {"version": 2}
+    with pytest.raises(tc.InvalidArgumentError, match="version"):
+        tc.load_artifacts(url, cache=store, cache_key="net", version="../x")
+
+
+def test_bad_strategy_arguments_are_one_clear_error(served, store):
+    _, url = served
+    with pytest.raises(tc.InvalidArgumentError, match="unknown cache strategy 'stale-while-revalidate'"):
+        tc.load_artifacts(url, cache=store, strategy="stale-while-revalidate")
+    with pytest.raises(tc.InvalidArgumentError, match="max_age only applies"):
+        tc.load_artifacts(url, cache=store, strategy="cacheFirst", max_age=60)
+    with pytest.raises(tc.InvalidArgumentError, match="max_age must be"):
+        tc.load_artifacts(url, cache=store, max_age=-1)
+    with pytest.raises(tc.InvalidArgumentError, match="clock"):
+        tc.load_artifacts(url, cache=store, clock=5)
+    assert store.keys() == []

@@ -1,0 +1,93 @@
+"""simulate_population: the rules over many users, and a real sample of the same users against it.
+
+The computed distribution is checked against users run for real through ModelServer (a tiny
+model, two fast custom profiles): the same stale launches and downloads exactly, and medians
+of network-bound launch times within a generous tolerance (the real runs share this machine's
+two cores and pay jitter the latency model counts only on average). The speed of 100,000
+users is printed by benchmarks/bench_population.py, never asserted here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfcache_nb as tc
+from tfcache_nb.format.synthetic import write_synthetic_mobilenet
+
+MIX = {tc.Profile(rtt_ms=40, down_kbps=40_000, jitter_ms=5, name="fast-a"): 0.5,
+       tc.Profile(rtt_ms=80, down_kbps=20_000, jitter_ms=10, name="fast-b"): 0.5}
+LOCAL = tc.LocalTimes(read_s=0.01, save_s=0.05, nosave_s=0.02, check_overhead_s=0.0)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return write_synthetic_mobilenet(tmp_path_factory.mktemp("tiny") / "tiny", alpha=0.25, num_classes=10,
+                                     max_shard_bytes=64 * 1024)
+
+
+def test_users_whose_own_data_leaves_no_room_download_every_launch(tiny):
+    other = np.array([0, 9.5 * 2 ** 20] * 500)
+    pop = tc.simulate_population(tiny, users=1000, network_mix=MIX, launches=10, updates=[4], other_data_bytes=other,
+                                 strategies=["cacheFirst", "latest", "networkOnly"], local=LOCAL)
+    fits = other == 0
+    cache_first = pop.outcome["cacheFirst"]
+    assert np.all(cache_first.downloads[fits] == 1) and np.all(cache_first.downloads[~fits] == 10)
+    assert np.all(cache_first.stale[fits] == 6) and np.all(cache_first.stale[~fits] == 0)
+    assert np.all(pop.outcome["latest"].downloads[fits] == 2) and np.all(pop.outcome["latest"].stale == 0)
+    assert np.all(pop.outcome["networkOnly"].downloads == 10) and np.all(pop.outcome["networkOnly"].hits == 0)
+    rows = {r["strategy"]: r for r in pop.summary()}
+    assert rows["cacheFirst"]["hit_rate"] == pytest.approx(0.5 * 9 / 10)
+    assert rows["networkOnly"]["bytes_saved_per_user"] == 0
+    assert rows["cacheFirst"]["bytes_saved_per_user"] == pytest.approx(0.5 * 9 * pop.model.download_bytes)
+    assert "50% of users have too much other data" in str(pop)
+
+
+def test_launch_times_come_from_the_latency_model_and_the_local_times(tiny):
+    pop = tc.simulate_population(tiny, users=200, network_mix=MIX, launches=4, updates=[2],
+                                 strategies=["networkOnly", "latest"], local=LOCAL, seed=3)
+    cold = {p.name: tc.expected_load_time(tiny, p).total_s for p in MIX}
+    names = np.array([pop.profiles[i].name for i in pop.profile_of])
+    assert set(names) == {"fast-a", "fast-b"}
+    for name, seconds in cold.items():
+        assert np.allclose(pop.outcome["networkOnly"].launch_s[names == name], seconds)
+        rtt = next(p for p in MIX if p.name == name).mean_rtt_s()
+        latest = pop.outcome["latest"].launch_s[names == name]
+        assert np.allclose(latest[:, 0], seconds + LOCAL.save_s)                  # first download
+        assert np.allclose(latest[:, 1], LOCAL.read_s + rtt)                     # a 304
+        assert np.allclose(latest[:, 2], LOCAL.read_s + seconds + LOCAL.save_s)  # read, changed, fetched
+
+
+def test_a_real_sample_agrees_with_the_computed_population(tiny):
+    pop = tc.simulate_population(tiny, users=2000, network_mix=MIX, launches=5, updates=[2],
+                                 other_data_bytes=(0, 10 * 2 ** 20), strategies=["cacheFirst", "latest", "networkOnly"],
+                                 seed=1)
+    sample = pop.run_sample(4, concurrency=4)
+    rows = {r["strategy"]: r for r in sample.compare()}
+    for name, row in rows.items():
+        assert row["real_stale"] == row["model_stale"], name
+        downloads_real = sum(r["how"] == "download" for r in sample.records if r["strategy"] == name)
+        assert downloads_real == int(pop.outcome[name].downloads[:4].sum()), name
+        assert row["model_bytes"] <= row["real_bytes"] <= row["model_bytes"] * 1.01, name
+    for name in ("latest", "networkOnly"):  # medians set by the network: round trips, transfers
+        assert 0.7 <= rows[name]["ratio"] <= 1.4, (name, rows[name])
+    print()
+    print(sample)
+    fig = tc.plot_population(pop, sample)
+    gids = {line.get_gid() for line in fig.axes[0].lines}
+    assert {"computed:latest", "measured:latest", "measured:networkOnly"} <= gids
+
+
+def test_bad_arguments(tiny):
+    with pytest.raises(tc.InvalidArgumentError, match="network_mix"):
+        tc.simulate_population(tiny, users=10, network_mix={"4g": 0, "wifi": 0}, local=LOCAL)
+    with pytest.raises(tc.InvalidArgumentError, match="unknown network profile"):
+        tc.simulate_population(tiny, users=10, network_mix={"5g": 1}, local=LOCAL)
+    with pytest.raises(tc.InvalidArgumentError, match="reversed"):
+        tc.simulate_population(tiny, users=10, other_data_bytes=(5, 1), local=LOCAL)
+    with pytest.raises(tc.InvalidArgumentError, match="one value per user"):
+        tc.simulate_population(tiny, users=10, other_data_bytes=[1, 2, 3], local=LOCAL)
+    with pytest.raises(tc.InvalidArgumentError, match="users must be"):
+        tc.simulate_population(tiny, users=0, local=LOCAL)
+    with pytest.raises(tc.InvalidArgumentError, match="cacheOnly"):
+        tc.simulate_population(tiny, users=10, strategies=["cacheOnly"], local=LOCAL)
