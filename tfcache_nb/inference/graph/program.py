@@ -288,9 +288,11 @@ class GraphProgram:
         if step is None:
             opdef = op_table()[node.op]
             attrs = resolve_attrs(node, opdef)
-            step = self._steps[node.name] = Step(node, opdef, ALL_EXECUTORS[node.op],
-                                                 [split_input(r) for r in node.inputs], attrs,
-                                                 binder(node, opdef, attrs))
+            inputs = [split_input(r) for r in node.inputs]
+            constants = {k: self.values[src][i] for k, (src, i) in enumerate(inputs)
+                         if src in self.values and i < len(self.values[src])}
+            step = self._steps[node.name] = Step(node, opdef, ALL_EXECUTORS[node.op], inputs, attrs,
+                                                 binder(node, opdef, attrs, constants))
         return step
 
     def _fold(self, used: set[str]) -> None:
