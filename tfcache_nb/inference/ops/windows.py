@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .padding import Padding, axis_pads, padded_output_size
+from .padding import Padding, axis_pads, pad_constant, padded_output_size
 
 F32 = np.float32
 #: windows of at most this many taps are pooled tap by tap; larger ones one axis at a time
@@ -37,7 +37,7 @@ def window_pads(spatial: Sequence[int], kernel: Sequence[int], strides: Sequence
 def _padded(x: np.ndarray, pads: list[tuple[int, int]], fill: float) -> np.ndarray:
     if not any(a or b for a, b in pads):
         return x
-    return np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=fill)
+    return pad_constant(x, [(0, 0), *pads, (0, 0)], fill)
 
 
 def _tap(xp: np.ndarray, offset: Sequence[int], strides: Sequence[int], outs: Sequence[int]) -> np.ndarray:
@@ -100,7 +100,7 @@ def _pool_axis(x: np.ndarray, axis: int, k: int, stride: int, pads: tuple[int, i
     widths = [(0, 0)] * x.ndim
     widths[axis] = pads
     fill = -np.inf if mode == "max" else 0.0
-    xp = np.pad(x, widths, constant_values=fill) if any(pads) else x
+    xp = pad_constant(x, widths, fill) if any(pads) else x
     shape = list(x.shape)
     shape[axis] = out
     acc = np.full(shape, fill, x.dtype)
