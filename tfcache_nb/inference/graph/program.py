@@ -28,6 +28,7 @@ import numpy as np
 from ...errors import ModelExecutionError, ModelFormatError, quoted
 from ..graph_def import GraphNode, parse_node_list, split_input, topological_order
 from .executors import ALL_EXECUTORS
+from .heap import keep_freed_memory
 from .op_list.control import FRAME_OPS
 from .op_table import OpDef, op_table
 from .params import NUMPY_DTYPES, TF_DTYPES, binder, resolve_attrs
@@ -142,6 +143,8 @@ class GraphProgram:
                  outputs: Sequence[Ref], functions: Mapping[str, Any] | None = None, where: str = "graph",
                  built_functions: dict[str, "GraphProgram | None"] | None = None):
         self.where = where
+        if where == "graph":
+            keep_freed_memory()
         self.nodes = {n.name: n for n in nodes}
         self.order = [n.name for n in nodes]
         self.inputs = list(inputs)
