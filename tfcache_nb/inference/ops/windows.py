@@ -79,18 +79,18 @@ def _pool_direct(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], p
     fill = -np.inf if mode == "max" else 0.0
     xp = _padded(x.astype(F32, copy=False), pads, fill)
     acc = np.full((x.shape[0], *outs, x.shape[-1]), fill, F32)
+    taps = list(itertools.product(*(range(k) for k in kernel)))
+    if mode == "max":
+        for offset in taps:
+            np.fmax(acc, _tap(xp, offset, strides, outs), out=acc)
+        return acc
     count = np.zeros(outs, F32)
     real = _padded(np.ones((1, *x.shape[1:-1], 1), F32), pads, 0.0)
-    for offset in itertools.product(*(range(k) for k in kernel)):
-        tap = _tap(xp, offset, strides, outs)
-        if mode == "max":
-            np.fmax(acc, tap, out=acc)
-        else:
-            acc += tap
-            count += _tap(real, offset, strides, outs)[0, ..., 0]
-    if mode == "avg":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            acc /= count[None, ..., None]
+    for offset in taps:
+        acc += _tap(xp, offset, strides, outs)
+        count += _tap(real, offset, strides, outs)[0, ..., 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc /= count[None, ..., None]
     return acc
 
 
