@@ -184,3 +184,20 @@ def test_public_numpy_fallbacks_give_the_same_results(monkeypatch):
     ref = np.clip(ref_conv(x.astype(float), kernel.astype(float), (2, 2), "same", depthwise=True) + bias, 0, 6)
     np.testing.assert_allclose(public, ref, atol=1e-4)
     assert fast.max() == 6 and public_relu6.max() == 6  # values above 6 were clipped
+
+
+def test_pad_constant_matches_np_pad():
+    from tfcache_nb.inference.ops.padding import pad_constant
+
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        ndim = int(rng.integers(1, 5))
+        shape = tuple(int(v) for v in rng.integers(0, 4, ndim))
+        widths = [tuple(int(v) for v in rng.integers(0, 3, 2)) for _ in range(ndim)]
+        dtype = [np.float32, np.int32, np.bool_][trial % 3]
+        x = (rng.normal(size=shape) * 5).astype(dtype)
+        value = {np.float32: -np.inf if trial % 2 else 1.5, np.int32: -7, np.bool_: True}[dtype]
+        got = pad_constant(x, widths, value)
+        want = np.pad(x, widths, constant_values=value)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)

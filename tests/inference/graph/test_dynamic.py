@@ -220,3 +220,11 @@ def test_list_diff_keeps_order_and_repeats():
         run_op("ListDiff", [x, y.astype(np.float32)])
     with pytest.raises(ValueError, match="1-D"):
         run_op("ListDiff", [x.reshape(7, 1), y])
+
+
+def test_nms_box_with_nan_corner_suppresses_nothing_as_tfjs():
+    # TF.js 4.22 (checked under node): IoU with a NaN corner is NaN, and NaN >= threshold is false
+    boxes = np.array([[0, 0, 1, 1], [np.nan, 0, 1, 1], [0, 0, 1, 1]], np.float32)
+    scores = np.array([0.9, 0.8, 0.7], np.float32)
+    with np.errstate(invalid="ignore"):
+        assert run_op("NonMaxSuppressionV3", nms_inputs(boxes, scores, 10, 0.5, -np.inf)).tolist() == [0, 1]

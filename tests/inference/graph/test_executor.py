@@ -370,3 +370,23 @@ def test_a_function_calling_itself_is_refused():
                                 else_branch={"func": {"name": "f"}})]
     with pytest.raises(ModelFormatError, match="'f' calls itself"):
         model(nodes, {}, library=lib)
+
+
+def test_a_loop_drops_each_iterations_values_once_read():
+    """acc = x; 100 times: acc = acc + x. Each iteration's 1 MB values go once the next has them."""
+    import tracemalloc
+
+    nodes = [node(nd["name"], nd["op"], nd["input"], **nd["attr"]) for nd in _while_nodes()
+             if not any(k in nd["name"] for k in ("ta", "flow", "write", "size", "range", "stack"))]
+    nodes[0] = ph("x", [250_000])
+    consts = {"n": np.int32(100), "zero": np.int32(0), "w/one": np.int32(1)}
+    m = model(nodes, consts, signature={"outputs": {"acc": {"name": "Exit_acc:0"}}})
+    x = np.ones(250_000, np.float32)
+    np.testing.assert_array_equal(m.predict(x), x * 101)
+    tracemalloc.start()
+    try:
+        m.predict(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20  # 100 iterations kept would be over 100 MB

@@ -40,3 +40,15 @@ def test_a_missing_required_attribute_names_the_node():
     op = OpDef("Fake", "test", attrs=(Attr("padding", "padding", "string"),))
     with pytest.raises(ModelFormatError, match="'node'.*padding"):
         resolve(make_node("Fake", 0), op, [])
+
+
+def test_params_read_as_attributes_and_as_a_mapping_without_the_node():
+    from tfcache_nb.inference.graph_def import GraphNode
+    from tfcache_nb.inference.graph.registry import Params
+
+    node = GraphNode("n", "Add", [], {})
+    p = Params(node, {"a": 1, "b": [2]})
+    assert p.node is node and p.a == 1 and p["b"] == [2] and p.get("c", 3) == 3
+    assert sorted(p) == ["a", "b"] and len(p) == 2 and dict(p) == {"a": 1, "b": [2]}
+    with pytest.raises(AttributeError, match="op Add has no parameter 'c'"):
+        p.c

@@ -72,6 +72,8 @@ def op_table() -> dict[str, OpDef]:
         for op in ALL_OP_DEFS:
             if op.name in table:
                 raise RuntimeError(f"op {op.name} is defined twice ({table[op.name].family}, {op.family})")
+            if any(spec.name == "node" for spec in op.inputs + op.attrs):
+                raise RuntimeError(f"op {op.name} names a parameter 'node', which is Params.node")
             table[op.name] = op
         _TABLE = table
     return _TABLE

@@ -46,19 +46,45 @@ def resolve(node: GraphNode, op: OpDef, inputs: Sequence[Any], attrs: Mapping[st
     return Params(node, values)
 
 
-def binder(node: GraphNode, op: OpDef, attrs: Mapping[str, Any]) -> Callable[[Sequence[Any]], Params]:
-    """``resolve`` for one node, prepared once: a node whose inputs are all plain tensors gets its
-    Params by position without going through the input specs on every run (the common case)."""
-    specs = op.inputs
-    if not all(spec.kind == "tensor" and spec.start >= 0 for spec in specs):
-        return lambda inputs: resolve(node, op, inputs, attrs)
-    slots = tuple((spec.name, spec.start) for spec in specs)
-    width = max((spec.start + 1 for spec in specs), default=0)
+def binder(node: GraphNode, op: OpDef, attrs: Mapping[str, Any],
+           constants: Mapping[int, Any] | None = None) -> Callable[[Sequence[Any]], Params]:
+    """``resolve`` for one node, prepared once: inputs are taken by position without going
+    through the specs on every run, and numbers read from constant inputs (``constants``: input
+    position -> value, known when the graph is built) are read once, here."""
+    n = len(node.inputs)
+    constants = constants or {}
+    slots: list[tuple[str, int]] = []
+    runs: list[tuple[str, int, int | None]] = []
+    computed: list[In] = []
+    fixed: dict[str, Any] = {}
+    for spec in op.inputs:
+        if spec.kind == "tensors":
+            runs.append((spec.name, spec.start, spec.end))
+            continue
+        start = spec.start if spec.start >= 0 else spec.start + n
+        if not 0 <= start < n:  # an input left out: its default, or the error, as resolve has them
+            return lambda inputs: resolve(node, op, inputs, attrs)
+        if spec.kind == "tensor":
+            slots.append((spec.name, start))
+        elif start in constants:
+            try:
+                fixed[spec.name] = _input(node, spec, [constants.get(k) for k in range(n)])
+            except (ValueError, TypeError, IndexError):
+                computed.append(spec)  # bad: it fails when the node runs, as a node's error
+        else:
+            computed.append(spec)
+    fixed_items = tuple(fixed.items())
 
     def bind(inputs: Sequence[Any]) -> Params:
-        if len(inputs) < width:  # an optional input left out: defaults, or the error, as resolve has them
+        if len(inputs) != n:
             return resolve(node, op, inputs, attrs)
         values = {name: inputs[i] for name, i in slots}
+        for name, start, end in runs:
+            values[name] = list(inputs[start:end])
+        for spec in computed:
+            values[spec.name] = _input(node, spec, inputs)
+        for name, value in fixed_items:
+            values[name] = list(value) if type(value) is list else value  # an executor may change its list
         values.update(attrs)
         return Params(node, values)
 

@@ -28,6 +28,7 @@ import numpy as np
 from ...errors import ModelExecutionError, ModelFormatError, quoted
 from ..graph_def import GraphNode, parse_node_list, split_input, topological_order
 from .executors import ALL_EXECUTORS
+from .heap import keep_freed_memory
 from .op_list.control import FRAME_OPS
 from .op_table import OpDef, op_table
 from .params import NUMPY_DTYPES, TF_DTYPES, binder, resolve_attrs
@@ -116,6 +117,9 @@ class _FrameNode:
     frame: str  # Enter: the frame it enters
     constant: bool  # Enter: its value is the same in every iteration (kept in the outer frame)
     kids: list["_FrameNode"] = dataclasses.field(default_factory=list)  # readers the outputs need
+    # how many times its readers read each of its outputs (in one frame and iteration), as
+    # (output index, count) pairs; none: never dropped
+    reads: tuple[tuple[int, int], ...] = ()
 
 
 @dataclasses.dataclass
@@ -142,6 +146,8 @@ class GraphProgram:
                  outputs: Sequence[Ref], functions: Mapping[str, Any] | None = None, where: str = "graph",
                  built_functions: dict[str, "GraphProgram | None"] | None = None):
         self.where = where
+        if where == "graph":
+            keep_freed_memory()
         self.nodes = {n.name: n for n in nodes}
         self.order = [n.name for n in nodes]
         self.inputs = list(inputs)
@@ -220,7 +226,7 @@ class GraphProgram:
                      and any(c in flow for c in self._children[n])]
             start += [n for n in self.order if n in flow and not self.nodes[n].inputs
                       and not self.nodes[n].control_inputs]
-            frame_nodes = self._frame_nodes(used, steps)
+            frame_nodes = self._frame_nodes(used, steps, {name for name, _ in outputs})
             sched = _Schedule(list(outputs), True, ordered, self._free_lists(ordered, outputs, read_by_flow), used,
                               [frame_nodes[n] for n in start], [n for n in self.order if n in used and n in self.values])
         else:
@@ -245,7 +251,7 @@ class GraphProgram:
             stack.extend(c for c in self._children[name] if c in used and c in steps)
         return flow
 
-    def _frame_nodes(self, used: set[str], steps: Mapping[str, Step]) -> dict[str, _FrameNode]:
+    def _frame_nodes(self, used: set[str], steps: Mapping[str, Step], keep: set[str]) -> dict[str, _FrameNode]:
         nodes: dict[str, _FrameNode] = {}
         for name in self.order:
             if name not in used:
@@ -257,8 +263,15 @@ class GraphProgram:
             nodes[name] = _FrameNode(name, step, tuple(split_input(r) for r in node.inputs),
                                      tuple(node.control_inputs), node.op == "Merge", kind,
                                      self._frame_name(step) if enter else "", enter and _is_constant(step))
+        reads: dict[str, dict[int, int]] = {}
         for fnode in nodes.values():
             fnode.kids = [nodes[c] for c in dict.fromkeys(self._children[fnode.name]) if c in nodes]
+            for src, index in list(fnode.refs) + [(c, 0) for c in fnode.controls]:
+                counts = reads.setdefault(src, {})
+                counts[index] = counts.get(index, 0) + 1
+        for name, counts in reads.items():
+            if name in nodes and name not in keep:
+                nodes[name].reads = tuple(counts.items())
         return nodes
 
     def _check_ops(self, used: set[str]) -> None:
@@ -288,9 +301,11 @@ class GraphProgram:
         if step is None:
             opdef = op_table()[node.op]
             attrs = resolve_attrs(node, opdef)
-            step = self._steps[node.name] = Step(node, opdef, ALL_EXECUTORS[node.op],
-                                                 [split_input(r) for r in node.inputs], attrs,
-                                                 binder(node, opdef, attrs))
+            inputs = [split_input(r) for r in node.inputs]
+            constants = {k: self.values[src][i] for k, (src, i) in enumerate(inputs)
+                         if src in self.values and i < len(self.values[src])}
+            step = self._steps[node.name] = Step(node, opdef, ALL_EXECUTORS[node.op], inputs, attrs,
+                                                 binder(node, opdef, attrs, constants))
         return step
 
     def _fold(self, used: set[str]) -> None:
@@ -488,6 +503,23 @@ class GraphProgram:
                     return outs[index] if index < len(outs) else None
             return None
 
+        # values made inside a loop are dropped once their readers in that frame and iteration
+        # ran; a dead output (Switch's untaken one) has no readers to wait for
+        unread: dict[tuple[str, str], int] = {}
+
+        def unread_count(fnode: _FrameNode, outs: list[Any]) -> int:
+            return sum(n for i, n in fnode.reads if i < len(outs) and outs[i] is not None)
+
+        def read(key: tuple[str, str], index: int) -> None:
+            left = unread.get(key)
+            if left is not None:
+                outs = values[key]
+                if index < len(outs) and outs[index] is not None:
+                    if left > 1:
+                        unread[key] = left - 1
+                    else:
+                        del unread[key], values[key]
+
         added: set[tuple[str, str]] = set()
         stack: list[tuple[_FrameNode, tuple]] = [(n, ()) for n in sched.start]
         clock = time.perf_counter
@@ -506,9 +538,19 @@ class GraphProgram:
                     timings[name] = timings.get(name, 0.0) + clock() - t0
                     if shapes is not None:
                         shapes[name] = _shape(outs)
+                here = keys[0]
+                if here and unread:
+                    for src, index in fnode.refs:
+                        read((src, here), index)
+                    for src in fnode.controls:
+                        read((src, here), 0)
                 kind = fnode.kind
                 if kind == _PLAIN:
-                    values[(name, keys[0])] = outs
+                    values[(name, here)] = outs
+                    if here and fnode.reads:
+                        left = unread_count(fnode, outs)
+                        if left:
+                            unread[(name, here)] = left
                 else:
                     store = frames
                     if kind == _ENTER:
@@ -521,7 +563,12 @@ class GraphProgram:
                                                       ValueError("it is outside any loop"))
                         frames = store = (frames[:-1] if kind == _EXIT
                                           else frames[:-1] + ((frames[-1][0], frames[-1][1] + 1),))
-                    values[(name, chain(store)[0])] = outs
+                    stored = chain(store)[0]
+                    values[(name, stored)] = outs
+                    if stored and fnode.reads and not fnode.constant:
+                        left = unread_count(fnode, outs)
+                        if left:
+                            unread[(name, stored)] = left
                     keys = chain(frames)
             here = keys[0]
             for kid in fnode.kids:

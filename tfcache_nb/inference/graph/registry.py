@@ -20,31 +20,30 @@ Result = Union[np.ndarray, Sequence[np.ndarray]]
 
 
 class Params(Mapping[str, Any]):
-    """A node's inputs and attributes by name; also ``p.node`` (name, op, raw attributes)."""
+    """A node's inputs and attributes by name; also ``p.node`` (name, op, raw attributes).
 
-    __slots__ = ("node", "_values")
+    The values are the instance's own attributes (``p.x`` is a plain attribute read, no
+    Python-level lookup: executors read several per node, on every run).
+    """
 
     def __init__(self, node: GraphNode, values: dict[str, Any]):
-        self.node = node
-        self._values = values
+        values["node"] = node  # (no op has a parameter named 'node': op_table refuses one)
+        self.__dict__ = values
 
     def __getitem__(self, key: str) -> Any:
-        return self._values[key]
+        return self.__dict__[key]
 
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self._values[key]
-        except KeyError:
-            raise AttributeError(f"op {self.node.op} has no parameter '{key}'") from None
+    def __getattr__(self, key: str) -> Any:  # only reached for a name that is not there
+        raise AttributeError(f"op {self.__dict__['node'].op} has no parameter '{key}'")
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
+        return (key for key in self.__dict__ if key != "node")
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self.__dict__) - 1
 
     def __repr__(self) -> str:
-        return f"Params({self.node.op} {self.node.name!r}: {sorted(self._values)})"
+        return f"Params({self.node.op} {self.node.name!r}: {sorted(self)})"
 
 
 class ExecutionContext:

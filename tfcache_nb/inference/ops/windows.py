@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .padding import Padding, axis_pads, padded_output_size
+from .padding import Padding, axis_pads, pad_constant, padded_output_size
 
 F32 = np.float32
 #: windows of at most this many taps are pooled tap by tap; larger ones one axis at a time
@@ -37,7 +37,7 @@ def window_pads(spatial: Sequence[int], kernel: Sequence[int], strides: Sequence
 def _padded(x: np.ndarray, pads: list[tuple[int, int]], fill: float) -> np.ndarray:
     if not any(a or b for a, b in pads):
         return x
-    return np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=fill)
+    return pad_constant(x, [(0, 0), *pads, (0, 0)], fill)
 
 
 def _tap(xp: np.ndarray, offset: Sequence[int], strides: Sequence[int], outs: Sequence[int]) -> np.ndarray:
@@ -79,18 +79,18 @@ def _pool_direct(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], p
     fill = -np.inf if mode == "max" else 0.0
     xp = _padded(x.astype(F32, copy=False), pads, fill)
     acc = np.full((x.shape[0], *outs, x.shape[-1]), fill, F32)
+    taps = list(itertools.product(*(range(k) for k in kernel)))
+    if mode == "max":
+        for offset in taps:
+            np.fmax(acc, _tap(xp, offset, strides, outs), out=acc)
+        return acc
     count = np.zeros(outs, F32)
     real = _padded(np.ones((1, *x.shape[1:-1], 1), F32), pads, 0.0)
-    for offset in itertools.product(*(range(k) for k in kernel)):
-        tap = _tap(xp, offset, strides, outs)
-        if mode == "max":
-            np.fmax(acc, tap, out=acc)
-        else:
-            acc += tap
-            count += _tap(real, offset, strides, outs)[0, ..., 0]
-    if mode == "avg":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            acc /= count[None, ..., None]
+    for offset in taps:
+        acc += _tap(xp, offset, strides, outs)
+        count += _tap(real, offset, strides, outs)[0, ..., 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc /= count[None, ..., None]
     return acc
 
 
@@ -100,7 +100,7 @@ def _pool_axis(x: np.ndarray, axis: int, k: int, stride: int, pads: tuple[int, i
     widths = [(0, 0)] * x.ndim
     widths[axis] = pads
     fill = -np.inf if mode == "max" else 0.0
-    xp = np.pad(x, widths, constant_values=fill) if any(pads) else x
+    xp = pad_constant(x, widths, fill) if any(pads) else x
     shape = list(x.shape)
     shape[axis] = out
     acc = np.full(shape, fill, x.dtype)

@@ -103,7 +103,10 @@ def _range(p: Params, ctx: ExecutionContext) -> np.ndarray:
         step = -1
     if dtype == FLOAT32:
         return _accumulate(start, step, count)
-    first = int(store(np.float64(start), INT32))
+    if type(start) is int and type(step) is int and -2 ** 31 <= start < 2 ** 31:
+        first = start  # (whole numbers in int32's range: no rounding or wrapping to do)
+    else:
+        first = int(store(np.float64(start), INT32))
     if float(step).is_integer():
         last = first + (count - 1) * int(step)
         if -2 ** 31 <= min(first, last) and max(first, last) < 2 ** 31:

@@ -73,44 +73,53 @@ def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score
     return idx, s[idx].astype(np.float32)
 
 
-def _greedy(corners, order: np.ndarray, max_out: int, iou_threshold: float, block: int = 48) -> np.ndarray:
-    """Hard NMS over candidates in visiting order: a candidate is kept when its IoU with every
-    kept box is below the threshold. Candidates go in blocks: one array step drops those a kept
-    box suppresses, then the block's survivors are settled among themselves from their IoU table."""
-    kept: list[int] = []
-    for start in range(0, len(order), block):
-        if len(kept) >= max_out:
-            break
-        cand = order[start:start + block]
-        if kept:
-            kept_arr = np.array(kept)
-            ok = np.ones(len(cand), bool)
-            for k in range(0, len(kept_arr), 256):
-                ok &= (_iou_table(corners, cand, kept_arr[k:k + 256]) < iou_threshold).all(axis=1)
-            cand = cand[ok]
-        if not cand.size:
-            continue
-        clear = (_iou_table(corners, cand, cand) < iou_threshold).tolist()
-        chosen: list[int] = []
-        for a in range(len(cand)):
-            if all(clear[a][b] for b in chosen):
-                chosen.append(a)
-                if len(kept) + len(chosen) == max_out:
-                    break
-        kept.extend(int(cand[a]) for a in chosen)
-    return np.array(kept, np.int32)
-
-
-def _iou_table(corners, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """IoU of each box of ``rows`` with each of ``cols``; 0 where either box has no area."""
-    y1, x1, y2, x2, area = corners
-    r, c = rows[:, None], cols[None, :]
-    ih = np.maximum(np.minimum(y2[r], y2[c]) - np.maximum(y1[r], y1[c]), 0.0)
-    iw = np.maximum(np.minimum(x2[r], x2[c]) - np.maximum(x1[r], x1[c]), 0.0)
-    inter = ih * iw
+def _greedy(corners, order: np.ndarray, max_out: int, iou_threshold: float, block: int = 64) -> np.ndarray:
+    """Hard NMS over candidates in visiting order: a candidate is kept unless its IoU with a kept
+    box is at least the threshold. Candidates go in blocks of consecutive ones: one array step
+    drops those a kept box suppresses, then the block's survivors are settled among themselves
+    from their IoU table. The boxes are put in visiting order once, so a block is a slice."""
+    if max_out <= 0 or not len(order):
+        return np.zeros(0, np.int32)
+    boxes = np.stack(corners)[:, order]  # (5, n): y1, x1, y2, x2, area of each candidate, in order
+    kept = np.empty(max_out, np.intp)  # positions in ``order``
+    kept_boxes = np.empty((5, max_out))
+    flat = bool((boxes[4] <= 0).any())  # any box without area (its IoU with every box is 0)
+    count = 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        iou = inter / (area[r] + area[c] - inter)
-    return np.where((area[r] <= 0) | (area[c] <= 0), 0.0, iou)
+        for start in range(0, len(order), block):
+            cand = boxes[:, start:start + block]
+            pos = np.arange(start, start + cand.shape[1])
+            if count:
+                ok = ~(_iou_rows(cand, kept_boxes[:, :count], flat) >= iou_threshold).any(axis=1)
+                pos, cand = pos[ok], cand[:, ok]
+            if not pos.size:
+                continue
+            suppresses = _iou_rows(cand, cand, flat) >= iou_threshold
+            dead = np.zeros(pos.size, bool)
+            for a in range(pos.size):
+                if dead[a]:
+                    continue
+                kept[count] = pos[a]
+                kept_boxes[:, count] = cand[:, a]
+                count += 1
+                if count == max_out:
+                    return order[kept[:count]].astype(np.int32)
+                dead |= suppresses[a]
+    return order[kept[:count]].astype(np.int32)
+
+
+def _iou_rows(a: np.ndarray, b: np.ndarray, flat: bool = True) -> np.ndarray:
+    """IoU of each box (column) of ``a`` with each of ``b``, both (5, n) as y1, x1, y2, x2, area;
+    0 where either box has no area (TF.js's intersectionOverUnion; ``flat``: there may be such)."""
+    ih = np.minimum(a[2, :, None], b[2]) - np.maximum(a[0, :, None], b[0])
+    iw = np.minimum(a[3, :, None], b[3]) - np.maximum(a[1, :, None], b[1])
+    np.maximum(ih, 0.0, out=ih)
+    np.maximum(iw, 0.0, out=iw)
+    inter = np.multiply(ih, iw, out=ih)
+    iou = inter / (a[4, :, None] + b[4] - inter)
+    if flat:
+        iou[(a[4] <= 0)[:, None] | (b[4] <= 0)] = 0.0
+    return iou
 
 
 def _soft_nms(corners, s: np.ndarray, max_out: int, iou_threshold: float, score_threshold: float,
@@ -119,6 +128,7 @@ def _soft_nms(corners, s: np.ndarray, max_out: int, iou_threshold: float, score_
     queue (kept sorted ascending, popped from the end) and is compared again later only with
     boxes selected since."""
     scale = -0.5 / sigma
+    boxes = np.stack(corners)
     # queue entries sort by (score, -index): equal scores pop the lower index first
     queue = sorted((float(s[i]), -int(i), 0) for i in np.nonzero(s > score_threshold)[0])
     selected: list[int] = []
@@ -131,7 +141,9 @@ def _soft_nms(corners, s: np.ndarray, max_out: int, iou_threshold: float, score_
             break
         suppressed = False
         for j in range(len(selected) - 1, begin - 1, -1):
-            iou = float(_iou_table(corners, np.array([index]), np.array([selected[j]]))[0, 0])
+            other = selected[j]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                iou = float(_iou_rows(boxes[:, index:index + 1], boxes[:, other:other + 1])[0, 0])
             if iou >= iou_threshold:
                 suppressed = True
                 break

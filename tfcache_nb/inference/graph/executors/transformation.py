@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ...ops.padding import pad_constant
 from ..registry import ExecutionContext, Executor, Params
 from ..tensor_rules import normalize_axis
 from ..tfjs_dtypes import INT32, store
@@ -110,7 +111,7 @@ def pad(p: Params, ctx: ExecutionContext) -> np.ndarray:
     pads = _pairs(p.padding, x.ndim, "paddings")
     if any(a < 0 or b < 0 for a, b in pads):
         raise ValueError(f"paddings {pads} must not be negative")
-    return np.pad(x, pads, mode="constant", constant_values=_fill_value(p.constant_value, x.dtype))
+    return pad_constant(x, pads, _fill_value(p.constant_value, x.dtype))
 
 
 def mirror_pad(p: Params, ctx: ExecutionContext) -> np.ndarray:
