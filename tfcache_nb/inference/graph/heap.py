@@ -5,8 +5,8 @@ goes and when it ends. glibc hands such blocks back to the system (blocks above 
 threshold are unmapped on free; a free heap top above its trim threshold is trimmed), so the
 next prediction faults the same pages in again, zero-filled by the kernel: faceboxes took ~450
 page faults per prediction (~15% of its time), centernet ~2,300. glibc raises its mmap
-threshold by itself, up to 32 MB with trimming above 64 MB; this sets those two values once,
-for the process, when the first graph model is built. Up to 64 MB of freed memory then stays
+threshold by itself, up to 32 MiB with trimming above 64 MiB; this sets those two values once,
+for the process, when the first graph model is built. Up to 64 MiB of freed memory then stays
 with the process instead of going back to the system; no result changes. Values the user set
 (``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_``) are left alone.
 """
