@@ -139,6 +139,14 @@ def test_quickstart_offline_uses_the_embedded_model_and_predicts_for_real(offlin
     assert "bow tie" in text and "suit" in text  # random weights would not see a bow tie and a suit
 
 
+def test_predictions_notebook_offline_shows_real_predictions(offline_without_models):
+    """Notebook 04 offline with no models: the embedded 0.25 gives Grace Hopper's real top-5."""
+    nb, _ = execute(NOTEBOOKS / "04_mobilenet_predictions.ipynb")
+    text = text_of(nb)
+    assert "mobilenet_v1_0.25_224: the real model shipped inside tfcache_nb" in text
+    assert "bow tie" in text and "suit" in text
+
+
 def test_storage_notebook_offline_says_its_accuracy_figures_are_meaningless(offline_without_models):
     nb, _ = execute(NOTEBOOKS / "02_storage_and_the_10mb_cap.ipynb")
     text = text_of(nb)
