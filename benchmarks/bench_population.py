@@ -4,8 +4,10 @@
    a time in a Python loop (on a subset, scaled to the full population). Goal: 100,000 users
    x 20 launches x 5 strategies in under 10 s on a 2-core machine. Printed, never asserted.
 2. Agreement (``--validate N``): the first N users of a population run for real through
-   ModelServer (each on their own simulated link, ``--concurrency`` at a time), their median
-   launch time against the computed one for the same users. Goal: within 10%.
+   ModelServer (each on their own simulated link and SQLite file, ``--concurrency`` at a time),
+   their median launch time against the computed one for the same users. Goal: within 10%.
+   The local times of that computation are sampled with ``--concurrency`` users at once too,
+   the load the real sample runs under (the speed run samples them one user at a time).
 
 Run: ``python benchmarks/bench_population.py [--model-dir DIR] [--users 100000] [--validate 30]
 [--concurrency 6] [--plot PNG]``.
@@ -31,15 +33,23 @@ def one_user_at_a_time(pop: tc.PopulationResults, users: int) -> float:
     start = time.perf_counter()
     facts, schedule, local = pop.model, pop.schedule, pop.local
     cold_of = [tc.expected_load_time(facts.folder, p).total_s for p in pop.profiles]  # once, as the vectorised run
+    rng = np.random.default_rng(pop.seed)
     for i in range(users):
         p = pop.profiles[int(pop.profile_of[i])]
         cold = np.array([cold_of[int(pop.profile_of[i])]])
-        u = _Users(cold, np.array([p.mean_rtt_s() + local.check_overhead_s]),
+        u = _Users(cold, np.array([p.mean_rtt_s()]),
                    np.array([facts.stored_bytes <= pop.limit_bytes - pop.other_data_bytes[i]]),
                    np.array([pop.hours_between[i] * 3600.0]))
         for strategy in pop.strategies:
-            _simulate(strategy, schedule, u, local, facts.download_bytes)
+            _simulate(strategy, schedule, u, local, facts.download_bytes, rng)
     return time.perf_counter() - start
+
+
+def spread_line(local: tc.LocalTimes, what: str) -> str:
+    """5th / 50th / 95th percentiles of each sampled local time, in ms."""
+    parts = [f"{part[:-2]} {'/'.join(f'{1000 * v:.0f}' for v in local.spread(part))}"
+             for part in ("read_s", "save_s", "nosave_s", "check_overhead_s")]
+    return f"{what} (ms, 5th/50th/95th percentile): " + ", ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", help="model folder (default: the toolkit's rule, tc.find_model)")
     parser.add_argument("--users", type=int, default=100_000, help="population size (default 100000)")
     parser.add_argument("--validate", type=int, default=0, metavar="N", help="run the first N users for real")
-    parser.add_argument("--concurrency", type=int, default=6, help="real users at once (default 6)")
+    parser.add_argument("--concurrency", type=int, default=6, help="real users at once, and users sampling the local times at once "
+                        "for the validation (default 6)")
     parser.add_argument("--launches", type=int, default=20)
     parser.add_argument("--plot", help="write the population plot (with the real sample) to this PNG")
     parser.add_argument("--csv", help="write the real sample's launches to this CSV")
@@ -71,7 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"baseline, one user at a time: {baseline:.1f} s (from {subset:,} users); "
               f"vectorised is {baseline / total_s:.0f}x faster")
         print(pop)
+        print(spread_line(local, "local times, 1 user at a time"))
         if args.validate:
+            if args.concurrency > 1:
+                local = tc.LocalTimes.measure(source.folder, concurrency=args.concurrency)
+                print(spread_line(local, f"local times, {args.concurrency} users at a time"))
             val = tc.simulate_population(source, users=args.users, network_mix=VALIDATION_MIX,
                                          launches=args.launches, updates=updates, other_data_bytes=(0, 10 * 2 ** 20),
                                          strategies=["cacheFirst", "latest", "versioned"], local=local, seed=0)
