@@ -27,6 +27,7 @@ import email.utils
 import os
 import statistics
 import sys
+import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -117,46 +118,59 @@ class LocalTimes:
 
     @classmethod
     def measure(cls, folder: str | os.PathLike, repeat: int = 10, *, concurrency: int = 1,
+                others_on: Sequence[Profile | str] = ("4g",),
                 workdir: str | os.PathLike | None = None) -> "LocalTimes":
         """Sample each part with real loads of the model in ``folder``, into SQLite files.
 
-        ``concurrency`` users at once (each with their own server and storage file, as real
-        users and :meth:`PopulationResults.run_sample` have) each run ``repeat`` rounds of: a
-        download and its save into a fresh file, three reads from the cache, a 304, and a save
-        that does not fit; every round's times are kept as samples. On a phone one user has the device to themselves: keep
-        ``concurrency=1`` for a population. To check the model against a real sample run N
-        users at a time on this machine, measure with the same N: those users' local work
-        shares the cores, and so should the samples it is compared with (measuring users do
-        their local work back to back, unthrottled, so this is the heavy end of that load).
+        One user (their own server and storage file, as a device has) runs ``repeat`` rounds
+        of: a download and its save into a fresh file, three reads from the cache, a 304, and
+        a save that does not fit; every time is kept as a sample. On a phone a user has the
+        device to themselves: keep ``concurrency=1`` for a population. To check the model
+        against a real sample that runs N users at a time on this machine, pass N: the other
+        N - 1 users then download and save the model over and over, each over their own link
+        (``others_on``, profiles taken in turn), as the sample's users spend most of their
+        time doing, so the samples pay the same contention for the cores.
         """
         repeat, concurrency = max(1, int(repeat)), max(1, int(concurrency))
+        links = [Profile.from_name(p) if isinstance(p, str) else p for p in others_on] or [None]
         parts: dict[str, list[float]] = {p: [] for p in LOCAL_PARTS}
+        done = threading.Event()
         with _workdir(workdir) as wd:
-            def user(i: int) -> dict[str, list[float]]:
-                got: dict[str, list[float]] = {p: [] for p in LOCAL_PARTS}
-                with ModelServer(folder) as server:
-                    url = server.url + "/model.json"
-                    for r in range(repeat):
-                        store = WxStorage(wd / f"measure-{i}-{r}.sqlite")
-                        tight = WxStorage(wd / f"measure-{i}-{r}-tight.sqlite", limit_bytes=64 * 1024)
-                        try:
-                            _, cold = load_artifacts(url, cache=store, cache_key=MODEL_KEY)
-                            warm = [load_artifacts(url, cache=store, cache_key=MODEL_KEY)[1] for _ in range(3)]
-                            _, checked = load_artifacts(url, cache=store, cache_key=MODEL_KEY, strategy="latest")
-                            _, unsaved = load_artifacts(url, cache=tight, cache_key=MODEL_KEY)
-                        finally:
-                            store.close()
-                            tight.close()
-                        got["save_s"].append(cold.total_s - cold.phases.get("network", 0.0))
-                        got["read_s"].extend(w.total_s for w in warm)
-                        got["check_overhead_s"].append(checked.phases.get("revalidate", 0.0))
-                        got["nosave_s"].append(unsaved.total_s - unsaved.phases.get("network", 0.0))
-                return got
+            def other_user(i: int) -> None:
+                link = links[i % len(links)]
+                store = WxStorage(wd / f"other-{i}.sqlite")
+                try:
+                    with ModelServer(folder, profile=link and link.with_(seed=derive_seed(0, i))) as server:
+                        while not done.is_set():
+                            load_artifacts(server.url + "/model.json", cache=store, cache_key=MODEL_KEY,
+                                           strategy="networkFirst")
+                finally:
+                    store.close()
 
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                for got in pool.map(user, range(concurrency)):
-                    for part, values in got.items():
-                        parts[part].extend(values)
+                others = [pool.submit(other_user, i) for i in range(concurrency - 1)]
+                try:
+                    with ModelServer(folder) as server:
+                        url = server.url + "/model.json"
+                        for r in range(repeat):
+                            store = WxStorage(wd / f"measure-{r}.sqlite")
+                            tight = WxStorage(wd / f"measure-{r}-tight.sqlite", limit_bytes=64 * 1024)
+                            try:
+                                _, cold = load_artifacts(url, cache=store, cache_key=MODEL_KEY)
+                                warm = [load_artifacts(url, cache=store, cache_key=MODEL_KEY)[1] for _ in range(3)]
+                                _, checked = load_artifacts(url, cache=store, cache_key=MODEL_KEY, strategy="latest")
+                                _, unsaved = load_artifacts(url, cache=tight, cache_key=MODEL_KEY)
+                            finally:
+                                store.close()
+                                tight.close()
+                            parts["save_s"].append(cold.total_s - cold.phases.get("network", 0.0))
+                            parts["read_s"].extend(w.total_s for w in warm)
+                            parts["check_overhead_s"].append(checked.phases.get("revalidate", 0.0))
+                            parts["nosave_s"].append(unsaved.total_s - unsaved.phases.get("network", 0.0))
+                finally:
+                    done.set()
+                for other in others:
+                    other.result()  # their errors are the measurement's errors
         return cls(**parts)
 
 
