@@ -135,10 +135,11 @@ def test_plain_numbers_are_a_distribution_without_spread(tiny):
 def test_local_times_are_sampled_from_real_loads_into_sqlite_files(tiny, tmp_path):
     fast = tc.Profile(rtt_ms=20, down_kbps=20_000, name="fast")
     local = tc.LocalTimes.measure(tiny, repeat=3, concurrency=3, others_on=[fast], workdir=tmp_path)
-    assert {len(local.samples[p]) for p in ("save_s", "nosave_s", "check_overhead_s")} == {3}
-    assert len(local.samples["read_s"]) == 9                        # 3 rounds x 3 reads
+    rounds = len(local.samples["save_s"])                          # at least 3, until the others loaded twice
+    assert rounds >= 3 and {len(local.samples[p]) for p in ("nosave_s", "check_overhead_s")} == {rounds}
+    assert len(local.samples["read_s"]) == 3 * rounds
     assert all(v > 0 for values in local.samples.values() for v in values)
     assert local.read_s == pytest.approx(np.median(local.samples["read_s"]))
-    assert len(list(tmp_path.glob("measure-*.sqlite"))) == 6         # files, as on a device
+    assert len(list(tmp_path.glob("measure-*.sqlite"))) == 2 * rounds  # files, as on a device
     others = sorted(tmp_path.glob("other-*.sqlite"))                 # the users loading meanwhile
     assert len(others) == 2 and all(f.stat().st_size > 100_000 for f in others)  # they saved the model

@@ -129,12 +129,17 @@ class LocalTimes:
         against a real sample that runs N users at a time on this machine, pass N: the other
         N - 1 users then download and save the model over and over, each over their own link
         (``others_on``, profiles taken in turn), as the sample's users spend most of their
-        time doing, so the samples pay the same contention for the cores.
+        time doing, so the samples pay the same contention for the cores. The measuring user
+        then pauses a random moment before each read and goes on until every other user has
+        loaded the model twice, so its reads fall anywhere in the others' download-and-save
+        cycles, as a real user's launches do.
         """
         repeat, concurrency = max(1, int(repeat)), max(1, int(concurrency))
         links = [Profile.from_name(p) if isinstance(p, str) else p for p in others_on] or [None]
         parts: dict[str, list[float]] = {p: [] for p in LOCAL_PARTS}
         done = threading.Event()
+        loads = [0] * (concurrency - 1)
+        pause = np.random.default_rng(0).uniform
         with _workdir(workdir) as wd:
             def other_user(i: int) -> None:
                 link = links[i % len(links)]
@@ -144,6 +149,7 @@ class LocalTimes:
                         while not done.is_set():
                             load_artifacts(server.url + "/model.json", cache=store, cache_key=MODEL_KEY,
                                            strategy="networkFirst")
+                            loads[i] += 1
                 finally:
                     store.close()
 
@@ -152,12 +158,18 @@ class LocalTimes:
                 try:
                     with ModelServer(folder) as server:
                         url = server.url + "/model.json"
-                        for r in range(repeat):
+                        r = 0
+                        while r < repeat or (min(loads, default=2) < 2 and not any(o.done() for o in others)):
+                            r += 1
                             store = WxStorage(wd / f"measure-{r}.sqlite")
                             tight = WxStorage(wd / f"measure-{r}-tight.sqlite", limit_bytes=64 * 1024)
                             try:
                                 _, cold = load_artifacts(url, cache=store, cache_key=MODEL_KEY)
-                                warm = [load_artifacts(url, cache=store, cache_key=MODEL_KEY)[1] for _ in range(3)]
+                                warm = []
+                                for _ in range(3):
+                                    if others:
+                                        time.sleep(pause(0.0, 0.2))
+                                    warm.append(load_artifacts(url, cache=store, cache_key=MODEL_KEY)[1])
                                 _, checked = load_artifacts(url, cache=store, cache_key=MODEL_KEY, strategy="latest")
                                 _, unsaved = load_artifacts(url, cache=tight, cache_key=MODEL_KEY)
                             finally:
