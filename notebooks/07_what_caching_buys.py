@@ -75,9 +75,10 @@ tc.plot_launches(one_user)
 #
 # `tc.simulate_population` replays the same launch sequence for every user at once with numpy:
 # the network time from the latency model (the same rules the server paces by), the local time
-# (reading the cache, saving a download) measured once on this machine, and the storage rule:
-# a model is saved only if it fits beside the app's own data; the toolkit never evicts data it
-# did not write, so a user whose data leaves no room downloads the model on every launch.
+# (reading the cache, saving a download) drawn per launch from samples measured on this
+# machine, and the storage rule: a model is saved only if it fits beside the app's own data;
+# the toolkit never evicts data it did not write, so a user whose data leaves no room
+# downloads the model on every launch.
 #
 # The network mix, the hours between launches and the app's own data below are an
 # illustration; put in what you know about your users.
@@ -162,8 +163,8 @@ sample
 # Lines: the computed distribution of launch times; dots: the launches measured for the 30
 # real users. Downloads and `latest`'s 304s are the network, which the latency model replays:
 # they should agree closely. Cache reads are a few milliseconds of this machine's CPU; the
-# model takes the one figure measured alone, while two users at once (and whatever else
-# the machine runs) spread the real ones out. The table below compares the very same launches
+# model draws them from samples measured one user at a time, while two users at once (and
+# whatever else the machine runs) spread the real ones further. The table below compares the very same launches
 # kind by kind.
 
 # %%

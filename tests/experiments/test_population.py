@@ -91,3 +91,55 @@ def test_bad_arguments(tiny):
         tc.simulate_population(tiny, users=0, local=LOCAL)
     with pytest.raises(tc.InvalidArgumentError, match="cacheOnly"):
         tc.simulate_population(tiny, users=10, strategies=["cacheOnly"], local=LOCAL)
+
+
+def test_the_computed_spread_follows_the_sampled_local_times(tiny):
+    """Each launch draws its local time from the samples: cache reads spread as the samples do."""
+    reads = np.linspace(0.005, 0.090, 18)  # a long tail, as real reads on a loaded machine
+    checks = [0.001, 0.002, 0.020]
+    local = tc.LocalTimes(read_s=reads, save_s=[0.04, 0.06], nosave_s=0.02, check_overhead_s=checks)
+    assert local.read_s == pytest.approx(np.median(reads)) and local.nosave_s == 0.02
+    assert local.spread("nosave_s") == [0.02, 0.02, 0.02]
+    pop = tc.simulate_population(tiny, users=5000, network_mix=MIX, launches=6, updates=[3],
+                                 strategies=["cacheFirst", "latest"], local=local, seed=7)
+    hits = pop.outcome["cacheFirst"].launch_s[:, 1:]          # every later launch is a cache read
+    for q in (5, 25, 50, 75, 95):
+        assert np.percentile(hits, q) == pytest.approx(np.percentile(reads, q), abs=0.006), q
+    assert set(np.unique(hits)) <= set(reads)
+    downloads = pop.outcome["cacheFirst"].launch_s[:, 0]
+    cold = np.array([tc.expected_load_time(tiny, pop.profiles[i]).total_s for i in pop.profile_of])
+    assert set(np.round(downloads - cold, 9)) == {0.04, 0.06}
+    names = np.array([pop.profiles[i].name for i in pop.profile_of])
+    rtt = np.array([next(p for p in MIX if p.name == name).mean_rtt_s() for name in names])
+    checked = pop.outcome["latest"].launch_s[:, 1] - rtt     # a 304: a read plus the check's own work
+    assert np.all(checked >= reads.min() + min(checks) - 1e-9) and np.all(checked <= reads.max() + max(checks) + 1e-9)
+    assert np.std(checked) > 0.02
+    again = tc.simulate_population(tiny, users=5000, network_mix=MIX, launches=6, updates=[3],
+                                   strategies=["latest"], local=local, seed=7)
+    assert np.array_equal(again.outcome["latest"].launch_s, pop.outcome["latest"].launch_s)  # seeded, per strategy
+    other = tc.simulate_population(tiny, users=5000, network_mix=MIX, launches=6, updates=[3],
+                                   strategies=["cacheFirst"], local=local, seed=8)
+    assert not np.array_equal(other.outcome["cacheFirst"].launch_s, hits)
+
+
+def test_plain_numbers_are_a_distribution_without_spread(tiny):
+    pop = tc.simulate_population(tiny, users=300, network_mix=MIX, launches=4, updates=[],
+                                 strategies=["cacheFirst"], local=LOCAL)
+    assert np.all(pop.outcome["cacheFirst"].launch_s[:, 1:] == LOCAL.read_s) and LOCAL.samples == {}
+    with pytest.raises(tc.InvalidArgumentError, match="read_s must be a number of seconds or a non-empty"):
+        tc.LocalTimes(read_s=[], save_s=0.1, nosave_s=0.1, check_overhead_s=0.0)
+    with pytest.raises(tc.InvalidArgumentError, match="save_s must be finite"):
+        tc.LocalTimes(read_s=0.1, save_s=[0.1, float("nan")], nosave_s=0.1, check_overhead_s=0.0)
+
+
+def test_local_times_are_sampled_from_real_loads_into_sqlite_files(tiny, tmp_path):
+    fast = tc.Profile(rtt_ms=20, down_kbps=20_000, name="fast")
+    local = tc.LocalTimes.measure(tiny, repeat=3, concurrency=3, others_on=[fast], workdir=tmp_path)
+    rounds = len(local.samples["save_s"])                          # at least 3, until the others loaded twice
+    assert rounds >= 3 and {len(local.samples[p]) for p in ("nosave_s", "check_overhead_s")} == {rounds}
+    assert len(local.samples["read_s"]) == 3 * rounds
+    assert all(v > 0 for values in local.samples.values() for v in values)
+    assert local.read_s == pytest.approx(np.median(local.samples["read_s"]))
+    assert len(list(tmp_path.glob("measure-*.sqlite"))) == 2 * rounds  # files, as on a device
+    others = sorted(tmp_path.glob("other-*.sqlite"))                 # the users loading meanwhile
+    assert len(others) == 2 and all(f.stat().st_size > 100_000 for f in others)  # they saved the model

@@ -7,8 +7,9 @@ runs for real, with the same rules, as numpy arrays over all users at once:
 
 - network time from the latency model (:func:`expected_load_time`: the server's pacing rules);
   a 304 revalidation costs one round trip;
-- local time (reading the cache, saving a download) measured once on this machine
-  (:class:`LocalTimes`), since that is where the toolkit's own work happens;
+- local time (reading the cache, saving a download) sampled on this machine from real loads
+  into SQLite files (:class:`LocalTimes`), since that is where the toolkit's own work
+  happens; each launch draws its own from the samples, so their spread carries over;
 - storage by the toolkit's rules: a model is saved only if it fits beside the app's data
   (the toolkit evicts only the models it saved itself, least recently used first, never the
   app's keys), so a user whose own data leaves no room downloads the model on every launch;
@@ -26,7 +27,9 @@ import email.utils
 import os
 import statistics
 import sys
+import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -57,45 +60,130 @@ DEFAULT_NETWORK_MIX = {"wifi": 0.45, "4g": 0.35, "fast-3g": 0.15, "slow-3g": 0.0
 MODEL_KEY = "model"
 
 
+#: the parts of a launch's local time, in the order of LocalTimes' fields
+LOCAL_PARTS = ("read_s", "save_s", "nosave_s", "check_overhead_s")
+
+
 @dataclasses.dataclass(frozen=True)
 class LocalTimes:
-    """Seconds a launch spends on this machine besides waiting on the link.
+    """Seconds a launch spends on this machine besides waiting on the link, as distributions.
 
     ``read_s``: a load from the cache (read, verify, decode); ``save_s``: saving a download;
     ``nosave_s``: a save attempt that does not fit; ``check_overhead_s``: the HTTP work of a
     304 on 127.0.0.1 unthrottled, added to its round trip. A download's own HTTP work is not
     added: it overlaps the round trips of the other requests in flight (the cold loads'
     network phase is within 1% of the latency model on the presets, README's bench table).
+
+    Each part is a number (every launch pays exactly that) or a sequence of measured samples:
+    the field then holds their median and ``samples[part]`` all of them, and each simulated
+    launch pays one drawn at random. Local work spreads (page cache, scheduler, other
+    processes), and a population median that falls among cache reads sits wherever in that
+    spread the share of reads puts it, so one number cannot stand for it.
     """
 
-    read_s: float
-    save_s: float
-    nosave_s: float
-    check_overhead_s: float
+    read_s: float | Sequence[float]
+    save_s: float | Sequence[float]
+    nosave_s: float | Sequence[float]
+    check_overhead_s: float | Sequence[float]
+    samples: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        samples = {}
+        for part in LOCAL_PARTS:
+            value = getattr(self, part)
+            try:
+                values = tuple(float(v) for v in np.asarray(value, dtype=float).ravel())
+            except (TypeError, ValueError):
+                values = ()
+            if not values or isinstance(value, (bool, str)) or np.ndim(value) > 1:
+                raise InvalidArgumentError(f"LocalTimes.{part} must be a number of seconds or a non-empty "
+                                           f"sequence of them, not {value!r}.")
+            if not all(np.isfinite(v) and v >= 0 for v in values):
+                raise InvalidArgumentError(f"LocalTimes.{part} must be finite and >= 0 seconds.")
+            if len(values) > 1:
+                samples[part] = values
+            object.__setattr__(self, part, float(statistics.median(values)))
+        object.__setattr__(self, "samples", samples)
+
+    def draw(self, part: str, rng: np.random.Generator, n: int) -> np.ndarray | float:
+        """``n`` launches' worth of ``part`` drawn from its samples (its number if it has none)."""
+        values = self.samples.get(part)
+        if not values:
+            return getattr(self, part)
+        return np.asarray(values)[rng.integers(0, len(values), n)]
+
+    def spread(self, part: str, q: Sequence[float] = (5, 50, 95)) -> list[float]:
+        """Percentiles of ``part`` (all equal when it is one number)."""
+        return [float(v) for v in np.percentile(self.samples.get(part, (getattr(self, part),)), q)]
 
     @classmethod
-    def measure(cls, folder: str | os.PathLike, repeat: int = 3) -> "LocalTimes":
-        """Time each part with real loads of the model in ``folder`` (median of ``repeat``)."""
-        read, save, nosave, check = [], [], [], []
-        with ModelServer(folder) as server:
-            url = server.url + "/model.json"
-            for _ in range(max(1, int(repeat))):
-                store = WxStorage(":memory:")
-                tight = WxStorage(":memory:", limit_bytes=64 * 1024)
+    def measure(cls, folder: str | os.PathLike, repeat: int = 10, *, concurrency: int = 1,
+                others_on: Sequence[Profile | str] = ("4g",),
+                workdir: str | os.PathLike | None = None) -> "LocalTimes":
+        """Sample each part with real loads of the model in ``folder``, into SQLite files.
+
+        One user (their own server and storage file, as a device has) runs ``repeat`` rounds
+        of: a download and its save into a fresh file, three reads from the cache, a 304, and
+        a save that does not fit; every time is kept as a sample. On a phone a user has the
+        device to themselves: keep ``concurrency=1`` for a population. To check the model
+        against a real sample that runs N users at a time on this machine, pass N: the other
+        N - 1 users then download and save the model over and over, each over their own link
+        (``others_on``, profiles taken in turn), as the sample's users spend most of their
+        time doing, so the samples pay the same contention for the cores. The measuring user
+        then pauses a random moment before each read and goes on until every other user has
+        loaded the model twice, so its reads fall anywhere in the others' download-and-save
+        cycles, as a real user's launches do.
+        """
+        repeat, concurrency = max(1, int(repeat)), max(1, int(concurrency))
+        links = [Profile.from_name(p) if isinstance(p, str) else p for p in others_on] or [None]
+        parts: dict[str, list[float]] = {p: [] for p in LOCAL_PARTS}
+        done = threading.Event()
+        loads = [0] * (concurrency - 1)
+        pause = np.random.default_rng(0).uniform
+        with _workdir(workdir) as wd:
+            def other_user(i: int) -> None:
+                link = links[i % len(links)]
+                store = WxStorage(wd / f"other-{i}.sqlite")
                 try:
-                    _, cold = load_artifacts(url, cache=store, cache_key=MODEL_KEY)
-                    _, warm = load_artifacts(url, cache=store, cache_key=MODEL_KEY)
-                    _, checked = load_artifacts(url, cache=store, cache_key=MODEL_KEY, strategy="latest")
-                    _, unsaved = load_artifacts(url, cache=tight, cache_key=MODEL_KEY)
+                    with ModelServer(folder, profile=link and link.with_(seed=derive_seed(0, i))) as server:
+                        while not done.is_set():
+                            load_artifacts(server.url + "/model.json", cache=store, cache_key=MODEL_KEY,
+                                           strategy="networkFirst")
+                            loads[i] += 1
                 finally:
                     store.close()
-                    tight.close()
-                save.append(cold.total_s - cold.phases.get("network", 0.0))
-                read.append(warm.total_s)
-                check.append(checked.phases.get("revalidate", 0.0))
-                nosave.append(unsaved.total_s - unsaved.phases.get("network", 0.0))
-        med = statistics.median
-        return cls(med(read), med(save), med(nosave), med(check))
+
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                others = [pool.submit(other_user, i) for i in range(concurrency - 1)]
+                try:
+                    with ModelServer(folder) as server:
+                        url = server.url + "/model.json"
+                        r = 0
+                        while r < repeat or (min(loads, default=2) < 2 and not any(o.done() for o in others)):
+                            r += 1
+                            store = WxStorage(wd / f"measure-{r}.sqlite")
+                            tight = WxStorage(wd / f"measure-{r}-tight.sqlite", limit_bytes=64 * 1024)
+                            try:
+                                _, cold = load_artifacts(url, cache=store, cache_key=MODEL_KEY)
+                                warm = []
+                                for _ in range(3):
+                                    if others:
+                                        time.sleep(pause(0.0, 0.2))
+                                    warm.append(load_artifacts(url, cache=store, cache_key=MODEL_KEY)[1])
+                                _, checked = load_artifacts(url, cache=store, cache_key=MODEL_KEY, strategy="latest")
+                                _, unsaved = load_artifacts(url, cache=tight, cache_key=MODEL_KEY)
+                            finally:
+                                store.close()
+                                tight.close()
+                            parts["save_s"].append(cold.total_s - cold.phases.get("network", 0.0))
+                            parts["read_s"].extend(w.total_s for w in warm)
+                            parts["check_overhead_s"].append(checked.phases.get("revalidate", 0.0))
+                            parts["nosave_s"].append(unsaved.total_s - unsaved.phases.get("network", 0.0))
+                finally:
+                    done.set()
+                for other in others:
+                    other.result()  # their errors are the measurement's errors
+        return cls(**parts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,19 +281,25 @@ def simulate_population(model: Any, users: int = 10_000, *, network_mix: Mapping
     profile_of = rng.choice(len(profiles), size=users, p=shares)
     other = np.floor(_per_user(other_data_bytes, users, rng, "other_data_bytes"))
     hours = _per_user(hours_between, users, rng, "hours_between")
-    rtt = np.array([p.mean_rtt_s() for p in profiles]) + local.check_overhead_s
+    rtt = np.array([p.mean_rtt_s() for p in profiles])
     inputs = _Users(cold[profile_of], rtt[profile_of], facts.stored_bytes <= limit_bytes - other, hours * 3600.0)
-    outcome = {s.label: _simulate(s, schedule, inputs, local, facts.download_bytes) for s in plan}
+    outcome = {s.label: _simulate(s, schedule, inputs, local, facts.download_bytes, _strategy_rng(seed, s))
+               for s in plan}
     return PopulationResults(
         model=facts, strategies=plan, schedule=schedule, profiles=profiles, shares=shares, profile_of=profile_of,
         other_data_bytes=other, hours_between=hours, local=local, outcome=outcome, seed=seed,
         limit_bytes=limit_bytes, elapsed_s=time.perf_counter() - started)
 
 
+def _strategy_rng(seed: int, strategy: Strategy) -> np.random.Generator:
+    """The draws of local times for one strategy: the same whichever others are simulated with it."""
+    return np.random.default_rng([int(seed), zlib.crc32(strategy.label.encode())])
+
+
 @dataclasses.dataclass
 class _Users:
     cold_s: np.ndarray       # a download's network time per user
-    check_s: np.ndarray      # a 304's time per user
+    check_s: np.ndarray      # a 304's round trip per user (its local HTTP work is drawn per launch)
     fits: np.ndarray         # the model fits beside the user's own data
     interval_s: np.ndarray   # seconds between launches per user
 
@@ -221,8 +315,11 @@ class Outcome:
     downloads: np.ndarray
 
 
-def _simulate(strategy: Strategy, schedule: Schedule, u: _Users, local: LocalTimes, download_bytes: int) -> Outcome:
-    """The launch sequence of every user at once, by the loader's rules (see the module docstring)."""
+def _simulate(strategy: Strategy, schedule: Schedule, u: _Users, local: LocalTimes, download_bytes: int,
+              rng: np.random.Generator) -> Outcome:
+    """The launch sequence of every user at once, by the loader's rules (see the module docstring).
+
+    Each launch draws its local times from ``local``'s samples (``rng``), one per user."""
     n, L = len(u.cold_s), schedule.launches
     launch_s = np.empty((n, L), dtype=np.float64)
     nbytes = np.zeros(n, dtype=np.int64)
@@ -231,12 +328,13 @@ def _simulate(strategy: Strategy, schedule: Schedule, u: _Users, local: LocalTim
     downloads = np.zeros(n, dtype=np.int32)
     cached = np.full(n, -1, dtype=np.int64)       # the version in the cache, -1: none
     checked = np.full(n, -np.inf)                 # when the server last confirmed it
-    save_s = np.where(u.fits, local.save_s, local.nosave_s)
-    download_s = u.cold_s + save_s
     name, max_age = strategy.name, strategy.max_age
     for k in range(L):
         now = k * u.interval_s
         v = schedule.server_version(k)
+        read_s = local.draw("read_s", rng, n)
+        save_s = np.where(u.fits, local.draw("save_s", rng, n), local.draw("nosave_s", rng, n))
+        download_s = u.cold_s + save_s
         if name in ("networkOnly", "networkFirst"):
             t = u.cold_s + (save_s if name == "networkFirst" else 0.0)
             got = np.full(n, v)
@@ -246,13 +344,13 @@ def _simulate(strategy: Strategy, schedule: Schedule, u: _Users, local: LocalTim
             want = schedule.known_version(k)
             hit = cached == want
             fetched = ~hit
-            t = np.where(hit, local.read_s, download_s)
+            t = np.where(hit, read_s, download_s)
             got = np.full(n, want)
             cached = np.where(fetched & u.fits, want, cached)
         elif name == "cacheFirst":
             hit = cached >= 0
             fetched = ~hit
-            t = np.where(hit, local.read_s, download_s)
+            t = np.where(hit, read_s, download_s)
             got = np.where(hit, cached, v)
             cached = np.where(fetched & u.fits, v, cached)
         else:  # latest, at most every max_age seconds if given
@@ -264,8 +362,9 @@ def _simulate(strategy: Strategy, schedule: Schedule, u: _Users, local: LocalTim
             changed = asked & (cached != v)
             fetched = ~have | changed
             hit = trusted | same
-            t = np.where(trusted, local.read_s, 0.0) + np.where(same, local.read_s + u.check_s, 0.0) \
-                + np.where(changed, local.read_s, 0.0) + np.where(fetched, download_s, 0.0)
+            check_s = u.check_s + local.draw("check_overhead_s", rng, n)
+            t = np.where(trusted | same | changed, read_s, 0.0) + np.where(same, check_s, 0.0) \
+                + np.where(fetched, download_s, 0.0)
             got = np.where(fetched, v, cached)
             checked = np.where(asked | fetched, now, checked)
             cached = np.where(fetched & u.fits, v, np.where(fetched, -1, cached))
@@ -343,8 +442,8 @@ class PopulationResults(ShownAsTable):
                    workdir: str | os.PathLike | None = None, progress: bool = False) -> "PopulationSample":
         """Run users ``0..n-1`` of this population for real through :class:`ModelServer`.
 
-        Each user gets their own server (their own link), storage with their other data, and
-        version history; ``concurrency`` users run at once (their links are independent, but
+        Each user gets their own server (their own link), storage (a SQLite file, as on a
+        device) with their other data, and version history; ``concurrency`` users run at once (their links are independent, but
         their local work shares this machine's cores: more at once than cores slows reading and
         saving). ``progress=True`` prints the users done on stderr.
         """
@@ -358,8 +457,8 @@ class PopulationResults(ShownAsTable):
         def one(job: tuple[int, int, Strategy]) -> list[dict]:
             i, j, strategy = job
             draw = self.user(i)
-            store = WxStorage(":memory:", limit_bytes=self.limit_bytes, app_id="tfcache-nb-population",
-                              user_id=f"user-{i}")
+            store = WxStorage(wd / f"storage-{i}-{j}.sqlite", limit_bytes=self.limit_bytes,
+                              app_id="tfcache-nb-population", user_id=f"user-{i}")
             try:
                 fill_other_data(store, draw["other_data_bytes"])
                 return run_user(self.model.folder, strategy, self.schedule, store=store, user=i,
