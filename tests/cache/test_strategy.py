@@ -13,6 +13,7 @@ import shutil
 import pytest
 
 import tfcache_nb as tc
+from tfcache_nb.io.file_storage_io import list_file_models
 
 
 class FakeClock:
@@ -191,3 +192,34 @@ def test_bad_strategy_arguments_are_one_clear_error(served, store):
     with pytest.raises(tc.InvalidArgumentError, match="clock"):
         tc.load_artifacts(url, cache=store, clock=5)
     assert store.keys() == []
+
+
+@pytest.mark.parametrize("kind", ["folder", "tiered"])
+def test_a_new_version_evicts_the_old_one_from_file_storage_too(served, folder, store, tmp_path, kind):
+    _, url = served
+    files = tmp_path / "files"
+    cache = files if kind == "folder" else tc.TieredCache(store, files)
+    old = tc.file_storage_io(files, "net@1") if kind == "folder" else cache.file("net@1")
+    _, v1 = tc.load_artifacts(url, cache=cache, cache_key="net", version="1")
+    if kind == "tiered":  # as if v1 had been too big for local storage: it sits in the file tier
+        cache.local("net@1").remove()
+        cache.file("net@1").save(tc.load_artifacts(url)[0])
+    assert v1.saved and old.exists()
+    publish(folder, 2)
+    _, v2 = tc.load_artifacts(url, cache=cache, cache_key="net", version="2")
+    assert v2.saved and v2.evicted == ["net@1"] and not old.exists()
+    models = tc.list_models(cache) if kind == "tiered" else list_file_models(files)
+    assert sorted(models) == ["net@2"]
+
+
+def test_network_first_falls_back_to_the_file_tier(served, store, tmp_path):
+    srv, url = served
+    cache = tc.TieredCache(store, tmp_path / "files")
+    art, _ = tc.load_artifacts(url, cache=cache, cache_key="m", strategy="networkFirst")
+    cache.local("m").remove()
+    cache.file("m").save(art)
+    srv.offline = True
+    back, fallback = tc.load_artifacts(url, cache=cache, cache_key="m", strategy="networkFirst",
+                                       retries=0, timeout=2)
+    assert fallback.source == "cache" and fallback.stale and fallback.tier == "file"
+    assert back.weight_data == art.weight_data

@@ -25,7 +25,7 @@ from ..errors import CacheIntegrityError, InvalidArgumentError, ModelFormatError
 from .._html import human_seconds
 from ..format.artifacts import ModelArtifacts
 from ..io.cache_metadata import CacheMetadata
-from ..io.file_storage_io import FileStorageIO, file_storage_io
+from ..io.file_storage_io import FileStorageIO, file_storage_io, list_file_models
 from ..io.http_io import HttpIOHandler, http_io
 from ..io.local_storage_io import LocalStorageIO, local_storage_io
 from ..io.router import io_for
@@ -178,8 +178,8 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
         drift_of = _drift_of(drift_meter, artifacts, report)
         _save(entries, artifacts, url, etag, last_modified, quantize, on_full, report, now(), drift_of, max_drift,
               cache if isinstance(cache, TieredCache) else None)
-        if version is not None and report.saved and isinstance(store, KeyValueStorage):
-            _evict_other_versions(store, base_key, version, report)
+        if version is not None and report.saved:
+            _evict_other_versions(cache, base_key, version, report)
     elif entry is not None:
         report.save_error = f"the cache could not be used: {report.cache_error}"
     report.total_s = time.perf_counter() - started
@@ -232,16 +232,28 @@ def _network_first_fallback(plan: Strategy, entries: list[LocalStorageIO | FileS
     return None
 
 
-def _evict_other_versions(store: KeyValueStorage, base_key: str, version: str, report: LoadReport) -> None:
-    """A new version saved: the older versions of the same model go (they would only take room)."""
-    for stored in list_model_keys(store):
+def _evict_other_versions(cache: Any, base_key: str, version: str, report: LoadReport) -> None:
+    """A new version saved: the older versions of the same model go from every tier (they would
+    only take room)."""
+    for stored in _stored_model_keys(cache):
         if is_other_version(stored, base_key, version):
-            try:
-                local_storage_io(store, stored).remove()
-            except TfcacheError:
-                continue
-            if stored not in report.evicted:
+            removed = False
+            for entry in _cache_entries(cache, stored):
+                try:
+                    removed = entry.remove() or removed
+                except TfcacheError:
+                    continue
+            if removed and stored not in report.evicted:
                 report.evicted.append(stored)
+
+
+def _stored_model_keys(cache: Any) -> list[str]:
+    """The keys of the models saved in any tier of ``cache``."""
+    if isinstance(cache, TieredCache):
+        return sorted(set(list_model_keys(cache.store)) | set(cache.file_models()))
+    if isinstance(cache, KeyValueStorage):
+        return list_model_keys(cache)
+    return list_file_models(Path(cache))
 
 
 def _read_cache(entry: LocalStorageIO | FileStorageIO,
