@@ -7,4 +7,7 @@ when it is built, naming the ops).
 ``params``: a node's inputs and attributes resolved by that table.
 ``registry``: the executor signature, ``Params`` and the run's ``ExecutionContext``.
 ``executors/``: the numpy code of each family.
+``program``: ``GraphProgram`` builds a graph (constant folding, schedules) and runs it in a fixed order;
+``frames``: the frame scheduler for TF1 control flow; ``step``: one node ready to run;
+``constants``: Const nodes' values.
 """

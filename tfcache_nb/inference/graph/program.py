@@ -6,10 +6,10 @@ evaluated once. At run time the remaining nodes run in one of two ways:
 
 - a graph without TF1 control flow runs in a fixed topological order, each value dropped
   after its last reader;
-- a graph with Switch / Merge / Enter / Exit / NextIteration runs as TF.js's executor does
-  (graph_executor.ts, ``executeWithControlFlow``): a node runs once all its inputs have a
-  value in its loop frame and iteration (a Merge once any has); Switch's untaken output is
-  dead (None), so the branch behind it never runs.
+- a graph with Switch / Merge / Enter / Exit / NextIteration runs the nodes no control flow
+  leads to in that fixed order first, and the rest through the frame scheduler (frames.py).
+
+Steps are in step.py, Const values in constants.py.
 
 Any failure inside a node becomes one :class:`~tfcache_nb.errors.ModelExecutionError` naming
 the node, its op and its inputs' dtypes and shapes.
@@ -17,24 +17,24 @@ the node, its op and its inputs' dtypes and shapes.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import statistics
 import time
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ...errors import ModelExecutionError, ModelFormatError, quoted
 from ..graph_def import GraphNode, parse_node_list, split_input, topological_order
+from .constants import const_value
 from .executors import ALL_EXECUTORS
+from .frames import ENTER, FRAME_KINDS, PLAIN, FrameNode, frame_name, is_constant, run_frames
 from .heap import keep_freed_memory
 from .op_list.control import FRAME_OPS
-from .op_table import OpDef, op_table
-from .params import NUMPY_DTYPES, TF_DTYPES, binder, resolve_attrs
-from .registry import ExecutionContext, Executor, Params
-
-Ref = tuple[str, int]  # (node name, output index)
+from .op_table import op_table
+from .params import binder, resolve_attrs
+from .registry import ExecutionContext
+from .step import Ref, Step, describe, first_shape, tfjs_array
 
 #: ops never evaluated at build time, even on constant inputs: inputs, side effects, randomness
 _NOT_FOLDED = FRAME_OPS | {
@@ -58,68 +58,8 @@ OUTPUT_ARGS: dict[str, tuple[str, ...]] = {
     "TensorListConcatV2": ("tensor", "lengths"), "MaxPoolWithArgmax": ("output", "argmax"),
 }
 
-_TO_TFJS = {"f": np.float32, "i": np.int32, "u": np.int32, "c": np.complex64}
 #: dtypes an executor's result keeps as it is
 _TFJS_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.int32, np.bool_, np.complex64, object))
-
-
-def tfjs_array(value: Any) -> Any:
-    """An executor's result in a TF.js dtype (float32, int32, bool, complex64, or objects)."""
-    if value is None:
-        return None
-    a = value if isinstance(value, np.ndarray) else np.asarray(value)
-    target = _TO_TFJS.get(a.dtype.kind)
-    if target is not None and a.dtype != target:
-        a = a.astype(target)
-    return a
-
-
-def describe(values: Iterable[Any]) -> str:
-    """Inputs as ``[float32 [1, 8, 8, 3], int32 [2]]`` for an error message."""
-    parts = []
-    for v in values:
-        if v is None:
-            parts.append("dead")
-        elif isinstance(v, np.ndarray) and v.dtype == object and v.ndim == 0:
-            parts.append(type(v[()]).__name__)
-        else:
-            a = np.asarray(v)
-            parts.append(f"{a.dtype} {list(a.shape)}")
-    return "[" + ", ".join(parts) + "]"
-
-
-@dataclasses.dataclass
-class Step:
-    """One node ready to run: its op's table entry and executor, and the outputs it reads."""
-
-    node: GraphNode
-    opdef: OpDef
-    fn: Executor
-    inputs: list[Ref]
-    attrs: dict[str, Any]  # resolved once, when the step is made
-    bind: Callable[[Sequence[Any]], Params]  # input values -> the executor's Params
-
-
-_PLAIN, _ENTER, _EXIT, _NEXT_ITERATION = range(4)
-_FRAME_KINDS = {"Enter": _ENTER, "Exit": _EXIT, "NextIteration": _NEXT_ITERATION}
-
-
-@dataclasses.dataclass(eq=False)
-class _FrameNode:
-    """A node as the frame scheduler needs it, worked out when the schedule is made (not per run)."""
-
-    name: str
-    step: Step | None  # None: the node has its value before the run (a constant or a fed input)
-    refs: tuple[Ref, ...]
-    controls: tuple[str, ...]
-    merge: bool  # ready once any input has a value (the others once all have)
-    kind: int  # _PLAIN, or how it moves between frames: _ENTER, _EXIT, _NEXT_ITERATION
-    frame: str  # Enter: the frame it enters
-    constant: bool  # Enter: its value is the same in every iteration (kept in the outer frame)
-    kids: list["_FrameNode"] = dataclasses.field(default_factory=list)  # readers the outputs need
-    # how many times its readers read each of its outputs (in one frame and iteration), as
-    # (output index, count) pairs; none: never dropped
-    reads: tuple[tuple[int, int], ...] = ()
 
 
 @dataclasses.dataclass
@@ -131,7 +71,7 @@ class _Schedule:
     steps: list[Step]
     free_after: list[list[str]]  # static: values to drop after each step
     used: set[str]  # dynamic: the nodes the outputs need
-    start: list[_FrameNode]  # dynamic: nodes with a value before the frames run, whose readers may start
+    start: list[FrameNode]  # dynamic: nodes with a value before the frames run, whose readers may start
     preset: list[str] = dataclasses.field(default_factory=list)  # dynamic: constants the run reads
 
 
@@ -251,18 +191,18 @@ class GraphProgram:
             stack.extend(c for c in self._children[name] if c in used and c in steps)
         return flow
 
-    def _frame_nodes(self, used: set[str], steps: Mapping[str, Step], keep: set[str]) -> dict[str, _FrameNode]:
-        nodes: dict[str, _FrameNode] = {}
+    def _frame_nodes(self, used: set[str], steps: Mapping[str, Step], keep: set[str]) -> dict[str, FrameNode]:
+        nodes: dict[str, FrameNode] = {}
         for name in self.order:
             if name not in used:
                 continue
             node = self.nodes[name]
             step = steps.get(name)
-            kind = _FRAME_KINDS.get(node.op, _PLAIN)
-            enter = kind == _ENTER and step is not None
-            nodes[name] = _FrameNode(name, step, tuple(split_input(r) for r in node.inputs),
+            kind = FRAME_KINDS.get(node.op, PLAIN)
+            enter = kind == ENTER and step is not None
+            nodes[name] = FrameNode(name, step, tuple(split_input(r) for r in node.inputs),
                                      tuple(node.control_inputs), node.op == "Merge", kind,
-                                     self._frame_name(step) if enter else "", enter and _is_constant(step))
+                                     frame_name(step) if enter else "", enter and is_constant(step))
         reads: dict[str, dict[int, int]] = {}
         for fnode in nodes.values():
             fnode.kids = [nodes[c] for c in dict.fromkeys(self._children[fnode.name]) if c in nodes]
@@ -438,7 +378,7 @@ class GraphProgram:
             env[name] = [value]
         self._run_steps(sched, env, feeds, ctx, timings, shapes)
         if sched.dynamic:
-            return self._run_frames(sched, env, ctx, timings, shapes)
+            return run_frames(sched.start, sched.outputs, env, ctx, self.call, self._output, timings, shapes)
         return [self._output(env.get(name), name, index) for name, index in sched.outputs]
 
     def _run_steps(self, sched: _Schedule, env: dict[str, list[Any]], feeds: Mapping[str, np.ndarray],
@@ -461,7 +401,7 @@ class GraphProgram:
                     env[name] = outs = call(step, args, ctx)
                     timings[name] = timings.get(name, 0.0) + clock() - t0
                     if shapes is not None:
-                        shapes[name] = _shape(outs)
+                        shapes[name] = first_shape(outs)
             for gone in free:
                 del env[gone]
 
@@ -480,131 +420,6 @@ class GraphProgram:
                 f"output {index} was not computed (a dead branch, or a loop that did not exit)"))
         return value
 
-    # ---- TF1 control flow: frames and iterations, as TF.js's executeWithControlFlow
-    def _run_frames(self, sched: _Schedule, env: Mapping[str, list[Any]], ctx: ExecutionContext,
-                    timings: dict[str, float] | None, shapes: dict[str, tuple[int, ...]] | None,
-                    ) -> list[np.ndarray]:
-        """The nodes after control flow, from ``env``: the values of the root frame so far."""
-        values: dict[tuple[str, str], list[Any]] = {(n, ""): v for n, v in env.items()}
-        get = values.get
-        chains: dict[tuple, tuple[str, ...]] = {}
-
-        def chain(frames: tuple) -> tuple[str, ...]:
-            found = chains.get(frames)
-            if found is None:
-                keys = ["/".join(f"{f}-{i}" for f, i in frames[:k]) for k in range(len(frames), -1, -1)]
-                found = chains[frames] = tuple(keys)
-            return found
-
-        def lookup(name: str, index: int, keys: tuple[str, ...]) -> Any:
-            for key in keys:
-                outs = get((name, key))
-                if outs is not None:
-                    return outs[index] if index < len(outs) else None
-            return None
-
-        # values made inside a loop are dropped once their readers in that frame and iteration
-        # ran; a dead output (Switch's untaken one) has no readers to wait for
-        unread: dict[tuple[str, str], int] = {}
-
-        def unread_count(fnode: _FrameNode, outs: list[Any]) -> int:
-            return sum(n for i, n in fnode.reads if i < len(outs) and outs[i] is not None)
-
-        def read(key: tuple[str, str], index: int) -> None:
-            left = unread.get(key)
-            if left is not None:
-                outs = values[key]
-                if index < len(outs) and outs[index] is not None:
-                    if left > 1:
-                        unread[key] = left - 1
-                    else:
-                        del unread[key], values[key]
-
-        added: set[tuple[str, str]] = set()
-        stack: list[tuple[_FrameNode, tuple]] = [(n, ()) for n in sched.start]
-        clock = time.perf_counter
-        while stack:
-            fnode, frames = stack.pop()
-            keys = chain(frames)
-            name = fnode.name
-            step = fnode.step
-            if step is not None and (name, "") not in values:
-                args = [lookup(src, i, keys) for src, i in fnode.refs]
-                if timings is None:
-                    outs = self.call(step, args, ctx)
-                else:
-                    t0 = clock()
-                    outs = self.call(step, args, ctx)
-                    timings[name] = timings.get(name, 0.0) + clock() - t0
-                    if shapes is not None:
-                        shapes[name] = _shape(outs)
-                here = keys[0]
-                if here and unread:
-                    for src, index in fnode.refs:
-                        read((src, here), index)
-                    for src in fnode.controls:
-                        read((src, here), 0)
-                kind = fnode.kind
-                if kind == _PLAIN:
-                    values[(name, here)] = outs
-                    if here and fnode.reads:
-                        left = unread_count(fnode, outs)
-                        if left:
-                            unread[(name, here)] = left
-                else:
-                    store = frames
-                    if kind == _ENTER:
-                        entered = frames + ((fnode.frame, 0),)
-                        store = frames if fnode.constant else entered
-                        frames = entered
-                    else:
-                        if not frames:
-                            raise ModelExecutionError(name, step.node.op, describe(args),
-                                                      ValueError("it is outside any loop"))
-                        frames = store = (frames[:-1] if kind == _EXIT
-                                          else frames[:-1] + ((frames[-1][0], frames[-1][1] + 1),))
-                    stored = chain(store)[0]
-                    values[(name, stored)] = outs
-                    if stored and fnode.reads and not fnode.constant:
-                        left = unread_count(fnode, outs)
-                        if left:
-                            unread[(name, stored)] = left
-                    keys = chain(frames)
-            here = keys[0]
-            for kid in fnode.kids:
-                mark = (kid.name, here)
-                if mark in added:
-                    continue
-                if kid.merge:
-                    ready = False
-                    for src, i in kid.refs:
-                        if lookup(src, i, keys) is not None:
-                            ready = True
-                            break
-                else:
-                    ready = True
-                    for src, i in kid.refs:
-                        if lookup(src, i, keys) is None:
-                            ready = False
-                            break
-                    if ready:
-                        for src in kid.controls:
-                            if lookup(src, 0, keys) is None:
-                                ready = False
-                                break
-                if ready:
-                    added.add(mark)
-                    stack.append((kid, frames))
-        return [self._output(values.get((name, "")), name, index) for name, index in sched.outputs]
-
-    @staticmethod
-    def _frame_name(step: Step) -> str:
-        raw = step.node.attr.get("frame_name") or {}
-        try:
-            return base64.b64decode(str(raw.get("s", "")), validate=True).decode("utf-8")
-        except ValueError:
-            return str(raw.get("s", ""))
-
     # ------------------------------------------------------------------ profiling
     def profile(self, feeds: Mapping[str, np.ndarray], repeat: int) -> list[tuple[str, str, tuple[int, ...], float]]:
         """(node, op, first output's shape, median seconds) of every node run, in the order they ran.
@@ -620,67 +435,6 @@ class GraphProgram:
                 runs.append(timings)
         return [(n, self.nodes[n].op, shapes.get(n, ()), statistics.median(t.get(n, 0.0) for t in runs))
                 for n in runs[0]]
-
-
-def _shape(outs: Sequence[Any]) -> tuple[int, ...]:
-    first = outs[0] if outs else None
-    if not isinstance(first, np.ndarray) or first.dtype == object:
-        return ()
-    return tuple(first.shape)
-
-
-def _is_constant(step: Step) -> bool:
-    raw = step.node.attr.get("is_constant") or {}
-    return bool(raw.get("b", False))
-
-
-# ---------------------------------------------------------------------------- constants
-def const_value(node: GraphNode, weights: Mapping[str, np.ndarray], where: str = "graph") -> np.ndarray:
-    """A Const node's value: from the weights manifest, else from its ``value`` attribute.
-
-    In a function body the attribute comes first: its node names may repeat the graph's.
-    """
-    tensor = (node.attr.get("value") or {}).get("tensor")
-    value = weights.get(node.name)
-    if value is not None and not (where != "graph" and isinstance(tensor, Mapping)):
-        return tfjs_array(np.asarray(value))
-    if isinstance(tensor, Mapping):
-        try:
-            return tensor_proto_value(tensor)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ModelFormatError(f"Const node {quoted(node.name)} has an invalid value: {exc}") from None
-    raise ModelFormatError(f"Const node {quoted(node.name)} of the {where} has no value in the weights manifest.")
-
-
-_PROTO_FIELDS = {"float32": "floatVal", "int32": "intVal", "bool": "boolVal", "string": "stringVal"}
-
-
-def tensor_proto_value(tensor: Mapping[str, Any]) -> np.ndarray:
-    """A TensorProto written as JSON (``dtype``, ``tensorShape``, ``*Val`` or ``tensorContent``)."""
-    dtype = TF_DTYPES[str(tensor.get("dtype", "DT_FLOAT"))]
-    shape = [int(d.get("size", 0)) for d in (tensor.get("tensorShape") or {}).get("dim", [])]
-    np_dtype = NUMPY_DTYPES[dtype]
-    content = tensor.get("tensorContent")
-    if content:
-        raw_dtype = {"DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_INT32": np.int32, "DT_INT64": np.int64,
-                     "DT_BOOL": np.bool_, "DT_UINT8": np.uint8}[str(tensor.get("dtype", "DT_FLOAT"))]
-        flat = np.frombuffer(base64.b64decode(content), dtype=raw_dtype).astype(np_dtype)
-    else:
-        field = _PROTO_FIELDS[dtype]
-        items = tensor.get(field) or tensor.get("int64Val") or tensor.get("doubleVal") or []
-        if dtype == "string":
-            flat = np.array([base64.b64decode(v) for v in items], dtype=object)
-        else:
-            flat = np.array([float(v) if dtype == "float32" else (v in (True, "true") if dtype == "bool" else int(v))
-                             for v in items], dtype=np_dtype)
-    size = int(np.prod(shape)) if shape else 1
-    if flat.size == size:
-        return flat.reshape(shape)
-    if flat.size == 1:  # TensorFlow writes a splatted value once
-        return np.full(shape, flat[0], dtype=np_dtype)
-    if flat.size == 0:
-        return np.zeros(shape, dtype=np_dtype)
-    raise ValueError(f"{flat.size} values for shape {shape}")
 
 
 # ---------------------------------------------------------------------------- functions
