@@ -139,3 +139,10 @@ def test_bad_arguments(tiny):
         tc.run_launches(tiny, ["cacheOnly"], launches=2, updates=[], profile=FAST)
     with pytest.raises(tc.InvalidArgumentError, match="unknown cache strategy"):
         tc.run_launches(tiny, ["fastest"], launches=2, updates=[], profile=FAST)
+
+
+def test_an_error_during_the_launches_is_told_as_it_is_not_as_a_missing_model(tiny):
+    with pytest.raises(tc.InvalidArgumentError, match="other_data_bytes must be >= 0"):
+        tc.run_launches(tiny, ["cacheFirst"], launches=2, updates=[], profile=FAST, other_data_bytes=-1)
+    with pytest.raises(tc.InvalidArgumentError, match="no model.json there"):
+        tc.run_launches(tiny / "missing", ["cacheFirst"], launches=2, updates=[], profile=FAST)

@@ -327,9 +327,10 @@ def _model_folder(source: str | os.PathLike | ModelSource) -> Iterator[Path]:
             yield Path(folder)
         return
     try:
-        yield resolve_model_dir(source)
+        folder = resolve_model_dir(source)
     except TfcacheError:
         raise InvalidArgumentError(f"model source {os.fspath(source)!r}: no model.json there.") from None
+    yield folder  # outside the try: an error of the run itself is told as it is
 
 
 @contextlib.contextmanager
