@@ -291,10 +291,7 @@ class GraphProgram:
 
     def _topological(self, outputs: Sequence[Ref], steps: Mapping[str, Step]) -> list[str]:
         def sources(name: str) -> list[str]:
-            if name not in steps:
-                return []
-            node = self.nodes[name]
-            return [split_input(r)[0] for r in node.inputs] + node.control_inputs
+            return self._sources(name) if name in steps else []
 
         order = topological_order([name for name, _ in outputs], sources, self.where)
         return [name for name in order if name in steps]
