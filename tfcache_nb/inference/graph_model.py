@@ -19,6 +19,7 @@ from . import ops
 from .fusion import FusedKernel, Readers, fold_followers
 from .graph_def import (GraphNode, attr_value, check_data_format, conv_padding, hw_pair, parse_nodes,
                         signature_outputs, topological_order)
+from .ops.activations import select_negative_scaled
 from .plan import Plan, Step
 
 F32 = np.float32
@@ -42,12 +43,12 @@ def _activation_fn(node: GraphNode, name: str, args: list[np.ndarray]) -> Callab
         return ops.ACTIVATIONS["elu"]
     if name == "LeakyRelu":
         alpha = F32(attr_value(node, "leakyrelu_alpha", 0.2))
-        return lambda y: np.where(y >= 0, y, y * alpha).astype(F32)
+        return lambda y: select_negative_scaled(y, alpha)
     if name == "Prelu":
         if not args:
             raise ModelFormatError(f"node '{node.name}' ({node.op}) uses Prelu without its alpha argument.")
         alpha = args[0].astype(F32)
-        return lambda y: np.where(y >= 0, y, y * alpha).astype(F32)
+        return lambda y: select_negative_scaled(y, alpha)
     raise ModelFormatError(f"node '{node.name}' ({node.op}) fuses the activation '{name}', which is not supported.")
 
 

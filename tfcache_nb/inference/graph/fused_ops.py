@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import ops
+from ..ops.activations import select_negative_scaled
 
 F32 = np.float32
 
@@ -41,9 +42,8 @@ class FusedOps:
         if act in ("relu", "relu6", "sigmoid", "tanh", "elu"):
             return ops.ACTIVATIONS[act](y, out=y)
         if act == "leakyrelu":
-            return np.where(y < 0, y * F32(self.leaky_alpha), y).astype(y.dtype, copy=False)
-        alpha = np.asarray(self.alpha(args)).astype(y.dtype, copy=False)
-        return np.where(y < 0, y * alpha, y).astype(y.dtype, copy=False)
+            return select_negative_scaled(y, F32(self.leaky_alpha))
+        return select_negative_scaled(y, np.asarray(self.alpha(args)).astype(y.dtype, copy=False))
 
 
 def parse_fused_ops(fused_ops: Sequence[str], num_args: int, given: int, leaky_alpha: float = 0.2,

@@ -60,6 +60,12 @@ def elu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return y
 
 
+def select_negative_scaled(x: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+    """``x`` where ``x >= 0``, else ``alpha * x``, in ``x``'s dtype: fused LeakyRelu / Prelu as TF.js
+    computes them (a select, so any alpha works, and NaN stays NaN)."""
+    return np.where(x < 0, x * alpha, x).astype(x.dtype, copy=False)
+
+
 def selu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """TF.js's selu: ``scale * x`` above zero, ``scale * alpha * (exp(x) - 1)`` below."""
     neg = np.expm1(np.minimum(x, 0)) * F32(SELU_SCALE_ALPHA)
