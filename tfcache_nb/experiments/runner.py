@@ -82,7 +82,8 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     phases (saving, reading SQLite) share the machine's cores and take longer than alone; the
     network phases stay close to the latency model while the cores keep up (see the README).
     Every load has a deadline, so no trial hangs on a stuck server: ``deadline`` seconds, or
-    by default :func:`load_deadline` of what the latency model expects for it.
+    by default :func:`~tfcache_nb.transport.deadline.deadline_for` of what the latency model
+    expects for it (3x plus 30 s; 300 s for a URL).
 
     ``clients``: who loads the model. ``"tfcache_nb"`` (this package's ``load_artifacts``)
     uses the toolkit storages named in ``storages`` (default ``wx``); ``"tfjs-chromium"`` (the
@@ -188,12 +189,6 @@ def _browser(jobs: list[_Job], stack: contextlib.ExitStack) -> Any:
     from .clients.tfjs_chromium import TfjsChromium
 
     return stack.enter_context(TfjsChromium())
-
-
-def load_deadline(expected_s: float | None) -> float:
-    """The deadline of one load in an experiment: 3x the latency model's expectation plus
-    30 s, or :data:`~tfcache_nb.transport.deadline.DEFAULT_DEADLINE_S` without one (URLs)."""
-    return deadline_for(expected_s)
 
 
 def _run(jobs: list[_Job], prof_list: list[Profile], kinds: list[str], trials: int, seed: int,
@@ -317,7 +312,7 @@ class _Users:
             self.free.put(user)
 
     def deadline_of(self, job: _Job) -> float:
-        return float(self.deadline) if self.deadline is not None else load_deadline(job.expected)
+        return float(self.deadline) if self.deadline is not None else deadline_for(job.expected)
 
     def stop_all(self) -> None:
         with self.lock:
@@ -502,4 +497,4 @@ def _entry(cache: Any, key: str) -> Any:
     return file_storage_io(cache, key) if isinstance(cache, Path) else local_storage_io(cache, key)
 
 
-__all__ = ["run_experiment", "derive_seed", "load_deadline", "STORAGE_KINDS", "BROWSER_STORAGES"]
+__all__ = ["run_experiment", "derive_seed", "STORAGE_KINDS", "BROWSER_STORAGES"]
