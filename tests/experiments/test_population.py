@@ -73,9 +73,65 @@ def test_a_real_sample_agrees_with_the_computed_population(tiny):
         assert 0.7 <= rows[name]["ratio"] <= 1.4, (name, rows[name])
     print()
     print(sample)
-    fig = tc.plot_population(pop, sample)
+    held = sample.held_out()
+    assert [r["real_stale"] for r in held.compare()] == [r["real_stale"] for r in sample.compare()]
+    assert "local times from the other users of the sample (2 groups)" in str(held)
+    fig = tc.plot_population(pop, held)
     gids = {line.get_gid() for line in fig.axes[0].lines}
-    assert {"computed:latest", "measured:latest", "measured:networkOnly"} <= gids
+    assert {"computed:latest", "measured:latest", "measured:networkOnly", "held-out:latest"} <= gids
+
+
+def _records(pop, n, read_of_user, save_s=0.3):
+    """Launch records as run_user writes them, for cacheFirst users whose model fits: a download
+    first, then cache reads taking ``read_of_user(i)`` seconds."""
+    cold = pop.inputs.cold_s
+    return [{"strategy": "cacheFirst", "user": i, "launch": k, "how": "download" if k == 0 else "cache",
+             "total_s": float(cold[i] + save_s) if k == 0 else read_of_user(i), "network_s": float(cold[i]) if k == 0 else 0.0,
+             "saved": k == 0, "save_refused": False, "stale": False, "bytes_network": 0}
+            for i in range(n) for k in range(pop.schedule.launches)]
+
+
+def test_local_times_from_measured_launches():
+    fallback = tc.LocalTimes(read_s=[0.5, 0.7], save_s=0.4, nosave_s=0.2, check_overhead_s=[0.01, 0.03])
+    recs = [{"how": "cache", "total_s": 0.011, "network_s": 0.0, "launch": 3, "saved": False},
+            {"how": "cache", "total_s": 0.013, "network_s": 0.0, "launch": 4, "saved": False},
+            {"how": "download", "total_s": 2.25, "network_s": 2.0, "launch": 0, "saved": True},
+            {"how": "download", "total_s": 9.0, "network_s": 2.0, "launch": 5, "saved": True},  # read first: not a save
+            {"how": "download", "total_s": 2.5, "network_s": 2.4, "launch": 2, "saved": False, "save_refused": True},
+            {"how": "checked (304)", "total_s": 0.2, "network_s": 0.19, "launch": 1, "saved": False}]
+    local = tc.LocalTimes.from_launches(recs, fallback=fallback)
+    assert local.samples["read_s"] == (0.011, 0.013)
+    assert local.save_s == pytest.approx(0.25) and "save_s" not in local.samples
+    assert local.nosave_s == pytest.approx(0.1)
+    assert local.samples["check_overhead_s"] == (0.01, 0.03)   # a 304 mixes the link in: the fallback's
+    only_reads = tc.LocalTimes.from_launches(recs[:1], fallback=fallback)
+    assert (only_reads.read_s, only_reads.save_s, only_reads.nosave_s) == (0.011, 0.4, 0.2)
+
+
+def test_held_out_computes_each_group_with_the_other_groups_local_times(tiny):
+    pop = tc.simulate_population(tiny, users=500, network_mix=MIX, launches=5, updates=[],
+                                 strategies=["cacheFirst"], local=LOCAL, seed=2)
+    n = 9
+    recs = _records(pop, n, lambda i: 0.2 if i % 3 == 0 else 0.5 + 0.1 * (i % 3))
+    sample = tc.PopulationSample(pop, n, recs, elapsed_s=1.0, concurrency=1)
+    assert np.array_equal(sample.computed_s("cacheFirst"), pop.outcome["cacheFirst"].launch_s[:n])
+    held = sample.held_out(3)
+    computed = held.computed_s("cacheFirst")
+    cold = pop.inputs.cold_s[:n]
+    assert np.allclose(computed[:, 0], cold + 0.3)            # the others' saves, on each user's own link
+    assert set(np.round(computed[0::3, 1:].ravel(), 9)) <= {0.6, 0.7}   # group 0: groups 1 and 2's reads only
+    assert set(np.round(computed[1::3, 1:].ravel(), 9)) <= {0.2, 0.7}
+    assert set(np.round(computed[2::3, 1:].ravel(), 9)) <= {0.2, 0.6}
+    assert len(set(np.round(computed[0::3, 1:].ravel(), 9))) == 2   # drawn, not one number
+    row = held.compare()[0]
+    assert row["model_median_s"] == pytest.approx(float(np.median(computed)))
+    assert row["real_median_s"] == pytest.approx(float(np.median(sample.launch_s("cacheFirst"))))
+    kinds = {r["how"]: r for r in held.compare_kinds()}
+    assert kinds["download"]["ratio"] == pytest.approx(1.0)
+    with pytest.raises(tc.InvalidArgumentError, match="2 to 9 groups"):
+        sample.held_out(10)
+    with pytest.raises(tc.InvalidArgumentError, match="2 to 9 groups"):
+        sample.held_out(1)
 
 
 def test_bad_arguments(tiny):

@@ -240,6 +240,7 @@ def run_user(folder: Path, strategy: Strategy, schedule: Schedule, *, profile: P
                 "network_s": float(report.phases.get("network", 0.0) + report.phases.get("revalidate", 0.0)),
                 "bytes_network": int(report.bytes_network), "requests": int(report.requests),
                 "server_bytes": int(server.bytes_sent), "saved": bool(report.saved),
+                "save_refused": bool(report.save_error),
                 "evicted": ";".join(report.evicted), "note": report.save_error or report.revalidated or "",
             }
             records.append(rec)

@@ -117,6 +117,28 @@ class LocalTimes:
         return [float(v) for v in np.percentile(self.samples.get(part, (getattr(self, part),)), q)]
 
     @classmethod
+    def from_launches(cls, records: Sequence[Mapping[str, Any]], fallback: "LocalTimes") -> "LocalTimes":
+        """Local times taken from launches measured for real (``run_sample``'s or ``run_user``'s records).
+
+        Cache launches give reads; first launches that downloaded give saves (``saved``) and
+        refused saves (``save_refused``), each the launch's time besides the network. A part no
+        launch shows, and the 304's own HTTP work (a measured 304 mixes it with the link's
+        round trip, which is what the latency model supplies), come from ``fallback``.
+        """
+        def local(r: Mapping[str, Any]) -> float:
+            return max(0.0, float(r["total_s"]) - float(r["network_s"]))
+
+        found = {
+            "read_s": [float(r["total_s"]) for r in records if r["how"] == "cache"],
+            "save_s": [local(r) for r in records if r["how"] == "download" and r["saved"] and r["launch"] == 0],
+            # a user whose model never fits has nothing cached, so no read precedes any of these
+            "nosave_s": [local(r) for r in records if r["how"] == "download" and r.get("save_refused")],
+        }
+        parts = {part: found.get(part) or fallback.samples.get(part) or getattr(fallback, part)
+                 for part in LOCAL_PARTS}
+        return cls(**parts)
+
+    @classmethod
     def measure(cls, folder: str | os.PathLike, repeat: int = 10, *, concurrency: int = 1,
                 others_on: Sequence[Profile | str] = ("4g",),
                 workdir: str | os.PathLike | None = None) -> "LocalTimes":
@@ -288,7 +310,7 @@ def simulate_population(model: Any, users: int = 10_000, *, network_mix: Mapping
     return PopulationResults(
         model=facts, strategies=plan, schedule=schedule, profiles=profiles, shares=shares, profile_of=profile_of,
         other_data_bytes=other, hours_between=hours, local=local, outcome=outcome, seed=seed,
-        limit_bytes=limit_bytes, elapsed_s=time.perf_counter() - started)
+        limit_bytes=limit_bytes, elapsed_s=time.perf_counter() - started, inputs=inputs)
 
 
 def _strategy_rng(seed: int, strategy: Strategy) -> np.random.Generator:
@@ -302,6 +324,9 @@ class _Users:
     check_s: np.ndarray      # a 304's round trip per user (its local HTTP work is drawn per launch)
     fits: np.ndarray         # the model fits beside the user's own data
     interval_s: np.ndarray   # seconds between launches per user
+
+    def subset(self, users: np.ndarray) -> "_Users":
+        return _Users(self.cold_s[users], self.check_s[users], self.fits[users], self.interval_s[users])
 
 
 @dataclasses.dataclass
@@ -385,11 +410,25 @@ class PopulationResults(ShownAsTable):
     def __init__(self, *, model: ModelFacts, strategies: list[Strategy], schedule: Schedule,
                  profiles: list[Profile], shares: np.ndarray, profile_of: np.ndarray, other_data_bytes: np.ndarray,
                  hours_between: np.ndarray, local: LocalTimes, outcome: dict[str, Outcome], seed: int,
-                 limit_bytes: int, elapsed_s: float) -> None:
+                 limit_bytes: int, elapsed_s: float, inputs: _Users) -> None:
         self.model, self.strategies, self.schedule = model, strategies, schedule
         self.profiles, self.shares, self.profile_of = profiles, shares, profile_of
         self.other_data_bytes, self.hours_between, self.local = other_data_bytes, hours_between, local
         self.outcome, self.seed, self.limit_bytes, self.elapsed_s = outcome, seed, limit_bytes, elapsed_s
+        self.inputs = inputs
+
+    def recompute(self, strategy: str, users: Sequence[int] | np.ndarray, local: LocalTimes,
+                  stream: int = 0) -> np.ndarray:
+        """(len(users), launches) launch times of ``users`` under ``strategy``, computed again with
+        other local times (the same users, networks, data and schedule; fresh draws from
+        ``local``, seeded by ``stream``)."""
+        plan = {s.label: s for s in self.strategies}
+        if strategy not in plan:
+            raise InvalidArgumentError(f"strategy {strategy!r} was not simulated; simulate it first.")
+        idx = np.asarray(users, dtype=np.int64)
+        rng = np.random.default_rng([int(self.seed), zlib.crc32(strategy.encode()), 1 + int(stream)])
+        return _simulate(plan[strategy], self.schedule, self.inputs.subset(idx), local, self.model.download_bytes,
+                         rng).launch_s
 
     @property
     def users(self) -> int:
@@ -491,9 +530,46 @@ class PopulationSample(ShownAsTable):
     """Launches of the first ``n`` users of a population, measured for real."""
 
     def __init__(self, population: PopulationResults, n: int, records: list[dict], elapsed_s: float,
-                 concurrency: int) -> None:
+                 concurrency: int, *, computed: Mapping[str, np.ndarray] | None = None,
+                 local_from: str = "") -> None:
         self.population, self.n, self.records = population, n, records
         self.elapsed_s, self.concurrency = elapsed_s, concurrency
+        #: per strategy, (n, launches) computed launch times to compare with; the population's own by default
+        self.computed = dict(computed) if computed is not None else None
+        #: where the computation's local times came from, when not from the population's LocalTimes
+        self.local_from = local_from
+
+    def computed_s(self, strategy: str) -> np.ndarray:
+        """(n, launches) computed launch times of the sample's users, compared with :meth:`launch_s`."""
+        if self.computed is not None:
+            return self.computed[strategy]
+        return self.population.outcome[strategy].launch_s[: self.n]
+
+    def held_out(self, folds: int = 2) -> "PopulationSample":
+        """The same measured launches against a computation whose local times were measured in
+        this run, on the sample's other users.
+
+        User ``i`` is in group ``i % folds``; each group's launches are computed again with
+        :meth:`LocalTimes.from_launches` of the other groups' launches, so no user's own times
+        enter their computation. What sampling local times beforehand can only imitate, the
+        machine's load during the run, is then the same on both sides, and the comparison
+        checks what the population model itself claims: the network by the latency model, and
+        which launches read, check, download and save, by the strategies' and storage's rules.
+        """
+        folds = int(folds)
+        if not 2 <= folds <= self.n:
+            raise InvalidArgumentError(f"held_out needs 2 to {self.n} groups of users (the sample's size), "
+                                       f"not {folds}.")
+        computed = {label: np.full((self.n, self.population.schedule.launches), np.nan)
+                    for label in self.strategies()}
+        for group in range(folds):
+            mine = np.arange(group, self.n, folds)
+            others = [r for r in self.records if r["user"] % folds != group]
+            local = LocalTimes.from_launches(others, fallback=self.population.local)
+            for label, out in computed.items():
+                out[mine] = self.population.recompute(label, mine, local, stream=group)
+        return PopulationSample(self.population, self.n, self.records, self.elapsed_s, self.concurrency,
+                                computed=computed, local_from=f"the other users of the sample ({folds} groups)")
 
     def launch_s(self, strategy: str) -> np.ndarray:
         """(n, launches) measured launch times of one strategy."""
@@ -512,7 +588,7 @@ class PopulationSample(ShownAsTable):
         rows = []
         for label in self.strategies():
             real = self.launch_s(label)
-            same = self.population.outcome[label].launch_s[: self.n]
+            same = self.computed_s(label)
             recs = [r for r in self.records if r["strategy"] == label]
             rows.append({
                 "strategy": label, "real_median_s": float(np.median(real)),
@@ -531,7 +607,7 @@ class PopulationSample(ShownAsTable):
         and the median computed for the very same launches (same user, same launch number)."""
         rows = []
         for label in self.strategies():
-            computed = self.population.outcome[label].launch_s
+            computed = self.computed_s(label)
             recs = [r for r in self.records if r["strategy"] == label]
             for how in ("download", "checked (304)", "cache"):
                 cells = [r for r in recs if r["how"] == how]
@@ -546,7 +622,8 @@ class PopulationSample(ShownAsTable):
     def kinds_table(self) -> TextTable:
         rows = [[r["strategy"], r["how"], str(r["launches"]), f"{r['real_median_s']:.3f} s",
                  f"{r['model_median_s']:.3f} s", f"{r['ratio']:.2f}"] for r in self.compare_kinds()]
-        return TextTable("The same launches, by kind", ["strategy", "launch", "launches", "measured median",
+        return TextTable("The same launches, by kind" + (f" (local times from {self.local_from})"
+                                                         if self.local_from else ""), ["strategy", "launch", "launches", "measured median",
                                                          "computed median", "real/computed"], rows, text_columns=2)
 
     def table(self) -> TextTable:
@@ -556,7 +633,7 @@ class PopulationSample(ShownAsTable):
                  f"{r['population_median_s']:.3f} s", f"{r['real_stale']}/{r['model_stale']}",
                  f"{human_bytes(r['real_bytes'])} / {human_bytes(r['model_bytes'])}"] for r in self.compare()]
         title = (f"{self.n} users run for real ({self.concurrency} at a time, {self.elapsed_s:.1f} s) against "
-                 f"the population model")
+                 f"the population model" + (f", local times from {self.local_from}" if self.local_from else ""))
         return TextTable(title, header, rows)
 
     def __repr__(self) -> str:

@@ -31,12 +31,20 @@ def plot_population(population: Any, sample: Any = None) -> Any:
             real = real[np.isfinite(real)]
             ax.plot(real, np.arange(1, len(real) + 1) / len(real), ls="none", marker="o", ms=3, alpha=0.7,
                     color=colour, label=f"{label(name, 30)} (measured, {sample.n} users)", gid=f"measured:{name}")
+            if getattr(sample, "computed", None) is not None:  # computed again for those users (held_out)
+                again = np.sort(sample.computed_s(name).ravel())
+                ax.plot(again, np.arange(1, len(again) + 1) / len(again), ls="--", lw=1.1, color=colour,
+                        label=f"{label(name, 30)} (computed for them,\nlocal times of the others)",
+                        gid=f"held-out:{name}")
     ax.set_xscale("log")
     ax.set_xlabel("launch time (s)")
     ax.set_ylabel("share of launches at most this long")
     ax.set_ylim(0, 1.01)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="lower right", ncol=2 if sample is not None else 1, framealpha=0.9)
+    if sample is None:
+        ax.legend(fontsize=8, loc="lower right", framealpha=0.9)
+    else:  # three entries per strategy: beside the curves, not over them
+        ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
     ax.set_title(f"{population.users:,} users x {population.schedule.launches} launches of "
                  f"{label(population.model.name, 40)}", fontsize=11)
     ys = list(range(len(summary)))[::-1]
