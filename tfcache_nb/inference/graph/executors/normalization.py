@@ -39,7 +39,7 @@ def fused_batch_norm(p: Params, ctx: ExecutionContext) -> np.ndarray:
     c = x.shape[-1]
     scale, offset = _channel(p.scale, c, "scale"), _channel(p.offset, c, "offset")
     mean, var = _channel(p.mean, c, "mean"), _channel(p.variance, c, "variance")
-    return ops.batch_norm(x, scale, offset, mean, var, float(np.float32(p.epsilon)))
+    return ops.batch_norm(x, scale, offset, mean, var, float(p.epsilon))
 
 
 def lrn(p: Params, ctx: ExecutionContext) -> np.ndarray:
