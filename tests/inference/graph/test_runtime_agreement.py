@@ -11,6 +11,7 @@ batch norm's precision, Squeeze without dims. Skips when node or the pinned TF.j
 from __future__ import annotations
 
 import base64
+import math
 import json
 import subprocess
 
@@ -194,3 +195,15 @@ def test_both_runtimes_refuse_what_tfjs_refuses(name, tfjs_dir, node_bin, tmp_pa
         preplanned(arts, x)
     with pytest.raises(TfcacheError, match=words):
         executor(arts, x, nodes[-1]["name"])
+
+
+def test_keras_global_average_pooling_is_the_graph_mean():
+    """Keras's GlobalAveragePooling2D is tf.mean over the spatial axes in TF.js: the same kernel
+    as the graph's Mean, whose values the exact test above checks against TF.js."""
+    from tfcache_nb.inference import ops
+
+    x, nodes, consts = CASES["mean order"]
+    np.testing.assert_array_equal(ops.global_avg_pool(x), preplanned(artifacts(x.shape, nodes, consts), x))
+    # the rule by hand: each value divided by the count in float32, summed as doubles, rounded once
+    by_hand = np.array([[math.fsum(float(v) for v in (x[0, :, :, c] / F32(24 * 24)).ravel()) for c in range(4)]])
+    np.testing.assert_array_equal(ops.global_avg_pool(x), by_hand.astype(F32))

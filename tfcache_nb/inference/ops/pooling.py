@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .mean import mean
 from .padding import Padding, conv_output_size
 from .windows import pool_nd
 
@@ -32,5 +33,5 @@ def pool_output_shape(shape: Sequence[int], pool: Sequence[int], strides: Sequen
 
 
 def global_avg_pool(x: np.ndarray, keepdims: bool = False) -> np.ndarray:
-    """Mean over the spatial axes of an NHWC batch."""
-    return x.mean(axis=(1, 2), keepdims=keepdims, dtype=F32)
+    """Mean over the spatial axes of an NHWC batch (TF.js's mean: Keras's GlobalAveragePooling2D)."""
+    return mean(x, (1, 2), keepdims)
