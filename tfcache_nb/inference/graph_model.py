@@ -3,8 +3,10 @@
 At build time: nodes are put in topological order, nodes whose inputs are all constants
 are evaluated once, and a convolution's per-channel ``BiasAdd``/``Add``/``Sub``/``Mul``,
 ``FusedBatchNorm`` and ``Relu``/``Relu6`` are folded into its kernel and bias when the
-convolution is their only input. Then a batch of one zero image is pushed through, so a
-shape that does not fit is reported (naming the node) when the model is built.
+convolution is their only input; a fused op's ``fused_ops`` is read by the graph runtime's
+``parse_fused_ops``. Every other node runs through the graph runtime's own executor, so the
+two runtimes compute the same thing one way. Then a batch of one zero image is pushed
+through, so a shape that does not fit is reported (naming the node) when the model is built.
 """
 
 from __future__ import annotations
