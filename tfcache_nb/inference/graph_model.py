@@ -3,8 +3,10 @@
 At build time: nodes are put in topological order, nodes whose inputs are all constants
 are evaluated once, and a convolution's per-channel ``BiasAdd``/``Add``/``Sub``/``Mul``,
 ``FusedBatchNorm`` and ``Relu``/``Relu6`` are folded into its kernel and bias when the
-convolution is their only input. Then a batch of one zero image is pushed through, so a
-shape that does not fit is reported (naming the node) when the model is built.
+convolution is their only input; a fused op's ``fused_ops`` is read by the graph runtime's
+``parse_fused_ops``. Every other node runs through the graph runtime's own executor, so the
+two runtimes compute the same thing one way. Then a batch of one zero image is pushed
+through, so a shape that does not fit is reported (naming the node) when the model is built.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import ModelFormatError
-from . import ops
 from .fusion import FusedKernel, Readers, fold_followers
+from .graph.executors import ALL_EXECUTORS
+from .graph.fused_ops import KERNEL_ACTIVATIONS, parse_fused_ops
+from .graph.op_table import op_table
+from .graph.params import binder, resolve_attrs
+from .graph.registry import ExecutionContext
+from .graph.step import tfjs_array
 from .graph_def import (GraphNode, attr_value, check_data_format, conv_padding, hw_pair, parse_nodes,
                         signature_outputs, topological_order)
-from .ops.activations import select_negative_scaled
 from .plan import Plan, Step
 
 F32 = np.float32
@@ -31,129 +37,30 @@ class GraphInfo:
     output_shape: tuple[int | None, ...]
 
 
-# ---------------------------------------------------------------------------- element-wise ops
-_FUSED_ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "Tanh": "tanh"}
-
-
-def _activation_fn(node: GraphNode, name: str, args: list[np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
-    """A fused activation that the convolution kernels do not run themselves."""
-    if name == "linear":
-        return lambda y: y
-    if name == "Elu":
-        return ops.ACTIVATIONS["elu"]
-    if name == "LeakyRelu":
-        alpha = F32(attr_value(node, "leakyrelu_alpha", 0.2))
-        return lambda y: select_negative_scaled(y, alpha)
-    if name == "Prelu":
-        if not args:
-            raise ModelFormatError(f"node '{node.name}' ({node.op}) uses Prelu without its alpha argument.")
-        alpha = args[0].astype(F32)
-        return lambda y: select_negative_scaled(y, alpha)
-    raise ModelFormatError(f"node '{node.name}' ({node.op}) fuses the activation '{name}', which is not supported.")
-
-
 # ---------------------------------------------------------------------------- ops without compilation
-# Each builder turns a node into a callable on all of its inputs, in order.
-OpBuilder = Callable[[GraphNode], Callable[..., np.ndarray]]
+#: standalone activations a kernel op absorbs when it is their only input
+_FOLDED_ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6"}
+
+#: ops run through the graph runtime's executor (one implementation for both paths)
+_EXECUTOR_OPS = frozenset({
+    "Identity", "StopGradient", "Add", "AddV2", "Sub", "Mul", "RealDiv", "BiasAdd",
+    "Relu", "Relu6", "Sigmoid", "Tanh", "Softmax", "Mean", "Squeeze", "Reshape", "ConcatV2", "Pad",
+    "AvgPool", "MaxPool", "FusedBatchNorm", "FusedBatchNormV3", "MatMul", "Conv2D", "DepthwiseConv2dNative",
+})
 
 
-def _fixed(fn: Callable[..., np.ndarray]) -> OpBuilder:
-    """A builder for an op whose callable depends on no attribute."""
-    return lambda node: fn
+def _executor_op(node: GraphNode, constants: Mapping[int, np.ndarray], ctx: ExecutionContext
+                 ) -> Callable[..., np.ndarray]:
+    """The graph runtime's executor for ``node``, as a callable on all of its inputs in order;
+    numbers it reads from constant inputs (``constants``: position -> value) are read once."""
+    opdef = op_table()[node.op]
+    attrs = resolve_attrs(node, opdef)
+    bind = binder(node, opdef, attrs, constants)
+    fn = ALL_EXECUTORS[node.op]
 
-
-def _nhwc(fn: Callable[..., np.ndarray]) -> OpBuilder:
-    """A builder for an op that only needs its data_format checked."""
-    def build(node: GraphNode) -> Callable[..., np.ndarray]:
-        check_data_format(node)
-        return fn
-    return build
-
-
-def _identity(x: np.ndarray) -> np.ndarray:
-    return x
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    """``ops.softmax`` on exactly one input (a second one must not be taken as its axis)."""
-    return ops.softmax(x)
-
-
-def _reshape(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
-    return x.reshape(tuple(int(s) for s in np.ravel(shape)))
-
-
-def _concat_v2(*xs: np.ndarray) -> np.ndarray:
-    return np.concatenate(xs[:-1], axis=int(np.ravel(xs[-1])[0]))
-
-
-def _pad(x: np.ndarray, paddings: np.ndarray) -> np.ndarray:
-    p = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)
-    return np.pad(x, [tuple(r) for r in p])
-
-
-def _mean(node: GraphNode) -> Callable[..., np.ndarray]:
-    keep = bool(attr_value(node, "keep_dims", False))
-    return lambda x, axes: x.mean(axis=tuple(int(a) for a in np.ravel(axes)), keepdims=keep, dtype=F32)
-
-
-def _squeeze(node: GraphNode) -> Callable[..., np.ndarray]:
-    dims = tuple(attr_value(node, "squeeze_dims", None) or attr_value(node, "axis", None) or [])
-
-    def squeeze(x):
-        if not dims:
-            return np.squeeze(x, axis=tuple(i for i in range(1, x.ndim) if x.shape[i] == 1))
-        return np.squeeze(x, axis=dims)
-    return squeeze
-
-
-def _pool(node: GraphNode) -> Callable[..., np.ndarray]:
-    check_data_format(node)
-    pool, strides = hw_pair(node, "ksize"), hw_pair(node, "strides")
-    padding = attr_value(node, "padding", "VALID")
-    if padding not in ("SAME", "VALID"):
-        raise ModelFormatError(f"node '{node.name}' ({node.op}) uses padding '{padding}', which is not supported.")
-    mode = "avg" if node.op == "AvgPool" else "max"
-    return lambda x: ops.pool2d(x, pool, strides, padding.lower(), mode)
-
-
-def _batch_norm(node: GraphNode) -> Callable[..., np.ndarray]:
-    check_data_format(node)
-    eps = float(attr_value(node, "epsilon", 1e-3))
-    return lambda x, s, o, m, v, *rest: ops.batch_norm(x, s, o, m, v, eps)
-
-
-def _matmul(node: GraphNode) -> Callable[..., np.ndarray]:
-    ta, tb = bool(attr_value(node, "transpose_a", False)), bool(attr_value(node, "transpose_b", False))
-    return lambda a, b: ops.matmul(a, b, ta, tb)
-
-
-def _computed_filter_conv(node: GraphNode) -> Callable[..., np.ndarray]:
-    """A convolution whose filter is computed, not constant: the kernel is built on every call."""
-    check_data_format(node)
-    strides, dil, padding = hw_pair(node, "strides"), hw_pair(node, "dilations"), conv_padding(node)
-    kind = ops.Conv2D if node.op == "Conv2D" else ops.DepthwiseConv2D
-    return lambda x, k: kind(k, None, strides, padding, dil)(x)
-
-
-_SIMPLE_OPS: dict[str, OpBuilder] = {
-    "Identity": _fixed(_identity), "StopGradient": _fixed(_identity),
-    "Add": _fixed(np.add), "AddV2": _fixed(np.add), "Sub": _fixed(np.subtract), "Mul": _fixed(np.multiply),
-    "RealDiv": _fixed(np.divide), "BiasAdd": _nhwc(np.add),
-    "Relu": _fixed(ops.relu), "Relu6": _fixed(ops.relu6), "Sigmoid": _fixed(ops.sigmoid), "Tanh": _fixed(ops.tanh),
-    "Softmax": _fixed(_softmax), "Mean": _mean, "Squeeze": _squeeze, "Reshape": _fixed(_reshape),
-    "ConcatV2": _fixed(_concat_v2), "Pad": _fixed(_pad), "AvgPool": _pool, "MaxPool": _pool,
-    "FusedBatchNorm": _batch_norm, "FusedBatchNormV3": _batch_norm, "MatMul": _matmul,
-    "Conv2D": _computed_filter_conv, "DepthwiseConv2dNative": _computed_filter_conv,
-}
-
-
-def _simple_op(node: GraphNode) -> Callable[..., np.ndarray]:
-    """A callable on all of the node's inputs, in order, for the ops that need no compilation."""
-    build = _SIMPLE_OPS.get(node.op)
-    if build is None:
-        raise ModelFormatError(f"node '{node.name}' uses the op '{node.op}', which is not supported.")
-    return build(node)
+    def call(*inputs: np.ndarray) -> np.ndarray:
+        return tfjs_array(fn(bind(inputs), ctx))
+    return call
 
 
 # ops that fold into a convolution or dense kernel when their filter / weight is constant
@@ -163,7 +70,7 @@ _MATMUL_OPS = {"MatMul", "_FusedMatMul"}
 _KERNEL_OPS = {"Conv2D", "DepthwiseConv2dNative", "MatMul"} | _FUSED_KERNEL_OPS
 _BATCH_NORM_OPS = {"FusedBatchNorm", "FusedBatchNormV3"}
 
-SUPPORTED_OPS = set(_SIMPLE_OPS) | _FUSED_KERNEL_OPS | {"Placeholder", "Const", "NoOp"}
+SUPPORTED_OPS = set(_EXECUTOR_OPS) | _FUSED_KERNEL_OPS | {"Placeholder", "Const", "NoOp"}
 
 
 # ---------------------------------------------------------------------------- building
@@ -196,6 +103,7 @@ class _GraphBuilder:
         self.readers = Readers(((node.name, node.inputs) for node in self.nodes), set(keep) | set(self.outputs))
         self.consts: dict[str, np.ndarray] = {}
         self.steps: list[Step] = []
+        self.ctx = ExecutionContext()  # the executors' per-node state (a computed-filter conv's kernel)
 
     def order(self) -> list[GraphNode]:
         names = topological_order(self.outputs, lambda name: self.by_name[name].inputs)
@@ -226,7 +134,7 @@ class _GraphBuilder:
             if node.name in absorbed or node.name in self.consts or node.op in ("Placeholder", "NoOp"):
                 continue
             vals = [self.consts.get(src) for src in node.inputs]
-            if node.op in _KERNEL_OPS and len(vals) > 1 and vals[1] is not None and vals[0] is None:
+            if node.op in _KERNEL_OPS and len(vals) > 1 and vals[0] is None and all(v is not None for v in vals[1:]):
                 absorbed |= self._conv(node, vals)
                 continue
             self._generic(node, vals)
@@ -247,20 +155,19 @@ class _GraphBuilder:
         return (None, *out.shape[1:])
 
     def _fold_constant(self, node: GraphNode, vals: list[np.ndarray]) -> np.ndarray:
-        fn = self._callable(node)
+        fn = self._callable(node, dict(enumerate(vals)))
         try:
             return np.asarray(fn(*vals))
         except (ValueError, IndexError, TypeError) as exc:
             raise ModelFormatError(f"node '{node.name}' ({node.op}) cannot combine its constant inputs: {exc}") from None
 
-    @staticmethod
-    def _callable(node: GraphNode) -> Callable[..., np.ndarray]:
-        if node.op in _FUSED_KERNEL_OPS:
-            raise ModelFormatError(f"node '{node.name}' ({node.op}) needs a constant filter and a computed input.")
-        return _simple_op(node)
+    def _callable(self, node: GraphNode, constants: Mapping[int, np.ndarray]) -> Callable[..., np.ndarray]:
+        if node.op not in ALL_EXECUTORS:
+            raise ModelFormatError(f"node '{node.name}' uses the op '{node.op}', which is not supported.")
+        return _executor_op(node, constants, self.ctx)
 
     def _generic(self, node: GraphNode, vals: list[np.ndarray | None]) -> None:
-        fn = self._callable(node)
+        fn = self._callable(node, {i: v for i, v in enumerate(vals) if v is not None})
         dyn = [src for src, v in zip(node.inputs, vals) if v is None]
         if all(v is None for v in vals):
             call = fn
@@ -308,28 +215,25 @@ class _GraphBuilder:
     @staticmethod
     def _fused_ops(node: GraphNode, vals: list[np.ndarray | None],
                    fused: FusedKernel) -> Callable[[np.ndarray], np.ndarray] | None:
-        """Apply a grappler-fused op's ``fused_ops`` (bias, activation) to ``fused``.
+        """Apply a grappler-fused op's ``fused_ops`` (bias, activation) to ``fused``, read as the
+        graph executors read it (:func:`parse_fused_ops`).
 
         Returns the activation to run after the kernel when the kernel cannot run it itself.
         """
-        names = attr_value(node, "fused_ops", []) or []
-        extra = names[0] if names else ""
-        act = names[1] if len(names) > 1 else ""
         args = list(vals[2:])
-        if any(a is None for a in args):
-            raise ModelFormatError(f"node '{node.name}' ({node.op}) has a computed bias; only constants are supported.")
-        if extra == "BiasAdd":
-            fused.bias = _channel_vector(args[0], fused.channels, node)
-            args = args[1:]
-        elif extra in _BATCH_NORM_OPS:
-            raise ModelFormatError(f"node '{node.name}' ({node.op}) fuses FusedBatchNorm, "
-                                   "which TensorFlow.js does not support either.")
-        elif extra:
-            act = extra
-        if act in _FUSED_ACTIVATIONS:
-            fused.activation = _FUSED_ACTIVATIONS[act]
+        try:
+            fo = parse_fused_ops(attr_value(node, "fused_ops", []) or [], int(attr_value(node, "num_args", 0)),
+                                 len(args), float(attr_value(node, "leakyrelu_alpha", 0.2)),
+                                 matmul=node.op in _MATMUL_OPS)
+        except ValueError as exc:
+            raise ModelFormatError(f"node '{node.name}' ({node.op}): {exc}.") from None
+        bias = fo.bias(args)
+        if bias is not None:
+            fused.bias = _channel_vector(bias, fused.channels, node)
+        if fo.activation in KERNEL_ACTIVATIONS:
+            fused.activation = fo.activation
             return None
-        return _activation_fn(node, act, args) if act else None
+        return lambda y: fo.activate(y, args)
 
     def _fold_follower(self, fused: FusedKernel, follower: str) -> bool:
         """Fold one node reading the kernel's output into it, if it is a per-channel affine op or Relu."""
@@ -338,8 +242,8 @@ class _GraphBuilder:
             return self._fold_affine(fused, nxt)
         if nxt.op in _BATCH_NORM_OPS:
             return self._fold_batch_norm(fused, nxt)
-        if nxt.op in ("Relu", "Relu6"):
-            fused.fuse_activation(nxt.name, _FUSED_ACTIVATIONS[nxt.op])
+        if nxt.op in _FOLDED_ACTIVATIONS:
+            fused.fuse_activation(nxt.name, _FOLDED_ACTIVATIONS[nxt.op])
             return True
         return False
 

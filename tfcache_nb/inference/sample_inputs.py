@@ -4,8 +4,9 @@ What quantizing costs can only be measured on inputs, and a user asking "will it
 none at hand. Each image input gets matplotlib's sample photographs (the ones notebook 02
 uses), resized with Pillow's bilinear filter to the input's height and width, as the zoo's
 TensorFlow.js references were made: float inputs as ``pixels / 255``, except ImageNet
-classifiers (1000 or 1001 classes), which get MobileNet's ``pixels / 127.5 - 1``; int32 and
-uint8 inputs as int32 values 0..255. A batch dimension becomes 1, any other unknown
+classifiers (1000 or 1001 classes), which get MobileNet's ``pixels / 127.5 - 1``; integer
+inputs (int32 in TF.js, whatever TensorFlow dtype the model declares: the graph layer's
+``tfjs_dtypes`` table) as int32 values 0..255. A batch dimension becomes 1, any other unknown
 dimension 256. Inputs that are not images get seeded pseudo-random values in [0, 1).
 """
 
@@ -17,13 +18,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidArgumentError
+from .graph.tfjs_dtypes import from_tf_dtype
 from .samples import sample_image_path
 
 #: the photographs, in order (notebook 02's set)
 PHOTOS = ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png", "logo2.png")
 UNKNOWN_SIDE = 256
-_TF_DTYPES = {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_UINT8": "uint8", "DT_BOOL": "bool",
-              "DT_HALF": "float32", "DT_INT64": "int32"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +70,11 @@ def _dims(shape: Any) -> tuple[int | None, ...] | None:
     return tuple(out)
 
 
+def _tfjs_dtype(tf_dtype: Any) -> str:
+    """The dtype TF.js gives an input of this TensorFlow dtype (float32 when it is not said)."""
+    return from_tf_dtype(tf_dtype) or "float32"
+
+
 def _graph_inputs(artifacts: Any) -> list[InputSpec]:
     signature = (artifacts.signature or {}).get("inputs") if isinstance(artifacts.signature, dict) else None
     found: list[InputSpec] = []
@@ -78,7 +83,7 @@ def _graph_inputs(artifacts: Any) -> list[InputSpec]:
             if not isinstance(entry, dict):
                 continue
             dims = _dims(entry.get("tensorShape"))
-            found.append(InputSpec(str(entry.get("name") or key), _TF_DTYPES.get(entry.get("dtype"), "float32"),
+            found.append(InputSpec(str(entry.get("name") or key), _tfjs_dtype(entry.get("dtype")),
                                    dims if dims is not None else (None, None, None, 3)))
         if found:
             return found
@@ -86,7 +91,7 @@ def _graph_inputs(artifacts: Any) -> list[InputSpec]:
         if node.get("op") != "Placeholder":
             continue
         attr = node.get("attr", {})
-        dtype = _TF_DTYPES.get((attr.get("dtype") or {}).get("type"), "float32")
+        dtype = _tfjs_dtype((attr.get("dtype") or {}).get("type"))
         dims = _dims((attr.get("shape") or {}).get("shape"))
         found.append(InputSpec(node["name"], dtype, dims if dims is not None else (None, None, None, 3)))
     return found
@@ -111,7 +116,7 @@ def _values(spec: InputSpec, index: int, imagenet: bool, images: Sequence[Any] |
     is_image = len(shape) == 4 and shape[-1] in (1, 3)
     if not is_image:
         rng = np.random.default_rng(index)
-        if spec.dtype in ("int32", "uint8"):
+        if spec.dtype == "int32":
             return rng.integers(0, 256, size=shape).astype(np.int32)
         return rng.random(size=shape, dtype=np.float64).astype(np.float32)
     _, height, width, channels = shape
@@ -124,7 +129,7 @@ def _values(spec: InputSpec, index: int, imagenet: bool, images: Sequence[Any] |
         if channels == 1:
             pixels = np.round(pixels @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
     batch = np.broadcast_to(pixels, shape)
-    if spec.dtype in ("int32", "uint8"):
+    if spec.dtype == "int32":
         return np.ascontiguousarray(batch, dtype=np.int32)
     if imagenet:
         return (batch.astype(np.float32) / np.float32(127.5) - np.float32(1.0)).astype(np.float32)

@@ -58,7 +58,7 @@ def test_int32_matmul_stays_int32_and_mixed_is_float32():
     assert run_op("MatMul", [a, b.astype(F32)]).dtype == F32
 
 
-@pytest.mark.parametrize("act", [None, "Relu", "Relu6", "Elu", "LeakyRelu", "Sigmoid", "Tanh", "Prelu"])
+@pytest.mark.parametrize("act", [None, "Relu", "Relu6", "Elu", "LeakyRelu", "Sigmoid", "Prelu"])
 def test_fused_matmul_bias_and_activation(act):
     a, b, bias, alpha = rand(3, 4), rand(5, 4), rand(5), np.abs(rand(5))
     args = [bias, alpha] if act == "Prelu" else [bias]
@@ -67,7 +67,7 @@ def test_fused_matmul_bias_and_activation(act):
     y = ref_matmul(a, b.T) + bias
     want = {None: y, "Relu": np.maximum(y, 0), "Relu6": np.clip(y, 0, 6),
             "Elu": np.where(y >= 0, y, np.exp(y) - 1), "LeakyRelu": np.where(y < 0, 0.1 * y, y),
-            "Sigmoid": 1 / (1 + np.exp(-y)), "Tanh": np.tanh(y), "Prelu": np.where(y < 0, alpha * y, y)}[act]
+            "Sigmoid": 1 / (1 + np.exp(-y)), "Prelu": np.where(y < 0, alpha * y, y)}[act]
     assert got.dtype == F32
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ...errors import ModelFormatError, quoted
 from ..graph_def import GraphNode
-from .params import NUMPY_DTYPES, TF_DTYPES
+from .tfjs_dtypes import NUMPY as NUMPY_DTYPES, TF_DTYPES
 from .step import tfjs_array
 
 def const_value(node: GraphNode, weights: Mapping[str, np.ndarray], where: str = "graph") -> np.ndarray:

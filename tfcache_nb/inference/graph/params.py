@@ -17,21 +17,7 @@ from ...errors import ModelFormatError, quoted
 from ..graph_def import GraphNode
 from .op_table import REQUIRED, Attr, In, OpDef
 from .registry import Params
-
-#: TensorFlow's DataType names as TF.js maps them (operation_mapper's parseDtypeParam)
-TF_DTYPES: dict[str, str] = {
-    "DT_FLOAT": "float32", "DT_HALF": "float32", "DT_DOUBLE": "float32", "DT_BFLOAT16": "float32",
-    "DT_INT32": "int32", "DT_INT64": "int32", "DT_INT8": "int32", "DT_UINT8": "int32",
-    "DT_INT16": "int32", "DT_UINT16": "int32", "DT_UINT32": "int32", "DT_UINT64": "int32",
-    "DT_BOOL": "bool", "DT_STRING": "string", "DT_COMPLEX64": "complex64",
-}
-
-#: numpy dtype of each TF.js dtype
-NUMPY_DTYPES: dict[str, np.dtype] = {
-    "float32": np.dtype(np.float32), "int32": np.dtype(np.int32), "bool": np.dtype(np.bool_),
-    "string": np.dtype(object), "complex64": np.dtype(np.complex64),
-}
-
+from .tfjs_dtypes import from_tf_dtype
 
 def resolve(node: GraphNode, op: OpDef, inputs: Sequence[Any], attrs: Mapping[str, Any] | None = None) -> Params:
     """The named parameters of ``node`` given its input values in order.
@@ -177,15 +163,7 @@ def _text(value: Any) -> str:
 
 
 def _dtype(value: Any) -> str:
-    if isinstance(value, int) or str(value).isdigit():
-        value = _DT_BY_NUMBER.get(int(value), "")
-    dtype = TF_DTYPES.get(str(value))
+    dtype = from_tf_dtype(value)
     if dtype is None:
         raise ValueError(f"unsupported dtype {value}")
     return dtype
-
-
-# protobuf enum numbers, for converters that write them as numbers
-_DT_BY_NUMBER = {1: "DT_FLOAT", 2: "DT_DOUBLE", 3: "DT_INT32", 4: "DT_UINT8", 5: "DT_INT16", 6: "DT_INT8",
-                 7: "DT_STRING", 8: "DT_COMPLEX64", 9: "DT_INT64", 10: "DT_BOOL", 14: "DT_BFLOAT16",
-                 17: "DT_UINT16", 19: "DT_HALF", 22: "DT_UINT32", 23: "DT_UINT64"}

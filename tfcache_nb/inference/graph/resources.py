@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .params import NUMPY_DTYPES
+from .tfjs_dtypes import NUMPY as NUMPY_DTYPES
 
 #: an element shape: a list of sizes (-1 unknown), or None for an unknown rank
 Shape = "list[int] | None"

@@ -27,6 +27,25 @@ NUMPY: dict[str, np.dtype] = {
 }
 _ORDER = {BOOL: 0, INT32: 1, FLOAT32: 2, COMPLEX64: 3}
 
+#: TensorFlow's DataType names as TF.js maps them (operation_mapper's parseDtypeParam)
+TF_DTYPES: dict[str, str] = {
+    "DT_FLOAT": FLOAT32, "DT_HALF": FLOAT32, "DT_DOUBLE": FLOAT32, "DT_BFLOAT16": FLOAT32,
+    "DT_INT32": INT32, "DT_INT64": INT32, "DT_INT8": INT32, "DT_UINT8": INT32,
+    "DT_INT16": INT32, "DT_UINT16": INT32, "DT_UINT32": INT32, "DT_UINT64": INT32,
+    "DT_BOOL": BOOL, "DT_STRING": STRING, "DT_COMPLEX64": COMPLEX64,
+}
+# protobuf enum numbers, for converters that write them as numbers
+_DT_BY_NUMBER = {1: "DT_FLOAT", 2: "DT_DOUBLE", 3: "DT_INT32", 4: "DT_UINT8", 5: "DT_INT16", 6: "DT_INT8",
+                 7: "DT_STRING", 8: "DT_COMPLEX64", 9: "DT_INT64", 10: "DT_BOOL", 14: "DT_BFLOAT16",
+                 17: "DT_UINT16", 19: "DT_HALF", 22: "DT_UINT32", 23: "DT_UINT64"}
+
+
+def from_tf_dtype(value: Any) -> str | None:
+    """The TF.js dtype of a TensorFlow DataType (``"DT_INT64"`` or its enum number), None if unknown."""
+    if isinstance(value, int) or str(value).isdigit():
+        value = _DT_BY_NUMBER.get(int(value), "")
+    return TF_DTYPES.get(str(value))
+
 
 def dtype_of(x: Any) -> str:
     """The TF.js dtype an array stands for (float64 counts as float32, int64 as int32)."""

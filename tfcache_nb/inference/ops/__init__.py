@@ -9,6 +9,7 @@ from .batch_norm import batch_norm, batch_norm_scale_offset, fold_batch_norm, fo
 from .conv import Conv2D
 from .dense import dense, matmul
 from .depthwise import DepthwiseConv2D
+from .mean import mean
 from .padding import conv_output_size, same_pads, zero_pad
 from .pooling import global_avg_pool, pool2d, pool_output_shape
 from .shapes import add, concat, flatten, reshape, reshape_target
@@ -16,6 +17,6 @@ from .shapes import add, concat, flatten, reshape, reshape_target
 __all__ = [
     "ACTIVATIONS", "Conv2D", "DepthwiseConv2D", "add", "batch_norm", "batch_norm_scale_offset",
     "concat", "conv_output_size", "dense", "flatten", "fold_batch_norm", "fold_scale_offset", "global_avg_pool",
-    "matmul", "pool2d", "pool_output_shape", "relu", "relu6", "reshape", "reshape_target",
+    "matmul", "mean", "pool2d", "pool_output_shape", "relu", "relu6", "reshape", "reshape_target",
     "same_pads", "sigmoid", "softmax", "tanh", "zero_pad",
 ]

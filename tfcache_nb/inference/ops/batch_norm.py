@@ -49,11 +49,14 @@ def fold_batch_norm(kernel: np.ndarray, bias: np.ndarray | None, gamma: np.ndarr
 
 def batch_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, mean: np.ndarray,
                variance: np.ndarray, epsilon: float) -> np.ndarray:
-    """Unfolded inference batch norm over the last axis, as TF.js computes it."""
-    inv = (F32(1) / np.sqrt(variance.astype(F32) + F32(epsilon))).astype(F32)
+    """Unfolded inference batch norm over the last axis, as TF.js's CPU kernel computes it:
+    ``offset + (x - mean) * scale / sqrt(variance + epsilon)`` in double precision, rounded to
+    float32 once. The parameters broadcast along the last axis (one value or one per channel)."""
+    x64 = np.asarray(x).astype(np.float64)
+    y = x64 - np.asarray(mean, np.float32).astype(np.float64)
     if gamma is not None:
-        inv = inv * gamma.astype(F32)
-    y = (x - mean.astype(F32)) * inv
+        y *= np.asarray(gamma, np.float32).astype(np.float64)
+    y /= np.sqrt(np.asarray(variance, np.float32).astype(np.float64) + epsilon)
     if beta is not None:
-        y = y + beta.astype(F32)
-    return y.astype(F32, copy=False)
+        y += np.asarray(beta, np.float32).astype(np.float64)
+    return y.astype(F32)

@@ -6,40 +6,22 @@ from typing import Sequence
 
 import numpy as np
 
-from .padding import conv_output_size, window_geometry
+from .mean import mean
+from .padding import Padding, conv_output_size
+from .windows import pool_nd
 
 F32 = np.float32
 
 
-def pool2d(x: np.ndarray, pool: Sequence[int], strides: Sequence[int], padding: str, mode: str) -> np.ndarray:
-    """Pooling of an NHWC batch; ``mode`` is 'avg' or 'max'."""
-    n, h, w, c = x.shape
-    kh, kw = int(pool[0]), int(pool[1])
-    sh, sw = int(strides[0]), int(strides[1])
-    (pt, pb), (pl, pr), oh, ow = window_geometry(h, w, (kh, kw), (sh, sw), (1, 1), padding)
-    fill = -np.inf if mode == "max" else 0.0
-    xp = np.full((n, h + pt + pb, w + pl + pr, c), fill, F32)
-    xp[:, pt:pt + h, pl:pl + w] = x
-    out = None
-    for i in range(kh):
-        for j in range(kw):
-            s = xp[:, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw]
-            if out is None:
-                out = s.copy()
-            elif mode == "max":
-                np.maximum(out, s, out=out)
-            else:
-                out += s
-    if mode == "max":
-        return out
-    ones = np.zeros((h + pt + pb, w + pl + pr), F32)
-    ones[pt:pt + h, pl:pl + w] = 1
-    count = np.zeros((oh, ow), F32)
-    for i in range(kh):
-        for j in range(kw):
-            count += ones[i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw]
-    out /= count[None, :, :, None]
-    return out
+def pool2d(x: np.ndarray, pool: Sequence[int], strides: Sequence[int], padding: Padding, mode: str) -> np.ndarray:
+    """Pooling of an NHWC batch as TF.js's CPU kernels (``mode`` 'avg' or 'max'), for every
+    runtime: a 1x1 window that keeps the shape is the identity (NaN stays), otherwise max
+    pooling skips NaN and average pooling divides by the real (unpadded) inputs of each window.
+    Float32 out (a max pool's caller casts back to the input's dtype where TF.js keeps it)."""
+    kernel, steps = (int(pool[0]), int(pool[1])), (int(strides[0]), int(strides[1]))
+    if kernel == (1, 1) and steps == (1, 1) and (isinstance(padding, str) or not any(map(any, padding))):
+        return x.astype(F32)  # a copy: TF.js returns a new tensor
+    return pool_nd(x, kernel, steps, padding, mode)
 
 
 def pool_output_shape(shape: Sequence[int], pool: Sequence[int], strides: Sequence[int], padding: str) -> tuple[int, int, int]:
@@ -51,5 +33,5 @@ def pool_output_shape(shape: Sequence[int], pool: Sequence[int], strides: Sequen
 
 
 def global_avg_pool(x: np.ndarray, keepdims: bool = False) -> np.ndarray:
-    """Mean over the spatial axes of an NHWC batch."""
-    return x.mean(axis=(1, 2), keepdims=keepdims, dtype=F32)
+    """Mean over the spatial axes of an NHWC batch (TF.js's mean: Keras's GlobalAveragePooling2D)."""
+    return mean(x, (1, 2), keepdims)

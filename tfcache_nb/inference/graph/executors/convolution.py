@@ -18,7 +18,7 @@ from ...ops.conv_transpose import Conv2DTranspose
 from ...ops.padding import Padding
 from ...ops.scratch import Scratch
 from ...ops.windows import conv_nd, dilation2d, max_pool_with_argmax, pool_nd
-from ..fused_ops import KERNEL_ACTIVATIONS, FusedOps, parse_fused_ops
+from ..fused_ops import KERNEL_ACTIVATIONS, NO_FUSED_OPS, FusedOps, parse_fused_ops
 from ..registry import ExecutionContext, Executor, Params
 
 F32 = np.float32
@@ -125,7 +125,7 @@ def _conv(p: Params, ctx: ExecutionContext, x: np.ndarray, depthwise: bool, fuse
 
 def _build_conv(p: Params, filt: np.ndarray, args: list[np.ndarray], depthwise: bool, fused: bool,
                 scratch: Scratch) -> tuple[Any, FusedOps]:
-    """The node's kernel (weights laid out, bias or batch norm folded) and its fused activation."""
+    """The node's kernel (weights laid out, bias folded) and its fused activation."""
     _check_format(p)
     if filt.ndim != 4:
         raise ValueError(f"the filter must have rank 4, not shape {filt.shape}")
@@ -134,16 +134,11 @@ def _build_conv(p: Params, filt: np.ndarray, args: list[np.ndarray], depthwise: 
     if min(strides) < 1 or min(dilations) < 1:
         raise ValueError(f"strides {strides} and dilations {dilations} must be positive")
     padding = _padding(p)
-    fo = (parse_fused_ops(p.fused_ops, int(p.num_args), len(args), p.leakyrelu_alpha) if fused
-          else FusedOps("", "linear"))
-    bias = None
+    fo = parse_fused_ops(p.fused_ops, int(p.num_args), len(args), p.leakyrelu_alpha) if fused else NO_FUSED_OPS
+    bias = fo.bias(args)
+    if bias is not None:
+        bias = _channel_vector(bias, filt, depthwise, "bias")
     k = _float(filt)
-    if fo.extra == "biasadd":
-        bias = _channel_vector(args[0], filt, depthwise, "bias")
-    elif fo.extra == "fusedbatchnorm":
-        scale, offset, mean, var = (_channel_vector(a, filt, depthwise, name)
-                                    for a, name in zip(args[:4], ("scale", "offset", "mean", "variance")))
-        k, bias = ops.fold_batch_norm(k, None, scale, offset, mean, var, float(p.epsilon), depthwise=depthwise)
     cls = ops.DepthwiseConv2D if depthwise else ops.Conv2D
     kernel_act = fo.activation if fo.activation in KERNEL_ACTIVATIONS else "linear"
     return cls(k, bias, strides, padding, dilations, kernel_act, scratch=scratch), fo
@@ -234,22 +229,21 @@ def _pool_args(p: Params, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], 
     ksize, strides = _pair(p.ksize, "ksize", rank), _pair(p.strides, "strides", rank)
     if min(ksize) < 1 or min(strides) < 1:
         raise ValueError(f"ksize {ksize} and strides {strides} must be positive")
-    if str(p.pad).lower() == "explicit" and rank == 4:
-        return ksize, strides, _padding(p)
-    return ksize, strides, _same_or_valid(p, "pooling")
+    return ksize, strides, _same_or_valid(p, "pooling")  # TF.js's pooling refuses EXPLICIT too
 
 
 def _pool(p: Params, mode: str, rank: int = 4) -> np.ndarray:
-    """2-D (rank 4, NHWC) or 3-D (rank 5, NDHWC) pooling; max keeps the input's dtype, avg is float32."""
+    """2-D (rank 4, NHWC: the kernel every runtime shares, max keeping the input's dtype) or
+    3-D (rank 5, NDHWC: float32, no identity shortcut, as TF.js's pool3d) pooling."""
     _check_format(p, "NHWC" if rank == 4 else "NDHWC")
     x, added = _as_batch(p.x, rank)
     ksize, strides, padding = _pool_args(p, rank)
-    if mode == "max" and max(ksize) == 1 and max(strides) == 1:
-        y = x.copy()  # TF.js: a 1x1 window that keeps the shape is the identity
-    else:
-        y = pool_nd(x, ksize, strides, padding, mode)
+    if rank == 4:
+        y = ops.pool2d(x, ksize, strides, padding, mode)
         if mode == "max" and x.dtype != F32:
             y = y.astype(x.dtype)
+    else:
+        y = pool_nd(x, ksize, strides, padding, mode)
     return y[0] if added else y
 
 

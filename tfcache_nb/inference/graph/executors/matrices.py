@@ -42,10 +42,11 @@ def mat_mul(p: Params, ctx: ExecutionContext) -> np.ndarray:
 def fused_mat_mul(p: Params, ctx: ExecutionContext) -> np.ndarray:
     """MatMul + BiasAdd + an activation (TF.js's fused.matMul)."""
     args = list(p.args)
-    fo = parse_fused_ops(p.fused_ops, int(p.num_args), len(args), p.leakyrelu_alpha, allow_batch_norm=False)
+    fo = parse_fused_ops(p.fused_ops, int(p.num_args), len(args), p.leakyrelu_alpha, matmul=True)
     y = matmul(p.a, p.b, bool(p.transpose_a), bool(p.transpose_b))
-    if fo.extra == "biasadd":
-        y = np.add(y, np.asarray(args[0]).astype(y.dtype, copy=False))
+    bias = fo.bias(args)
+    if bias is not None:
+        y = np.add(y, np.asarray(bias).astype(y.dtype, copy=False))
     return fo.activate(y, args)
 
 

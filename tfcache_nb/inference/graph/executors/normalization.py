@@ -22,17 +22,14 @@ def euclidean_norm(p: Params, ctx: ExecutionContext) -> np.ndarray:
 
 
 def _channel(v: np.ndarray, channels: int, name: str) -> np.ndarray:
-    flat = np.asarray(v).astype(F64).reshape(-1)
+    flat = np.asarray(v).reshape(-1)
     if flat.size not in (1, channels):
         raise ValueError(f"the {name} has {flat.size} values; the input has {channels} channels")
     return flat
 
 
 def fused_batch_norm(p: Params, ctx: ExecutionContext) -> np.ndarray:
-    """Inference batch norm over the last axis: offset + (x - mean) * scale / sqrt(variance + eps).
-
-    Computed in float64 and rounded once, as TF.js's kernel does.
-    """
+    """Inference batch norm over the last axis (``ops.batch_norm``, the kernel every runtime shares)."""
     fmt = str(p.data_format or "NHWC").upper()
     if fmt not in ("NHWC", "NDHWC"):
         raise ValueError(f"data_format {fmt} is not supported (only channels last)")
@@ -42,8 +39,7 @@ def fused_batch_norm(p: Params, ctx: ExecutionContext) -> np.ndarray:
     c = x.shape[-1]
     scale, offset = _channel(p.scale, c, "scale"), _channel(p.offset, c, "offset")
     mean, var = _channel(p.mean, c, "mean"), _channel(p.variance, c, "variance")
-    k = scale / np.sqrt(var + float(np.float32(p.epsilon)))
-    return (offset + (x.astype(F64) - mean) * k).astype(F32)
+    return ops.batch_norm(x, scale, offset, mean, var, float(p.epsilon))
 
 
 def lrn(p: Params, ctx: ExecutionContext) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ...ops.mean import mean
 from ..registry import ExecutionContext, Executor, Params
 
 F32, F64, I32 = np.float32, np.float64, np.int32
@@ -54,12 +55,9 @@ def prod_op(p: Params, ctx: ExecutionContext) -> np.ndarray:
 
 
 def mean_op(p: Params, ctx: ExecutionContext) -> np.ndarray:
-    """TF.js's mean: each value divided by the count in float32, then summed (empty: 0)."""
+    """TF.js's mean (``ops.mean``, shared with Keras's global average pooling)."""
     x = _numeric(p.x)
-    axes = reduce_axes(p.axis, x.ndim)
-    count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-    scaled = x.astype(F32) / F32(count) if count else x.astype(F32)
-    return np.sum(scaled, axis=axes, keepdims=bool(p.keep_dims), dtype=F64).astype(F32)
+    return mean(x, reduce_axes(p.axis, x.ndim), bool(p.keep_dims))
 
 
 def _extreme(p: Params, fn) -> np.ndarray:
