@@ -223,3 +223,47 @@ def test_network_first_falls_back_to_the_file_tier(served, store, tmp_path):
                                        retries=0, timeout=2)
     assert fallback.source == "cache" and fallback.stale and fallback.tier == "file"
     assert back.weight_data == art.weight_data
+
+
+def stored_rows(store) -> dict[str, str]:
+    return {k: store.get_text(k) for k in store.keys()}
+
+
+@pytest.mark.parametrize("fault, options", [
+    (tc.Fault.status(503, path="*shard*"), {}),
+    (tc.Fault.short_body(path="*shard*"), {}),
+    (tc.Fault.reset(path="*shard*"), {}),
+    (tc.Fault.stall(30, path="*shard*"), {"deadline": 1.0}),
+], ids=["5xx", "broken shard", "connection reset", "deadline"])
+@pytest.mark.parametrize("how", [{"strategy": "latest"}, {"revalidate": True}], ids=["latest", "revalidate"])
+def test_latest_serves_the_cached_copy_when_the_changed_model_cannot_be_downloaded(served, folder, store,
+                                                                                  fault, options, how):
+    srv, url = served
+    clock = FakeClock()
+    first, _ = tc.load_artifacts(url, cache=store, clock=clock)
+    publish(folder, 1)
+    srv.add_fault(fault)
+    rows = stored_rows(store)
+    requests_made(srv)
+    clock.now += 60
+    art, report = tc.load_artifacts(url, cache=store, clock=clock, retries=0, timeout=2, **options, **how)
+    assert report.requests == 2  # asked (model.json changed), then tried the download once
+    assert report.source == "cache" and report.stale and art.weight_data == first.weight_data
+    assert report.revalidated.startswith("changed on the server but could not be downloaded, cached copy used: ")
+    assert "shard" in report.revalidated or "deadline" in report.revalidated, report.revalidated
+    assert not report.saved and report.save_error is None and report.cache_miss_reason is None
+    assert "may be stale" in str(report)
+    # nothing saved or removed: the same entry, only its last-used time moved (not its checked time)
+    after = stored_rows(store)
+    assert after.keys() == rows.keys()
+    assert all(after[k] == rows[k] for k in rows if not k.endswith("/info"))
+    meta = tc.local_storage_io(store, report.cache_key).read_metadata()
+    assert meta.last_used == clock.now and meta.checked_at == clock.now - 60
+
+
+def test_latest_without_a_usable_cached_copy_still_raises_when_the_download_fails(served, folder, store):
+    srv, url = served
+    srv.add_fault(tc.Fault.status(503, path="*shard*"))
+    with pytest.raises(tc.ModelLoadError, match="503"):
+        tc.load_artifacts(url, cache=store, strategy="latest", retries=0, timeout=2)
+    assert store.keys() == []

@@ -6,6 +6,9 @@ import collections
 import json
 import os
 import sqlite3
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +84,25 @@ def one_sentence(message: str) -> bool:
 def write_figures(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(dict(sorted(FIGURES.items())), indent=2) + "\n")
+
+
+_HOLD_LOCK = textwrap.dedent("""
+    import sqlite3, sys, time
+    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+    if sys.argv[3] == "exclusive":
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+    conn.execute("BEGIN EXCLUSIVE")
+    conn.execute("INSERT INTO entries VALUES ('other', 'x', 'k', '1', 2)")
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+    conn.execute("ROLLBACK")
+""")
+
+
+def hold_lock(path: Path | str, seconds: float, mode: str) -> subprocess.Popen:
+    """Another process holding a SQLite file's write lock (``"normal"``: readers still read
+    in WAL mode; ``"exclusive"``: nobody else reads either) for ``seconds``."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(path), str(seconds), mode],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc

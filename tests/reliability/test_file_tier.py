@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import tfcache_nb as tc
-from rel_helpers import SOAK, make_artifacts, write_model
+from rel_helpers import SOAK, hold_lock, make_artifacts, raw_exec, write_model
 from tfcache_nb._atomic import TEMP_GLOB
 from tfcache_nb.cache.loader import load_artifacts
 
@@ -267,3 +267,49 @@ def test_a_new_version_saved_in_one_tier_removes_the_old_copy_from_the_other(tmp
         warm_art, warm = load_artifacts(url, cache=cache, cache_key="m")
         assert warm.source == "cache" and warm.tier == "file" and warm_art.weight_data == big3.weight_data
         assert big3.weight_data != big.weight_data and small.weight_data != big.weight_data
+
+
+
+def test_a_damaged_local_tier_leaves_the_file_tier_usable_for_loads_and_saves(tmp_path):
+    store_path = tmp_path / "wx.sqlite3"
+    cache = tc.TieredCache(tc.WxStorage(store_path, limit_bytes=1_000_000), tmp_path / "usr", limit_bytes=8_000_000)
+    big = write_model(tmp_path / "big", n_floats=400_000, seed=3, shard_bytes=4_000_000)
+    small = write_model(tmp_path / "small", n_floats=20_000, seed=4)
+    first, cold = load_artifacts(big, cache=cache, cache_key="big")
+    assert cold.tier == "file"
+    raw_exec(store_path, "DROP TABLE entries")  # another program damages the local storage file
+    with pytest.raises(tc.StorageError):
+        cache.store.keys()
+    art, warm = load_artifacts(big, cache=cache, cache_key="big")
+    assert warm.source == "cache" and warm.tier == "file" and art.weight_data == first.weight_data
+    assert warm.cache_error.startswith("local storage: ") and "no such table" in warm.cache_error
+    assert "local storage" in str(warm)
+    # a model local storage would take goes to the file tier while local storage is unusable
+    s_art, saved = load_artifacts(small, cache=cache, cache_key="small")
+    assert saved.source == "network" and saved.saved and saved.tier == "file", saved.save_error
+    assert saved.cache_error.startswith("local storage: ") and saved.save_error is None
+    _, hit = load_artifacts(small, cache=cache, cache_key="small", strategy="cacheOnly")
+    assert hit.source == "cache" and hit.tier == "file"
+    _, again = load_artifacts(small, cache=cache, cache_key="small", strategy="networkFirst", version="2")
+    assert again.source == "network" and again.saved and again.tier == "file", again.save_error
+    assert again.evicted == ["small"] and cache.file_models() == ["big", "small@2"]
+    assert cache.file("small@2").load().weight_data == s_art.weight_data
+
+
+def test_a_local_tier_locked_by_another_writer_sends_the_save_to_the_file_tier(tmp_path):
+    store_path = tmp_path / "wx.sqlite3"
+    store = tc.WxStorage(store_path, limit_bytes=1_000_000, timeout=0.2)
+    cache = tc.TieredCache(store, tmp_path / "usr", limit_bytes=8_000_000)
+    small = write_model(tmp_path / "small", n_floats=20_000, seed=4)
+    proc = hold_lock(store_path, 30, "normal")  # WAL: reads go on, writes wait and give up
+    try:
+        art, report = load_artifacts(small, cache=cache, cache_key="small")
+        assert report.source == "network" and report.saved and report.tier == "file", report.save_error
+        assert report.cache_error.startswith("local storage: ") and "locked" in report.cache_error
+    finally:
+        proc.kill()
+        proc.wait(10)
+    assert not cache.local("small").exists() and cache.file("small").load().weight_data == art.weight_data
+    _, warm = load_artifacts(small, cache=cache, cache_key="small")
+    assert warm.source == "cache" and warm.tier == "file" and warm.cache_error is None
+    store.close()

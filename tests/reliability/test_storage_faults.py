@@ -10,15 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
 
 import tfcache_nb as tc
-from rel_helpers import one_sentence, raw_exec, raw_rows, raw_value, write_model
+from rel_helpers import hold_lock, one_sentence, raw_exec, raw_rows, raw_value, write_model
 
 NS = ("wx-app", "alice")
 
@@ -180,32 +177,13 @@ def test_damaged_entry_while_offline_is_one_clear_error_and_not_used(server, sto
 
 # ------------------------------------------------------------------------- broken files
 
-_HOLD_LOCK = textwrap.dedent("""
-    import sqlite3, sys, time
-    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-    if sys.argv[3] == "exclusive":
-        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-    conn.execute("BEGIN EXCLUSIVE")
-    conn.execute("INSERT INTO entries VALUES ('other', 'x', 'k', '1', 2)")
-    print("locked", flush=True)
-    time.sleep(float(sys.argv[2]))
-    conn.execute("ROLLBACK")
-""")
-
-
-def _hold_lock(path, seconds: float, mode: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(path), str(seconds), mode],
-                            stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "locked"
-    return proc
-
 
 def test_file_locked_by_another_writer(server, store_path, session, figures):
     url = server.url + "/m/model.json"
     store = tc.WxStorage(store_path, app_id=NS[0], user_id=NS[1], timeout=0.3)
     store.set("user-key", 1)
     before = raw_rows(store_path)
-    proc = _hold_lock(store_path, 2.5, "normal")
+    proc = hold_lock(store_path, 2.5, "normal")
     try:
         art, report = tc.load_artifacts(url, cache=store, session=session)
         assert report.source == "network" and not report.saved
@@ -229,7 +207,7 @@ def test_file_locked_exclusively_is_a_clear_error_and_the_network_still_works(se
     store = tc.WxStorage(store_path, app_id=NS[0], user_id=NS[1])
     tc.load_artifacts(url, cache=store, session=session)
     store.close()
-    proc = _hold_lock(store_path, 2.0, "exclusive")
+    proc = hold_lock(store_path, 2.0, "exclusive")
     try:
         with pytest.raises(tc.StorageError, match="locked by another process") as info:
             tc.WxStorage(store_path, app_id=NS[0], user_id=NS[1], timeout=0.2)
@@ -312,7 +290,7 @@ def test_a_slow_lock_is_waited_for(server, store_path, session):
     """A lock shorter than the timeout is simply waited out: the save succeeds."""
     store = tc.WxStorage(store_path, app_id=NS[0], user_id=NS[1], timeout=10)
     store.set("k", 1)
-    proc = _hold_lock(store_path, 0.8, "normal")
+    proc = hold_lock(store_path, 0.8, "normal")
     t0 = time.monotonic()
     try:
         _, report = tc.load_artifacts(server.url + "/m/model.json", cache=store, session=session)

@@ -33,7 +33,8 @@ from ..io.tiered_cache import FILE, LOCAL, TieredCache
 from ..storage.base import KeyValueStorage
 from ..transport.urls import is_http_url
 from .keys import default_cache_key, source_id
-from .policy import DriftOf, candidate_forms, file_area, list_model_keys, local_area, plan_save, validate_options
+from .policy import (Area, DriftOf, SavePlan, candidate_forms, file_area, folder_area, list_model_keys, local_area,
+                     plan_save, validate_options)
 from .report import LoadReport
 from .strategy import READS_CACHE_FIRST, Strategy, check_version, is_other_version, resolve, versioned_key
 
@@ -121,7 +122,7 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
                         strategy=plan.label)
     entries = _cache_entries(cache, key)
     entry = entries[0] if entries else None
-    storage_usable = entry is not None
+    broken: list[Any] = []  # tiers whose storage failed in this load: the others still serve
     store = cache.store if isinstance(cache, TieredCache) else cache
     if isinstance(store, KeyValueStorage):
         report.namespace = (store.app_id, store.user_id)
@@ -136,9 +137,8 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
             if report.cache_miss_reason != "not in the cache":  # damage in any tier is the reason to tell
                 first_miss = first_miss or report.cache_miss_reason
         except StorageError as exc:
-            storage_usable = False
-            report.cache_error = str(exc)
-            break
+            _storage_failed(report, entries, tier_entry, exc, broken)
+            continue
         if artifacts is not None:
             entry, report.tier = tier_entry, _tier(tier_entry)
             report.cache_miss_reason = None
@@ -149,6 +149,7 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
         why = report.cache_error or report.cache_miss_reason or ("no cache given" if entry is None else "a miss")
         raise ModelLoadError(f"{url}: strategy 'cacheOnly' never uses the network, and the model is not "
                              f"in the cache ({why}).", url=url, cause="not in the cache")
+    cached = (artifacts, meta, entry) if artifacts is not None else None
     if artifacts is not None and plan.name == "latest":
         if not _checked_recently(meta, now(), plan.max_age, report):
             artifacts, revalidation = _revalidate(handler, meta, artifacts, report)
@@ -162,7 +163,12 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
     try:
         artifacts, etag, last_modified = _fetch(handler, revalidation.doc if revalidation else None)
     except ModelLoadError as exc:
-        fallback = _network_first_fallback(plan, entries, exc, report) if storage_usable else None
+        if revalidation is not None and cached is not None:  # latest: changed, but the change is out of reach
+            fallback = cached
+            report.stale, report.cache_miss_reason = True, None
+            report.revalidated = f"changed on the server but could not be downloaded, cached copy used: {exc}"
+        else:
+            fallback = _network_first_fallback(plan, entries, exc, report, broken)
         if fallback is None:
             raise
         report.add_phase("network", time.perf_counter() - t0)
@@ -174,13 +180,13 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
     report.source = "network"
     report.weight_bytes = len(artifacts.weight_data)
     _count_network(handler, report)
-    if entry is not None and storage_usable:
+    if len(broken) < len(entries):
         drift_of = _drift_of(drift_meter, artifacts, report)
         _save(entries, artifacts, url, etag, last_modified, quantize, on_full, report, now(), drift_of, max_drift,
-              cache if isinstance(cache, TieredCache) else None)
+              cache if isinstance(cache, TieredCache) else None, broken)
         if version is not None and report.saved:
             _evict_other_versions(cache, base_key, version, report)
-    elif entry is not None:
+    elif entries:
         report.save_error = f"the cache could not be used: {report.cache_error}"
     report.total_s = time.perf_counter() - started
     return artifacts, report
@@ -214,16 +220,19 @@ def _checked_recently(meta: CacheMetadata | None, now: float, max_age: float | N
 
 
 def _network_first_fallback(plan: Strategy, entries: list[LocalStorageIO | FileStorageIO], exc: ModelLoadError,
-                            report: LoadReport) -> tuple[ModelArtifacts, CacheMetadata | None, Any] | None:
-    """``networkFirst``: the cached copy (from whichever tier holds it) when the network
-    fails, marked stale, with the entry it came from; else None."""
+                            report: LoadReport, broken: list[Any]) -> tuple[ModelArtifacts, CacheMetadata | None, Any] | None:
+    """``networkFirst``: the cached copy (from whichever usable tier holds it) when the
+    network fails, marked stale, with the entry it came from; else None."""
     if plan.name != "networkFirst":
         return None
     for entry in entries:
+        if entry in broken:
+            continue
         try:
             artifacts, meta = _read_cache(entry, report)
-        except StorageError:
-            return None
+        except StorageError as error:
+            _storage_failed(report, entries, entry, error, broken)
+            continue
         if artifacts is not None:
             report.stale, report.tier = True, _tier(entry)
             report.cache_miss_reason = None
@@ -248,9 +257,15 @@ def _evict_other_versions(cache: Any, base_key: str, version: str, report: LoadR
 
 
 def _stored_model_keys(cache: Any) -> list[str]:
-    """The keys of the models saved in any tier of ``cache``."""
+    """The keys of the models saved in any tier of ``cache`` (a tier that cannot be read lists none)."""
     if isinstance(cache, TieredCache):
-        return sorted(set(list_model_keys(cache.store)) | set(cache.file_models()))
+        keys: set[str] = set()
+        for listing in (lambda: list_model_keys(cache.store), cache.file_models):
+            try:
+                keys.update(listing())
+            except StorageError:
+                continue
+        return sorted(keys)
     if isinstance(cache, KeyValueStorage):
         return list_model_keys(cache)
     return list_file_models(Path(cache))
@@ -423,8 +438,10 @@ def _drift_of(meter: DriftMeter | None, original: ModelArtifacts, report: LoadRe
 def _save(entries: list[LocalStorageIO | FileStorageIO], artifacts: ModelArtifacts, url: str,
           etag: str | None, last_modified: str | None, quantize: str | None, on_full: str,
           report: LoadReport, now: float, drift_of: DriftOf | None = None, max_drift: float | None = None,
-          tiered: TieredCache | None = None) -> None:
-    """Save the chosen form in the first tier where an acceptable one fits; drop other tiers' copies."""
+          tiered: TieredCache | None = None, broken: list[Any] | None = None) -> None:
+    """Save the chosen form in the first usable tier where an acceptable one fits; drop other
+    tiers' copies. A tier whose storage fails (``broken``, or failing now) is passed over."""
+    broken = [] if broken is None else broken
     forms = _timed_forms(artifacts, quantize, report)
     made: list[tuple[str | None, ModelArtifacts]] = []
 
@@ -440,40 +457,34 @@ def _save(entries: list[LocalStorageIO | FileStorageIO], artifacts: ModelArtifac
     quantize_before = report.phases.get("quantize", 0.0)
     drift_before = report.phases.get("drift", 0.0)
     rest = remembered()
+    failures: list[tuple[Any, SavePlan | StorageError]] = []
+    saved_in: tuple[Any, SavePlan] | None = None
     try:
-        if len(entries) == 1 and isinstance(entries[0], FileStorageIO):  # a plain file storage folder
-            entry = entries[0]
-            form, stored = next(rest)
-            entry.save(stored, metadata=metadata_for(form, stored))
-            plan = None
-        else:
-            failures = []
-            for entry in entries:
-                area = (local_area(entry, metadata_for) if isinstance(entry, LocalStorageIO)
-                        else file_area(tiered, entry, metadata_for))
-                plan = plan_save(area, itertools.chain(list(made), rest), allow_evict=on_full == "evict",
-                                 drift_of=drift_of, max_drift=max_drift)
+        for entry in entries:
+            if entry in broken:
+                continue
+            try:
+                plan = plan_save(_area(entry, tiered, metadata_for), itertools.chain(list(made), rest),
+                                 allow_evict=on_full == "evict", drift_of=drift_of, max_drift=max_drift)
                 if plan.fits:
+                    _write(entry, plan, report)
+                    saved_in = entry, plan
                     break
                 failures.append((entry, plan))
-            else:
-                _not_saved(failures, on_full, report)
-                return
-            if plan.evict:
-                t2 = time.perf_counter()
-                for victim in plan.evict:
-                    _same_tier(entry, victim).remove()
-                report.evicted = list(plan.evict)
-                report.add_phase("evict", time.perf_counter() - t2)
-            form, stored = plan.form, plan.artifacts
-            if isinstance(entry, LocalStorageIO):
-                entry.save(stored, items=plan.items)
-            else:
-                entry.save(stored, files=plan.items)
-            report.drift = plan.drift
-        for other in entries:  # a copy of an older version in another tier must not be found first
-            if other is not entry:
-                other.remove()
+            except StorageQuotaError:
+                raise
+            except StorageError as exc:
+                if len(entries) == 1:
+                    raise
+                _storage_failed(report, entries, entry, exc, broken)
+                failures.append((entry, exc))
+        if saved_in is not None:
+            for other in entries:  # a copy of an older version in another tier must not be found first
+                if other is not saved_in[0] and other not in broken:
+                    try:
+                        other.remove()
+                    except StorageError as exc:  # the model is saved; the report says what was left
+                        _storage_failed(report, entries, other, exc, broken)
     except _QuantizeFailed as exc:
         report.save_error = f"could not quantize the model: {exc.error}"
         return
@@ -489,33 +500,82 @@ def _save(entries: list[LocalStorageIO | FileStorageIO], artifacts: ModelArtifac
         planning_s = (report.phases.get("quantize", 0.0) - quantize_before
                       + report.phases.get("drift", 0.0) - drift_before)
         report.add_phase("save", time.perf_counter() - t1 - planning_s)
+    if saved_in is None:
+        _not_saved(failures, on_full, report)
+        return
+    entry, plan = saved_in
     report.saved = True
-    report.quantization = form
+    report.quantization = plan.form
+    report.drift = plan.drift  # 0.0 for the model as it is, None when unmeasured
     report.tier = _tier(entry)
     report.bytes_storage = entry.stored_bytes()
-    if report.drift is None and form is None:
-        report.drift = 0.0
 
 
-def _not_saved(failures: list[tuple[Any, Any]], on_full: str, report: LoadReport) -> None:
-    """Say why no tier took the model: by how much it missed, and which forms cost too much."""
-    _entry, plan = failures[0]
-    report.bytes_needed, report.bytes_free = plan.needed, plan.free
+def _area(entry: LocalStorageIO | FileStorageIO, tiered: TieredCache | None, metadata_for: Any) -> Area:
+    """Where ``entry`` saves: local storage, the tiered cache's file tier (with its limit), or
+    a plain file storage folder (no limit)."""
+    if isinstance(entry, LocalStorageIO):
+        return local_area(entry, metadata_for)
+    return file_area(tiered, entry, metadata_for) if tiered is not None else folder_area(entry, metadata_for)
+
+
+def _write(entry: LocalStorageIO | FileStorageIO, plan: SavePlan, report: LoadReport) -> None:
+    """Evict whom ``plan`` says must go, then write its items (as planned, byte for byte)."""
+    if plan.evict:
+        t2 = time.perf_counter()
+        for victim in plan.evict:
+            _same_tier(entry, victim).remove()
+        report.evicted = list(plan.evict)
+        report.add_phase("evict", time.perf_counter() - t2)
+    if isinstance(entry, LocalStorageIO):
+        entry.save(plan.artifacts, items=plan.items)
+    else:
+        entry.save(plan.artifacts, files=plan.items)
+
+
+def _storage_failed(report: LoadReport, entries: list[Any], entry: Any, exc: StorageError,
+                    broken: list[Any]) -> None:
+    """One tier's storage failed: this load passes it over, and ``cache_error`` says why
+    (naming the tier when the cache has two)."""
+    if entry not in broken:
+        broken.append(entry)
+    text = f"{_tier_name(entry)}: {exc}" if len(entries) > 1 else str(exc)
+    report.cache_error = text if report.cache_error is None else f"{report.cache_error}; {text}"
+
+
+def _tier_name(entry: Any) -> str:
+    return "local storage" if isinstance(entry, LocalStorageIO) else "file storage"
+
+
+def _not_saved(failures: list[tuple[Any, SavePlan | StorageError]], on_full: str, report: LoadReport) -> None:
+    """Say why no tier took the model: by how much it missed, which forms cost too much, or
+    which storage failed. With ``on_full="error"``, unless every tier's storage failed (a broken
+    storage never fails a load): one StorageQuotaError when space was short everywhere, else
+    one StorageError."""
     parts = []
-    for tier_entry, tier_plan in failures:
-        where = "local storage" if isinstance(tier_entry, LocalStorageIO) else "file storage"
-        text = (f"the model needs {tier_plan.needed:,} bytes of storage but only {tier_plan.free:,} of "
-                f"{tier_entry.store.limit_bytes:,} are free" if isinstance(tier_entry, LocalStorageIO) else
-                f"the model needs {tier_plan.needed:,} bytes of file storage but only {tier_plan.free:,} are free")
-        if len(failures) > 1:
-            text = f"{where}: {text}"
-        if tier_plan.refused:
-            text += f" (forms that fit but were refused: {tier_plan.refused})"
-        parts.append(text)
+    short_everywhere = True
+    for entry, failure in failures:
+        if isinstance(failure, StorageError):
+            parts.append(f"{_tier_name(entry)} could not be used: {str(failure).rstrip('.')}")
+            short_everywhere = False
+            continue
+        if failure.lacks_room:
+            if report.bytes_needed is None:
+                report.bytes_needed, report.bytes_free = failure.needed, failure.free
+            text = (f"the model needs {failure.needed:,} bytes of storage but only {failure.free:,} of "
+                    f"{entry.store.limit_bytes:,} are free" if isinstance(entry, LocalStorageIO) else
+                    f"the model needs {failure.needed:,} bytes of file storage but only {failure.free:,} are free")
+            if failure.refused:
+                text += f" (forms that fit but were refused: {failure.refused})"
+        else:
+            text, short_everywhere = f"max_drift refused every form: {failure.refused}", False
+        parts.append(f"{_tier_name(entry)}: {text}" if len(failures) > 1 else text)
     message = "; ".join(parts)
-    if on_full == "error":
-        raise StorageQuotaError(f"exceed storage max size: {message}.")
-    report.save_error = message + ("" if on_full == "skip" else
+    if on_full == "error" and any(isinstance(failure, SavePlan) for _entry, failure in failures):
+        if short_everywhere:
+            raise StorageQuotaError(f"exceed storage max size: {message}.")
+        raise StorageError(f"the model was not saved: {message}.")
+    report.save_error = message + ("" if on_full == "skip" or not short_everywhere else
                                    ", and evicting other cached models would not make room")
 
 

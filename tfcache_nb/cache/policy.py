@@ -10,6 +10,7 @@ really makes room. Keys the toolkit did not write are never touched.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import InvalidArgumentError, TfcacheError
@@ -22,6 +23,8 @@ from ..storage.base import KeyValueStorage, encode_value, utf8_len
 
 QUANTIZE_FORMS = ("uint8", "uint16", "float16")
 ON_FULL = ("evict", "skip", "error")
+#: the free space of an area without a limit (a plain file storage folder)
+NO_LIMIT = sys.maxsize
 
 
 def validate_options(quantize: str | None, on_full: str, max_drift: float | None = None) -> None:
@@ -109,7 +112,9 @@ class SavePlan:
     """One form of the model, the exact items to write, and who must go first.
 
     ``drift`` is the form's measured cost (0.0 for the model as it is, None when unmeasured);
-    ``refused`` says, on a plan that does not fit, which forms fitted but cost too much.
+    on a plan that does not fit, ``refused`` says which forms fitted but cost too much, and
+    ``lacks_room`` whether any form was too big (if not, ``max_drift`` refused every form:
+    ``needed`` and ``free`` then say nothing about space).
     """
 
     form: str | None
@@ -121,6 +126,7 @@ class SavePlan:
     fits: bool
     drift: float | None = None
     refused: str | None = None
+    lacks_room: bool = False
 
 
 @dataclasses.dataclass
@@ -153,10 +159,17 @@ def local_area(entry: LocalStorageIO, metadata_for: Any) -> Area:
     return Area(size, free, lambda: evictable_models(store, exclude=entry.key))
 
 
+def folder_area(entry: FileStorageIO, metadata_for: Any) -> Area:
+    """A plain file storage folder as a save area: no limit, nothing to evict, so a save is
+    refused only when ``max_drift`` refuses every form."""
+
+    return Area(_file_sizes(entry, metadata_for), NO_LIMIT, lambda: [])
+
+
 def plan_save(area: Area, forms: Iterable[tuple[str | None, ModelArtifacts]], allow_evict: bool,
               drift_of: DriftOf | None = None, max_drift: float | None = None) -> SavePlan:
-    """Pick a form to save: among those that fit now (failing that, after eviction), the one
-    with the least drift when ``drift_of`` measures it, else the first in ``forms``' order.
+    """Pick a form to save: among those that fit now (failing that, or when ``max_drift``
+    refuses them all, after eviction), the one with the least drift when ``drift_of`` measures it, else the first in ``forms``' order.
 
     ``forms`` is consumed lazily: the model as it is, when it fits, is taken at once (its
     drift is 0), and without a drift measure or limit no form after the first that fits is
@@ -172,19 +185,21 @@ def plan_save(area: Area, forms: Iterable[tuple[str | None, ModelArtifacts]], al
         if plan.fits and (form is None or not choosy):
             return plan
     fitting = [p for p in plans if p.fits]
+    chosen = least_drift(fitting, drift_of, max_drift)
     victims: list[Evictable] = []
-    if not fitting and allow_evict:
+    if chosen is None and allow_evict:  # nothing acceptable fits now: what eviction would make room for
         victims = area.victims()
         room = area.free + sum(v.bytes for v in victims)
         fitting = [p for p in plans if p.needed <= room]
-    chosen = least_drift(fitting, drift_of, max_drift)
+        chosen = least_drift(fitting, drift_of, max_drift)
     if chosen is None:
-        smallest = min(plans, key=lambda p: p.needed)
+        fitting_ids = {id(p) for p in fitting}
+        too_big = [p for p in plans if id(p) not in fitting_ids]
+        failed = min(too_big or plans, key=lambda p: p.needed)  # the smallest form that needs more room
         refused = [p for p in fitting if p.refused]
-        if refused:
-            smallest.refused = ", ".join(f"{p.form} ({p.refused})" for p in refused)
-        smallest.fits = False
-        return smallest
+        failed.refused = ", ".join(f"{p.form} ({p.refused})" for p in refused) or None
+        failed.fits, failed.lacks_room = False, bool(too_big)
+        return failed
     if not chosen.fits:
         gained = area.free
         for victim in victims:
@@ -221,11 +236,16 @@ def evictable_files(cache: TieredCache, exclude: str) -> list[Evictable]:
 
 def file_area(cache: TieredCache, entry: FileStorageIO, metadata_for: Any) -> Area:
     """The file tier as a save area for model ``entry``: its files against WeChat's file limit."""
+    cache.sweep_temp_files()
+    free = cache.limit_bytes - cache.file_used_bytes() + entry.stored_bytes()
+    return Area(_file_sizes(entry, metadata_for), free, lambda: evictable_files(cache, exclude=entry.key))
+
+
+def _file_sizes(entry: FileStorageIO, metadata_for: Any) -> Callable[[str | None, ModelArtifacts], tuple[Any, int]]:
+    """An area's ``size`` for file storage: the files a save writes and their bytes."""
 
     def size(form: str | None, artifacts: ModelArtifacts) -> tuple[Any, int]:
         files = entry.planned_files(artifacts, metadata_for(form, artifacts))
         return files, sum(len(data) for data in files.values())
 
-    cache.sweep_temp_files()
-    free = cache.limit_bytes - cache.file_used_bytes() + entry.stored_bytes()
-    return Area(size, free, lambda: evictable_files(cache, exclude=entry.key))
+    return size
