@@ -85,7 +85,7 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
     src_list = _as_list(sources)
     prof_list = [_profile(p) for p in _as_list(profiles)]
     kinds = [_storage_kind(s) for s in _as_list(storages)]
-    client_list = _clients(clients, kinds)
+    client_list = client_storages(clients, kinds)
     if not src_list:
         raise InvalidArgumentError("run_experiment needs at least one model source (a folder or a URL)")
     if not prof_list:
@@ -109,14 +109,14 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
         tracker = Tracker(estimator, stream=(progress_stream or sys.stderr) if progress else None,
                           on_progress=on_progress)
         try:
-            return _run(jobs, prof_list, kinds, trials, seed, quantize, on_trial, tracker,
+            return _run(jobs, prof_list, client_list, trials, seed, quantize, on_trial, tracker,
                         workdir, workers, browser, deadline)
         finally:
             tracker.close()
 
 
 
-def _jobs(models: list[dict], prof_list: list[Profile], clients: list[tuple[str, list[str]]],
+def _jobs(models: list[dict], prof_list: list[Profile], clients: dict[str, list[str]],
           trials: int, seed: int) -> list[TrialJob]:
     """Every trial in run order; URL sources run once per storage and trial, unthrottled."""
     plan: list[tuple[dict, Profile | None, float | None]] = []
@@ -127,7 +127,7 @@ def _jobs(models: list[dict], prof_list: list[Profile], clients: list[tuple[str,
             plan += [(model, p, expected_load_time(model["folder"], p).total_s) for p in prof_list]
     jobs = []
     for model, profile, expected in plan:
-        for client, kinds in clients:
+        for client, kinds in clients.items():
             if client == BROWSER_CLIENT and model["folder"] is None:
                 raise InvalidArgumentError(f"the {BROWSER_CLIENT} client loads local model folders only "
                                  f"(its page reaches nothing beyond 127.0.0.1), not {model['url']}")
@@ -138,18 +138,21 @@ def _jobs(models: list[dict], prof_list: list[Profile], clients: list[tuple[str,
     return jobs
 
 
-def _clients(clients: Sequence[str] | str, kinds: list[str]) -> list[tuple[str, list[str]]]:
-    """Each client with the storage kinds it runs (its own among ``kinds``, else its default)."""
+def client_storages(clients: Sequence[str] | str, storages: Sequence[str] | str) -> dict[str, list[str]]:
+    """The storages each client really uses: its own among ``storages``, else its default
+    (``wx`` for the toolkit, ``indexeddb`` for TensorFlow.js in Chromium, which cannot use
+    the toolkit's storages), so records and settings name what each client used."""
+    kinds = [_storage_kind(s) for s in _as_list(storages)]
     names = [clients] if isinstance(clients, str) else list(clients)
     if not names:
         raise InvalidArgumentError("run_experiment needs at least one client")
     for name in names:
         if name not in CLIENTS:
             raise InvalidArgumentError(f"unknown client {name!r}; choose among {', '.join(CLIENTS)}")
-    out = []
+    out = {}
     for name in dict.fromkeys(names):
         own = BROWSER_STORAGES if name == BROWSER_CLIENT else STORAGE_KINDS
-        out.append((name, [k for k in kinds if k in own] or [own[0]]))
+        out[name] = [k for k in kinds if k in own] or [own[0]]
     if BROWSER_CLIENT not in names and any(k in BROWSER_STORAGES for k in kinds):
         browser_kinds = ", ".join(k for k in kinds if k in BROWSER_STORAGES)
         raise InvalidArgumentError(f"storages {browser_kinds} belong to the {BROWSER_CLIENT} client: "
@@ -167,13 +170,15 @@ def _browser(jobs: list[TrialJob], stack: contextlib.ExitStack) -> Any:
     return stack.enter_context(TfjsChromium())
 
 
-def _run(jobs: list[TrialJob], prof_list: list[Profile], kinds: list[str], trials: int, seed: int,
+def _run(jobs: list[TrialJob], prof_list: list[Profile], clients: dict[str, list[str]], trials: int, seed: int,
          quantize: str | None, on_trial: TrialCallback | None, tracker: Tracker,
          workdir: str | os.PathLike | None, workers: int, browser: Any = None,
          deadline: float | None = None) -> ExperimentResults:
     total = tracker.total
     results = ExperimentResults(meta={"seed": seed, "trials": trials, "quantize": quantize,
-                                      "storages": kinds, "profiles": [profile_label(p) for p in prof_list],
+                                      "storages": list(dict.fromkeys(k for ks in clients.values() for k in ks)),
+                                      "client_storages": {c: list(ks) for c, ks in clients.items()},
+                                      "profiles": [profile_label(p) for p in prof_list],
                                       "profile_info": {profile_label(p): _profile_figures(p)
                                                        for p in prof_list},
                                       "concurrency": workers,
@@ -290,4 +295,4 @@ def _model_source(src: str | os.PathLike | ModelSource, stack: contextlib.ExitSt
     return {"source": src, "name": src.name, "folder": folder, "url": src.url, "key": src.cache_key}
 
 
-__all__ = ["run_experiment", "derive_seed", "STORAGE_KINDS", "BROWSER_STORAGES"]
+__all__ = ["run_experiment", "client_storages", "derive_seed", "STORAGE_KINDS", "BROWSER_STORAGES"]
