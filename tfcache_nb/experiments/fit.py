@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from .._html import esc, human_bytes, human_seconds, table
 from ..cache.keys import default_cache_key, source_id
 from ..cache.loader import fetch, save_metadata
-from ..cache.policy import changes, local_area
+from ..cache.policy import Area, candidate_forms, changes, local_area, plan_save
 from ..errors import InvalidArgumentError, TfcacheError
 from ..format.artifacts import ModelArtifacts
 from ..inference.drift import ModelNotRunnable, Reference, is_classifier
@@ -74,6 +74,8 @@ class FitReport:
     inputs: str = ""
     classifier: bool = False
     elapsed_s: float = 0.0
+    #: the form the cache policy chose for ``quantize="auto"`` (see :attr:`suggested`)
+    suggested_form: str | None = None
 
     @property
     def name(self) -> str:
@@ -88,21 +90,14 @@ class FitReport:
 
     @property
     def suggested(self) -> FormFit | None:
-        """The form ``quantize="auto"`` would store in an empty storage: of those that fit,
-        the model as it is, else the least measured drift, else (unmeasured) the largest, as
-        the documented order tries two-byte forms before uint8."""
-        fitting = [f for f in self.forms if f.fits and (f.changed or f.form == "as-is")]
-        if not fitting:
-            return None
-        if fitting[0].form == "as-is":
-            return fitting[0]
-        if all(f.drift is not None for f in fitting):
-            return min(fitting, key=lambda f: f.drift)  # type: ignore[arg-type, return-value]
-        return max(fitting, key=lambda f: f.stored_bytes or 0)
+        """The form ``quantize="auto"`` would store in an empty storage (None: none fits), as
+        the cache policy itself chose it (:func:`_auto_choice`), so the two cannot disagree."""
+        return self.form(self.suggested_form) if self.suggested_form is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         doc = dataclasses.asdict(self)
-        doc["suggested"] = self.suggested.form if self.suggested else None
+        del doc["suggested_form"]
+        doc["suggested"] = self.suggested_form
         return doc
 
     def rows(self) -> list[tuple[str, ...]]:
@@ -201,8 +196,37 @@ def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Seq
                        free_bytes=area.free if store is not None else None)
     if measure:
         _measure(report, artifacts, made, inputs, key)
+    report.suggested_form = _auto_choice(report, artifacts, made, sizing.limit_bytes)
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+def _auto_choice(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple[ModelArtifacts, Any]],
+                 limit_bytes: int) -> str | None:
+    """The form a save with ``quantize="auto"`` stores in an empty storage of ``limit_bytes``,
+    chosen by the cache policy's own planning (:func:`~tfcache_nb.cache.policy.plan_save` over
+    :func:`~tfcache_nb.cache.policy.candidate_forms`: its order, its least-drift rule), fed the
+    sizes above and the drifts measured here (unmeasured: the policy's order decides, as in a
+    save without a drift meter). A form over the per-value cap is not offered: it cannot be saved."""
+    fits = {f.form: f for f in report.forms}
+
+    def name(form: str | None) -> str:
+        return form or "as-is"
+
+    def size(form: str | None, stored: ModelArtifacts) -> tuple[Any, int]:
+        return made[name(form)][1], fits[name(form)].stored_bytes  # type: ignore[return-value]
+
+    def drift_of(form: str | None, stored: ModelArtifacts) -> float | None:
+        return fits[name(form)].drift
+
+    if not any(f.fits and (f.changed or f.form == "as-is") for f in report.forms):
+        return None  # the policy offers no other form (an unchanged one is the model as it is)
+    measured = any(f.drift is not None for f in report.forms)
+    offered = ((form, stored) for form, stored in candidate_forms(artifacts, "auto")
+               if name(form) in made and fits[name(form)].fits)
+    plan = plan_save(Area(size, limit_bytes, list), offered, allow_evict=False,
+                     drift_of=drift_of if measured else None)
+    return name(plan.form) if plan.fits else None
 
 
 def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple[ModelArtifacts, Any]],
