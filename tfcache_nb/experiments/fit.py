@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Any, Sequence
+from typing import Any, Sequence, TextIO
 
 from .._html import esc, human_bytes, human_seconds, table
 from ..cache.keys import default_cache_key, source_id
@@ -27,6 +27,7 @@ from ..io.local_storage_io import local_storage_io
 from ..storage.base import KeyValueStorage, encode_value, utf8_len
 from ..storage.dict_storage import DictStorage
 from ..storage.wx_storage import WxStorage
+from .step_progress import StepProgress
 
 FORMS = ("as-is", "float16", "uint16", "uint8")
 
@@ -156,18 +157,37 @@ class FitReport:
 
 
 def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Sequence[Any] | None = None,
-               cache_key: str | None = None, measure: bool = True, **load_options: Any) -> FitReport:
+               cache_key: str | None = None, measure: bool = True, progress: bool = False,
+               progress_stream: TextIO | None = None, **load_options: Any) -> FitReport:
     """Which forms of the model at ``source`` fit WeChat's local storage, and at what cost.
 
     ``store``: a storage whose limits and free space to check against (by default an empty
     10 MB one). ``inputs``: images (paths, bytes, PIL images, uint8 arrays) or ready model
     inputs to measure drift on; by default matplotlib's sample photographs, shaped to the
-    model's inputs. ``measure=False`` skips running the model and timing loads. Other options
-    go to the fetch (``timeout``, ``weight_path_prefix``, ``session``, ...).
+    model's inputs. ``measure=False`` skips running the model and timing loads. ``progress=True``
+    shows the step under way on stderr (or ``progress_stream``): measuring takes 1-10 s a
+    model. Other options go to the fetch (``timeout``, ``weight_path_prefix``, ``session``, ...).
     """
     started = time.perf_counter()
     if store is not None and not isinstance(store, KeyValueStorage):
         raise InvalidArgumentError(f"store must be a WxStorage or DictStorage, not {type(store).__name__}.")
+    steps = (StepProgress("fit", 1 + len(FORMS) + (1 + len(FORMS) if measure else 0), stream=progress_stream)
+             if progress else None)
+    try:
+        report = _fit_report(source, store, inputs, cache_key, measure, steps, load_options)
+    except BaseException:
+        if steps is not None:
+            steps.close(ok=False)
+        raise
+    if steps is not None:
+        steps.close()
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _fit_report(source: Any, store: KeyValueStorage | None, inputs: Sequence[Any] | None, cache_key: str | None,
+                measure: bool, steps: StepProgress | None, load_options: dict[str, Any]) -> FitReport:
+    _step(steps, "fetching the model")
     artifacts, etag, last_modified = fetch(source, **load_options)
     url = source_id(source)
     key = cache_key or default_cache_key(source)
@@ -179,10 +199,13 @@ def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Seq
     forms: list[FormFit] = []
     for name in FORMS:
         label = None if name == "as-is" else name
+        _step(steps, "sizing the model as it is" if label is None else f"making {name} and sizing it")
         try:
             stored = artifacts if label is None else artifacts.quantize(label)
         except TfcacheError as exc:
             forms.append(FormFit(name, None, None, False, note=f"cannot be made: {exc}"))
+            if steps is not None and measure:
+                steps.skip()  # nothing to measure
             continue
         items, needed = area.size(label, stored)
         made[name] = stored, items
@@ -195,10 +218,14 @@ def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Seq
     report = FitReport(url, key, sizing.limit_bytes, sizing.max_value_bytes, forms,
                        free_bytes=area.free if store is not None else None)
     if measure:
-        _measure(report, artifacts, made, inputs, key)
+        _measure(report, artifacts, made, inputs, key, steps)
     report.suggested_form = _auto_choice(report, artifacts, made, sizing.limit_bytes)
-    report.elapsed_s = time.perf_counter() - started
     return report
+
+
+def _step(steps: StepProgress | None, what: str) -> None:
+    if steps is not None:
+        steps.step(what)
 
 
 def _auto_choice(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple[ModelArtifacts, Any]],
@@ -230,8 +257,9 @@ def _auto_choice(report: FitReport, artifacts: ModelArtifacts, made: dict[str, t
 
 
 def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple[ModelArtifacts, Any]],
-             inputs: Sequence[Any] | None, key: str) -> None:
+             inputs: Sequence[Any] | None, key: str, steps: StepProgress | None = None) -> None:
     """Drift and top-1 of each form against the model as it is; warm load of each from a cache."""
+    _step(steps, "running the model as it is on the inputs")
     reference: Reference | None = None
     try:
         reference = Reference(artifacts, inputs)
@@ -246,6 +274,8 @@ def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple
         if fit.form not in made:
             continue
         stored, items = made[fit.form]
+        _step(steps, f"measuring {fit.form}: " + ("drift and warm load" if reference is not None and fit.changed
+                                                   else "warm load"))
         if reference is not None:
             if not fit.changed:
                 fit.drift, fit.top1_agreement = 0.0, 1.0 if report.classifier else None
