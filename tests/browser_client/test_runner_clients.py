@@ -101,3 +101,31 @@ def test_the_run_deadline_cuts_a_trickling_server_off_in_the_browser_too(tfjs_en
         run_experiment(tiny_model, [trickle], clients=["tfjs-chromium"], trials=1, deadline=3,
                        workdir=tmp_path)
     assert time.monotonic() - start < 20  # the deadline, plus starting Chromium and closing up
+
+
+def test_bench_storage_file_with_both_clients_names_what_each_used(tfjs_env, tiny_model, tmp_path, capsys):
+    """The browser cannot use the toolkit's file storage: it uses its default, and says so."""
+    import json
+
+    out_csv = tmp_path / "bench.csv"
+    rc = main(["bench", "--model-dir", str(tiny_model), "--profile", "lte", "--storage", "file",
+               "--client", "tfcache_nb", "--client", "tfjs-chromium", "--trials", "1", "--csv", str(out_csv),
+               "--no-progress", "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "clients tfcache_nb (storage file), tfjs-chromium (storage indexeddb)" in captured.err
+    doc = json.loads(captured.out)
+    assert doc["meta"]["client_storages"] == {"tfcache_nb": ["file"], "tfjs-chromium": ["indexeddb"]}
+    assert doc["meta"]["storages"] == ["file", "indexeddb"]
+    assert [(r["client"], r["storage"]) for r in doc["summary"]] == [("tfcache_nb", "file"),
+                                                                     ("tfjs-chromium", "indexeddb")]
+    records = list(csv.DictReader(out_csv.open(newline="", encoding="utf-8")))
+    assert sorted({(r["client"], r["storage"]) for r in records}) == [("tfcache_nb", "file"),
+                                                                       ("tfjs-chromium", "indexeddb")]
+    rc = main(["bench", "--model-dir", str(tiny_model), "--profile", "lte", "--storage", "file",
+               "--client", "tfcache_nb", "--client", "tfjs-chromium", "--trials", "1", "--no-progress"])
+    table = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(table) if line.startswith("model "))
+    assert "storage" in table[header]
+    rows = table[header + 2: header + 4]
+    assert "file" in rows[0] and "indexeddb" in rows[1] and "file" not in rows[1]

@@ -164,3 +164,34 @@ def test_plot_shows_each_form_against_the_cap(synthetic_dir):
     texts = " ".join(t.get_text() for t in ax.texts)
     assert "10 MiB cap" in texts and "drift" in texts
     assert len(ax.patches) >= 4 and not math.isnan(ax.get_xlim()[1])
+
+
+@pytest.mark.parametrize("measure", [True, False])
+def test_the_suggestion_is_what_a_real_auto_save_stores(measure, tmp_path):
+    """The advisor asks the cache policy itself, so it names the form a real save chose: by
+    measured drift (the public loader's drift meter) or, unmeasured, by the policy's order."""
+    folder = _real("models/mobilenet_v1_0.75_224")  # 13 MB as it is: a quantized form must be chosen
+    advice = tc.fit_report(folder, measure=measure)
+    assert not advice.form("as-is").fits and advice.suggested is not None
+    store = tc.WxStorage(tmp_path / "wx.sqlite3")
+    load = tc.load_artifacts if measure else policy_load  # with the numpy drift meter, or without
+    _, saved = load(folder, cache=store, quantize="auto")
+    store.close()
+    assert saved.saved, saved.save_error
+    assert saved.quantization == advice.suggested.form
+    assert advice.to_dict()["suggested"] == saved.quantization
+    if measure:
+        assert saved.drift == pytest.approx(advice.suggested.drift, rel=1e-6)
+
+
+def test_the_suggestion_follows_the_given_storage_limit(synthetic_dir, tmp_path):
+    sizes = tc.fit_report(synthetic_dir, measure=False)
+    limit = sizes.form("uint8").stored_bytes + 1000  # only uint8 fits
+    store = tc.WxStorage(tmp_path / "wx.sqlite3", limit_bytes=limit)
+    advice = tc.fit_report(synthetic_dir, store=store)
+    _, saved = tc.load_artifacts(synthetic_dir, cache=store, quantize="auto")
+    store.close()
+    assert saved.saved and saved.quantization == "uint8" == advice.suggested.form
+    empty = tc.WxStorage(tmp_path / "tiny.sqlite3", limit_bytes=limit // 4)
+    assert tc.fit_report(synthetic_dir, store=empty, measure=False).suggested is None
+    empty.close()

@@ -9,7 +9,8 @@ import math
 import pytest
 
 from tfcache_nb.experiments.results import ExperimentResults
-from tfcache_nb.experiments.runner import derive_seed, run_experiment
+from tfcache_nb.cli.bench import storages_said
+from tfcache_nb.experiments.runner import client_storages, derive_seed, run_experiment
 from tfcache_nb.netsim.latency_model import expected_load_time
 from tfcache_nb.netsim.profiles import Profile
 from tfcache_nb.netsim.server import ModelServer
@@ -187,6 +188,29 @@ def test_memory_and_file_storages_are_warm_too(model_folder, tmp_path):
     # the plugin's file storage keeps raw bytes; local storage keeps base64 text (about 4/3)
     assert by_storage["memory"]["bytes_storage"] > 1.3 * by_storage["file"]["bytes_storage"]
     assert (tmp_path / "file_storage").is_dir()
+    assert res.meta["storages"] == ["memory", "file"]
+    assert res.meta["client_storages"] == {"tfcache_nb": ["memory", "file"]}
+
+
+@pytest.mark.parametrize("clients, storages, used, said", [
+    (["tfcache_nb", "tfjs-chromium"], ["file"], {"tfcache_nb": ["file"], "tfjs-chromium": ["indexeddb"]},
+     "clients tfcache_nb (storage file), tfjs-chromium (storage indexeddb)"),
+    (["tfcache_nb", "tfjs-chromium"], ["wx", "localstorage"],
+     {"tfcache_nb": ["wx"], "tfjs-chromium": ["localstorage"]},
+     "clients tfcache_nb (storage wx), tfjs-chromium (storage localstorage)"),
+    (["tfjs-chromium"], ["wx"], {"tfjs-chromium": ["indexeddb"]}, "client tfjs-chromium (storage indexeddb)"),
+    (["tfcache_nb"], ["memory", "file"], {"tfcache_nb": ["memory", "file"]}, "storage memory, file"),
+])
+def test_each_client_is_labelled_with_the_storage_it_really_uses(clients, storages, used, said):
+    """The browser never uses the toolkit's storages: `bench --storage file` with both clients
+    must not call the browser's storage "file" (records, settings line and meta use this)."""
+    assert client_storages(clients, storages) == used
+    assert storages_said(used) == said
+
+
+def test_a_browser_storage_without_the_browser_client_is_refused():
+    with pytest.raises(ValueError, match="belong to the tfjs-chromium client"):
+        client_storages(["tfcache_nb"], ["wx", "indexeddb"])
 
 
 def test_a_warm_load_that_misses_the_cache_is_flagged(tmp_path):

@@ -12,7 +12,7 @@ import requests
 import tfcache_nb as tc
 from tfcache_nb.errors import ModelLoadError
 from tfcache_nb.experiments import sources
-from tfcache_nb.experiments.serving import serve
+from tfcache_nb.experiments.serving import materialized, serve
 from tfcache_nb.experiments.sources import ModelSource, find_model
 
 
@@ -150,6 +150,18 @@ def test_the_synthetic_model_is_served_and_removed_afterwards():
         assert doc["userDefinedMetadata"]["synthetic"] is True
         folder = served.server.folder
     assert not folder.exists()  # the temporary copy is gone with the server
+
+
+def test_serve_uses_a_folder_already_written_and_leaves_it():
+    """A run serves the synthetic model for many trials: written once, served from there."""
+    src = ModelSource.synthetic_model()
+    with materialized(src) as folder:
+        for _ in range(2):
+            with serve(src, profile="wifi", folder=folder) as served:
+                assert served.server.folder == folder and served.profile_applied
+                assert requests.get(served.url, timeout=10).json()["userDefinedMetadata"]["synthetic"] is True
+        assert (folder / "model.json").is_file()  # the caller's folder outlives each server
+    assert not folder.exists()
 
 
 def test_find_models_serves_each_and_says_where_it_came_from(tmp_path, monkeypatch):

@@ -80,7 +80,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..experiments.runner import run_experiment
+    from ..experiments.runner import client_storages, run_experiment
 
     # checked before the run, which can take minutes: a bad path must not waste them
     csv_path = _output_path(args.csv, "--csv") if args.csv else None
@@ -95,12 +95,10 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency > 1:
         trials += f", up to {args.concurrency} at once"
     clients = args.clients or ["tfcache_nb"]
-    # each client's default storage when none is named: wx for the toolkit, indexeddb for TF.js
-    storages = args.storages or [{"tfjs-chromium": "indexeddb"}.get(c, "wx") for c in clients]
+    storages = args.storages or ["wx"]  # a client given none of its own uses its default
     say(f"bench: {names}; profiles {', '.join(profiles)}; "
-        + (f"clients {', '.join(clients)}; " if args.clients else "") + "storage "
-        f"{', '.join(storages)}; {trials}")
-    results = run_experiment(sources, profiles, storages=args.storages or ["wx"], clients=clients,
+        f"{storages_said(client_storages(clients, storages))}; {trials}")
+    results = run_experiment(sources, profiles, storages=storages, clients=clients,
                              trials=args.trials, seed=args.seed, quantize=args.quantize,
                              progress=not args.no_progress, concurrency=args.concurrency,
                              deadline=args.deadline)
@@ -127,6 +125,16 @@ def run(args: argparse.Namespace) -> int:
     if "plot" in written:
         say(f"wrote the plot to {plot_path}")
     return 0
+
+
+def storages_said(used: dict[str, list[str]]) -> str:
+    """The storages each client really uses, as the settings line says them: ``storage wx``
+    for the toolkit alone, else ``clients tfcache_nb (storage file), tfjs-chromium (storage
+    indexeddb)`` (TensorFlow.js in Chromium never uses the toolkit's storages)."""
+    if list(used) == ["tfcache_nb"]:
+        return f"storage {', '.join(used['tfcache_nb'])}"
+    return "client" + ("s " if len(used) > 1 else " ") + ", ".join(
+        f"{client} (storage {', '.join(kinds)})" for client, kinds in used.items())
 
 
 class _Say:
@@ -175,4 +183,4 @@ def _sources(given: list | None) -> tuple[list[ModelSource], str | None]:
     return [source], f"no model given: {describe(source)}"
 
 
-__all__ = ["add_parser", "run", "BenchError", "DEFAULT_PROFILES"]
+__all__ = ["add_parser", "run", "storages_said", "BenchError", "DEFAULT_PROFILES"]

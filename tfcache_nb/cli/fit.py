@@ -6,7 +6,6 @@ import argparse
 import json
 import math
 import os
-import sys
 from typing import Any
 
 from ..errors import InvalidArgumentError
@@ -25,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="an image to measure drift on (repeat for several)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-measure", action="store_true", help="sizes only: do not run the model or time loads")
+    p.add_argument("--no-progress", action="store_true", help="do not show the step under way on stderr "
+                                                               "(fetching, sizing and measuring each form)")
     p.set_defaults(run=run)
 
 
@@ -44,10 +45,8 @@ def run(args: argparse.Namespace) -> int:
     for image in args.image or []:  # before the model: a typo must not cost a download
         if not os.path.isfile(image):
             raise InvalidArgumentError(f"the image file '{image}' does not exist.")
-    show = not args.json and sys.stderr.isatty()
-    if show:
-        print("sizing each form and measuring its cost...", file=sys.stderr, flush=True)
-    report = fit_report(args.source, inputs=args.image, measure=not args.no_measure)
+    report = fit_report(args.source, inputs=args.image, measure=not args.no_measure,
+                        progress=not args.no_progress)
     if args.json:
         print(json.dumps(_json_safe(report.to_dict()), indent=2))
     else:

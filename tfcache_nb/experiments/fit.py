@@ -13,12 +13,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Any, Sequence
+from typing import Any, Sequence, TextIO
 
 from .._html import esc, human_bytes, human_seconds, table
 from ..cache.keys import default_cache_key, source_id
 from ..cache.loader import fetch, save_metadata
-from ..cache.policy import changes, local_area
+from ..cache.policy import Area, candidate_forms, changes, local_area, plan_save
 from ..errors import InvalidArgumentError, TfcacheError
 from ..format.artifacts import ModelArtifacts
 from ..inference.drift import ModelNotRunnable, Reference, is_classifier
@@ -27,6 +27,7 @@ from ..io.local_storage_io import local_storage_io
 from ..storage.base import KeyValueStorage, encode_value, utf8_len
 from ..storage.dict_storage import DictStorage
 from ..storage.wx_storage import WxStorage
+from .step_progress import StepProgress
 
 FORMS = ("as-is", "float16", "uint16", "uint8")
 
@@ -74,6 +75,8 @@ class FitReport:
     inputs: str = ""
     classifier: bool = False
     elapsed_s: float = 0.0
+    #: the form the cache policy chose for ``quantize="auto"`` (see :attr:`suggested`)
+    suggested_form: str | None = None
 
     @property
     def name(self) -> str:
@@ -88,21 +91,14 @@ class FitReport:
 
     @property
     def suggested(self) -> FormFit | None:
-        """The form ``quantize="auto"`` would store in an empty storage: of those that fit,
-        the model as it is, else the least measured drift, else (unmeasured) the largest, as
-        the documented order tries two-byte forms before uint8."""
-        fitting = [f for f in self.forms if f.fits and (f.changed or f.form == "as-is")]
-        if not fitting:
-            return None
-        if fitting[0].form == "as-is":
-            return fitting[0]
-        if all(f.drift is not None for f in fitting):
-            return min(fitting, key=lambda f: f.drift)  # type: ignore[arg-type, return-value]
-        return max(fitting, key=lambda f: f.stored_bytes or 0)
+        """The form ``quantize="auto"`` would store in an empty storage (None: none fits), as
+        the cache policy itself chose it (:func:`_auto_choice`), so the two cannot disagree."""
+        return self.form(self.suggested_form) if self.suggested_form is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         doc = dataclasses.asdict(self)
-        doc["suggested"] = self.suggested.form if self.suggested else None
+        del doc["suggested_form"]
+        doc["suggested"] = self.suggested_form
         return doc
 
     def rows(self) -> list[tuple[str, ...]]:
@@ -161,18 +157,37 @@ class FitReport:
 
 
 def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Sequence[Any] | None = None,
-               cache_key: str | None = None, measure: bool = True, **load_options: Any) -> FitReport:
+               cache_key: str | None = None, measure: bool = True, progress: bool = False,
+               progress_stream: TextIO | None = None, **load_options: Any) -> FitReport:
     """Which forms of the model at ``source`` fit WeChat's local storage, and at what cost.
 
     ``store``: a storage whose limits and free space to check against (by default an empty
     10 MB one). ``inputs``: images (paths, bytes, PIL images, uint8 arrays) or ready model
     inputs to measure drift on; by default matplotlib's sample photographs, shaped to the
-    model's inputs. ``measure=False`` skips running the model and timing loads. Other options
-    go to the fetch (``timeout``, ``weight_path_prefix``, ``session``, ...).
+    model's inputs. ``measure=False`` skips running the model and timing loads. ``progress=True``
+    shows the step under way on stderr (or ``progress_stream``): measuring takes 1-10 s a
+    model. Other options go to the fetch (``timeout``, ``weight_path_prefix``, ``session``, ...).
     """
     started = time.perf_counter()
     if store is not None and not isinstance(store, KeyValueStorage):
         raise InvalidArgumentError(f"store must be a WxStorage or DictStorage, not {type(store).__name__}.")
+    steps = (StepProgress("fit", 1 + len(FORMS) + (1 + len(FORMS) if measure else 0), stream=progress_stream)
+             if progress else None)
+    try:
+        report = _fit_report(source, store, inputs, cache_key, measure, steps, load_options)
+    except BaseException:
+        if steps is not None:
+            steps.close(ok=False)
+        raise
+    if steps is not None:
+        steps.close()
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _fit_report(source: Any, store: KeyValueStorage | None, inputs: Sequence[Any] | None, cache_key: str | None,
+                measure: bool, steps: StepProgress | None, load_options: dict[str, Any]) -> FitReport:
+    _step(steps, "fetching the model")
     artifacts, etag, last_modified = fetch(source, **load_options)
     url = source_id(source)
     key = cache_key or default_cache_key(source)
@@ -184,10 +199,13 @@ def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Seq
     forms: list[FormFit] = []
     for name in FORMS:
         label = None if name == "as-is" else name
+        _step(steps, "sizing the model as it is" if label is None else f"making {name} and sizing it")
         try:
             stored = artifacts if label is None else artifacts.quantize(label)
         except TfcacheError as exc:
             forms.append(FormFit(name, None, None, False, note=f"cannot be made: {exc}"))
+            if steps is not None and measure:
+                steps.skip()  # nothing to measure
             continue
         items, needed = area.size(label, stored)
         made[name] = stored, items
@@ -200,14 +218,48 @@ def fit_report(source: Any, *, store: KeyValueStorage | None = None, inputs: Seq
     report = FitReport(url, key, sizing.limit_bytes, sizing.max_value_bytes, forms,
                        free_bytes=area.free if store is not None else None)
     if measure:
-        _measure(report, artifacts, made, inputs, key)
-    report.elapsed_s = time.perf_counter() - started
+        _measure(report, artifacts, made, inputs, key, steps)
+    report.suggested_form = _auto_choice(report, artifacts, made, sizing.limit_bytes)
     return report
 
 
+def _step(steps: StepProgress | None, what: str) -> None:
+    if steps is not None:
+        steps.step(what)
+
+
+def _auto_choice(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple[ModelArtifacts, Any]],
+                 limit_bytes: int) -> str | None:
+    """The form a save with ``quantize="auto"`` stores in an empty storage of ``limit_bytes``,
+    chosen by the cache policy's own planning (:func:`~tfcache_nb.cache.policy.plan_save` over
+    :func:`~tfcache_nb.cache.policy.candidate_forms`: its order, its least-drift rule), fed the
+    sizes above and the drifts measured here (unmeasured: the policy's order decides, as in a
+    save without a drift meter). A form over the per-value cap is not offered: it cannot be saved."""
+    fits = {f.form: f for f in report.forms}
+
+    def name(form: str | None) -> str:
+        return form or "as-is"
+
+    def size(form: str | None, stored: ModelArtifacts) -> tuple[Any, int]:
+        return made[name(form)][1], fits[name(form)].stored_bytes  # type: ignore[return-value]
+
+    def drift_of(form: str | None, stored: ModelArtifacts) -> float | None:
+        return fits[name(form)].drift
+
+    if not any(f.fits and (f.changed or f.form == "as-is") for f in report.forms):
+        return None  # the policy offers no other form (an unchanged one is the model as it is)
+    measured = any(f.drift is not None for f in report.forms)
+    offered = ((form, stored) for form, stored in candidate_forms(artifacts, "auto")
+               if name(form) in made and fits[name(form)].fits)
+    plan = plan_save(Area(size, limit_bytes, list), offered, allow_evict=False,
+                     drift_of=drift_of if measured else None)
+    return name(plan.form) if plan.fits else None
+
+
 def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple[ModelArtifacts, Any]],
-             inputs: Sequence[Any] | None, key: str) -> None:
+             inputs: Sequence[Any] | None, key: str, steps: StepProgress | None = None) -> None:
     """Drift and top-1 of each form against the model as it is; warm load of each from a cache."""
+    _step(steps, "running the model as it is on the inputs")
     reference: Reference | None = None
     try:
         reference = Reference(artifacts, inputs)
@@ -222,6 +274,8 @@ def _measure(report: FitReport, artifacts: ModelArtifacts, made: dict[str, tuple
         if fit.form not in made:
             continue
         stored, items = made[fit.form]
+        _step(steps, f"measuring {fit.form}: " + ("drift and warm load" if reference is not None and fit.changed
+                                                   else "warm load"))
         if reference is not None:
             if not fit.changed:
                 fit.drift, fit.top1_agreement = 0.0, 1.0 if report.classifier else None

@@ -22,24 +22,23 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 from .._console import LiveLine
 from .._units import human_bytes
 from ..cache.loader import load_artifacts
 from ..cache.strategy import Strategy, as_strategy
-from ..errors import InvalidArgumentError, TfcacheError
+from ..errors import InvalidArgumentError
 from ..netsim.profiles import Profile
 from ..netsim.server import ModelServer
 from ..cache.policy import entry_size as storage_entry_size
 from ..storage.base import KeyValueStorage
 from ..storage.wx_storage import WxStorage
 from .runner import derive_seed
-from .serving import materialized
-from .sources import ModelSource, resolve_model_dir
+from .run_folders import model_folder, work_folder
+from .sources import ModelSource
 from .text_table import ShownAsTable, TextTable
 
 #: the strategies compared when none are given: the plugin's, revalidating every launch or at
@@ -303,7 +302,7 @@ def run_launches(source: str | os.PathLike | ModelSource, strategies: Sequence[s
         if rec["launch"] == schedule.launches - 1 and not line.live:
             line.print(text)  # a log gets a line per strategy
 
-    with _model_folder(source) as folder, _workdir(workdir) as wd:
+    with model_folder(source) as folder, work_folder(workdir, "tfcache_nb_launches_") as wd:
         for i, strategy in enumerate(plan):
             store = WxStorage(":memory:", app_id="tfcache-nb-launches", user_id=f"strategy-{i}")
             try:
@@ -316,32 +315,6 @@ def run_launches(source: str | os.PathLike | ModelSource, strategies: Sequence[s
     if line is not None and line.live:
         line.end()
     return results
-
-
-@contextlib.contextmanager
-def _model_folder(source: str | os.PathLike | ModelSource) -> Iterator[Path]:
-    if isinstance(source, ModelSource):
-        with materialized(source) as folder:
-            if folder is None:
-                raise InvalidArgumentError("launch experiments publish new versions of a model folder; "
-                                           f"{source.label} is a URL: download it into a folder first.")
-            yield Path(folder)
-        return
-    try:
-        folder = resolve_model_dir(source)
-    except TfcacheError:
-        raise InvalidArgumentError(f"model source {os.fspath(source)!r}: no model.json there.") from None
-    yield folder  # outside the try: an error of the run itself is told as it is
-
-
-@contextlib.contextmanager
-def _workdir(workdir: str | os.PathLike | None) -> Iterator[Path]:
-    if workdir is not None:
-        Path(workdir).mkdir(parents=True, exist_ok=True)
-        yield Path(workdir)
-        return
-    with tempfile.TemporaryDirectory(prefix="tfcache_nb_launches_") as tmp:
-        yield Path(tmp)
 
 
 class LaunchResults(ShownAsTable):

@@ -51,7 +51,8 @@ from ..netsim.server import ModelServer
 from ..storage.base import DEFAULT_LIMIT_BYTES
 from ..storage.dict_storage import DictStorage
 from ..storage.wx_storage import WxStorage
-from .launches import DEFAULT_STRATEGIES, DEFAULT_VERSION_LAG, Schedule, _model_folder, _workdir, fill_other_data, run_user
+from .launches import DEFAULT_STRATEGIES, DEFAULT_VERSION_LAG, Schedule, fill_other_data, run_user
+from .run_folders import model_folder, work_folder
 from .runner import derive_seed
 from .text_table import ShownAsTable, TextTable
 
@@ -162,7 +163,7 @@ class LocalTimes:
         done = threading.Event()
         loads = [0] * (concurrency - 1)
         pause = np.random.default_rng(0).uniform
-        with _workdir(workdir) as wd:
+        with work_folder(workdir, "tfcache_nb_launches_") as wd:
             def other_user(i: int) -> None:
                 link = links[i % len(links)]
                 store = WxStorage(wd / f"other-{i}.sqlite")
@@ -295,7 +296,7 @@ def simulate_population(model: Any, users: int = 10_000, *, network_mix: Mapping
     schedule = Schedule(launches, tuple(updates), 0.0, version_lag)
     profiles, shares = _profiles(network_mix)
     rng = np.random.default_rng(seed)
-    with _model_folder(model) as folder:
+    with model_folder(model) as folder:
         facts = model_facts(folder, getattr(model, "name", "") or "")
         local = local or LocalTimes.measure(folder)
         cold = np.array([expected_load_time(folder, p).total_s for p in profiles])
@@ -519,7 +520,7 @@ class PopulationResults(ShownAsTable):
                 line.show(text) if line.live else line.print(text)
             return recs
 
-        with _workdir(workdir) as wd, ThreadPoolExecutor(max_workers=max(1, int(concurrency))) as pool:
+        with work_folder(workdir, "tfcache_nb_launches_") as wd, ThreadPoolExecutor(max_workers=max(1, int(concurrency))) as pool:
             records = [r for recs in pool.map(counted, jobs) for r in recs]
         if line is not None and line.live:
             line.end()

@@ -66,13 +66,20 @@ class ServedSource:
 
 
 @contextlib.contextmanager
-def serve(source: ModelSource, profile: Profile | str | None = None) -> Iterator[ServedSource]:
+def serve(source: ModelSource, profile: Profile | str | None = None, *,
+          folder: Path | None = None) -> Iterator[ServedSource]:
     """Serve a local source on 127.0.0.1 (paced by ``profile``) for the ``with`` block; a URL
-    is yielded as is (``profile`` cannot apply to it: ``profile_applied`` is False)."""
+    is yielded as is (``profile`` cannot apply to it: ``profile_applied`` is False).
+
+    ``folder``: where :func:`materialized` already put the source's files, so a run serving
+    it for many trials writes the synthetic model once (by default it is written here)."""
     if source.url is not None:
         yield ServedSource(source, source.url, source.cache_key, None, False)
         return
-    with materialized(source) as folder, ModelServer(folder, profile=profile) as server:  # type: ignore[arg-type]
+    with contextlib.ExitStack() as stack:
+        if folder is None:
+            folder = stack.enter_context(materialized(source))
+        server = stack.enter_context(ModelServer(folder, profile=profile))  # type: ignore[arg-type]
         yield ServedSource(source, server.url + "/model.json", source.cache_key, server, profile is not None)
 
 

@@ -37,7 +37,7 @@ _slot = 0             # in a worker: its user number (its storage file)
 def _context() -> Any:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["tfcache_nb.experiments.runner"])
+        ctx.set_forkserver_preload(["tfcache_nb.experiments.trials"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -60,11 +60,11 @@ class _TrackerInParent:
 
 def _run_trial(job: Any, quantize: str | None, workdir: str, deadline: float | None,
                start_at: float) -> tuple:
-    from .runner import _Users
+    from .trials import SimulatedUsers
 
     time.sleep(max(0.0, start_at - time.time()))
     try:
-        return _Users(Path(workdir), 1, None, deadline, first=_slot).run(job, quantize, _TrackerInParent())
+        return SimulatedUsers(Path(workdir), 1, None, deadline, first=_slot).run(job, quantize, _TrackerInParent())
     finally:
         _events.put(("done", job.index))
 
