@@ -78,8 +78,8 @@ _EXPORTS: dict[str, str] = {
     "LaunchResults": ".experiments.launches",
     "simulate_population": ".experiments.population",
     "PopulationResults": ".experiments.population",
-    "PopulationSample": ".experiments.population",
-    "LocalTimes": ".experiments.population",
+    "PopulationSample": ".experiments.population_sample",
+    "LocalTimes": ".experiments.local_times",
     # presentation
     "plot_storage": ".viz.charts",
     "plot_load_times": ".viz.charts",
@@ -117,7 +117,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .experiments.results import ExperimentResults
     from .experiments.fit import FitReport, FormFit, fit_report
     from .experiments.launches import LaunchResults, run_launches
-    from .experiments.population import LocalTimes, PopulationResults, PopulationSample, simulate_population
+    from .experiments.local_times import LocalTimes
+    from .experiments.population import PopulationResults, simulate_population
+    from .experiments.population_sample import PopulationSample
     from .experiments.runner import run_experiment
     from .experiments.found_models import find_models
     from .experiments.sources import ModelSource, find_model

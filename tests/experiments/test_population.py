@@ -81,11 +81,12 @@ def test_a_real_sample_agrees_with_the_computed_population(tiny):
     assert {"computed:latest", "measured:latest", "measured:networkOnly", "held-out:latest"} <= gids
 
 
-def _records(pop, n, read_of_user, save_s=0.3):
-    """Launch records as run_user writes them, for cacheFirst users whose model fits: a download
-    first, then cache reads taking ``read_of_user(i)`` seconds."""
+def _records(pop, n, read_of_user, save_s=0.3, strategy="cacheFirst"):
+    """Launch records as run_user writes them, for users whose model fits under a strategy that
+    reads the cache after its first download: a download first, then cache reads taking
+    ``read_of_user(i)`` seconds."""
     cold = pop.inputs.cold_s
-    return [{"strategy": "cacheFirst", "user": i, "launch": k, "how": "download" if k == 0 else "cache",
+    return [{"strategy": strategy, "user": i, "launch": k, "how": "download" if k == 0 else "cache",
              "total_s": float(cold[i] + save_s) if k == 0 else read_of_user(i), "network_s": float(cold[i]) if k == 0 else 0.0,
              "saved": k == 0, "save_refused": False, "stale": False, "bytes_network": 0}
             for i in range(n) for k in range(pop.schedule.launches)]
@@ -130,6 +131,14 @@ def test_held_out_computes_each_group_with_the_other_groups_local_times(tiny):
     assert kinds["download"]["ratio"] == pytest.approx(1.0)
     with pytest.raises(tc.InvalidArgumentError, match="2 to 9 groups"):
         sample.held_out(10)
+    # a strategy's launches are computed from the same strategy's launches of the others
+    both = tc.simulate_population(tiny, users=500, network_mix=MIX, launches=5, updates=[],
+                                  strategies=["cacheFirst", "versioned"], local=LOCAL, seed=2)
+    recs = _records(both, 4, lambda i: 0.2) + _records(both, 4, lambda i: 0.8, save_s=0.5, strategy="versioned cacheFirst")
+    held = tc.PopulationSample(both, 4, recs, elapsed_s=1.0, concurrency=1).held_out()
+    assert np.all(held.computed_s("cacheFirst")[:, 1:] == 0.2)
+    assert np.all(held.computed_s("versioned cacheFirst")[:, 1:] == 0.8)
+    assert np.allclose(held.computed_s("versioned cacheFirst")[:, 0], both.inputs.cold_s[:4] + 0.5)
     with pytest.raises(tc.InvalidArgumentError, match="2 to 9 groups"):
         sample.held_out(1)
 

@@ -17,7 +17,8 @@ from typing import Any, Sequence, TextIO
 
 from .._html import esc, human_bytes, human_seconds, table
 from ..cache.keys import default_cache_key, source_id
-from ..cache.loader import fetch, save_metadata
+from ..cache.loader import fetch
+from ..cache.saving import save_metadata
 from ..cache.policy import Area, candidate_forms, changes, local_area, plan_save
 from ..errors import InvalidArgumentError, TfcacheError
 from ..format.artifacts import ModelArtifacts

@@ -25,20 +25,14 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import os
-import statistics
-import sys
-import threading
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._console import LiveLine
 from .._units import human_bytes
-from ..cache.loader import load_artifacts
 from ..cache.policy import items_size
 from ..cache.strategy import Strategy, as_strategy
 from ..errors import InvalidArgumentError
@@ -47,166 +41,16 @@ from ..io.cache_metadata import CacheMetadata
 from ..io.local_storage_io import local_storage_io
 from ..netsim.latency_model import expected_load_time
 from ..netsim.profiles import Profile
-from ..netsim.server import ModelServer
 from ..storage.base import DEFAULT_LIMIT_BYTES
 from ..storage.dict_storage import DictStorage
-from ..storage.wx_storage import WxStorage
-from .launches import DEFAULT_STRATEGIES, DEFAULT_VERSION_LAG, Schedule, fill_other_data, run_user
-from .run_folders import model_folder, work_folder
-from .runner import derive_seed
+from .launches import DEFAULT_STRATEGIES, DEFAULT_VERSION_LAG, Schedule
+from .local_times import MODEL_KEY, LocalTimes
+from .population_sample import PopulationSample, run_sample
+from .run_folders import model_folder
 from .text_table import ShownAsTable, TextTable
 
 #: an illustrative mix, not a measurement: pass the one your users have
 DEFAULT_NETWORK_MIX = {"wifi": 0.45, "4g": 0.35, "fast-3g": 0.15, "slow-3g": 0.05}
-MODEL_KEY = "model"
-
-
-#: the parts of a launch's local time, in the order of LocalTimes' fields
-LOCAL_PARTS = ("read_s", "save_s", "nosave_s", "check_overhead_s")
-
-
-@dataclasses.dataclass(frozen=True)
-class LocalTimes:
-    """Seconds a launch spends on this machine besides waiting on the link, as distributions.
-
-    ``read_s``: a load from the cache (read, verify, decode); ``save_s``: saving a download;
-    ``nosave_s``: a save attempt that does not fit; ``check_overhead_s``: the HTTP work of a
-    304 on 127.0.0.1 unthrottled, added to its round trip. A download's own HTTP work is not
-    added: it overlaps the round trips of the other requests in flight (the cold loads'
-    network phase is within 1% of the latency model on the presets, README's bench table).
-
-    Each part is a number (every launch pays exactly that) or a sequence of measured samples:
-    the field then holds their median and ``samples[part]`` all of them, and each simulated
-    launch pays one drawn at random. Local work spreads (page cache, scheduler, other
-    processes), and a population median that falls among cache reads sits wherever in that
-    spread the share of reads puts it, so one number cannot stand for it.
-    """
-
-    read_s: float | Sequence[float]
-    save_s: float | Sequence[float]
-    nosave_s: float | Sequence[float]
-    check_overhead_s: float | Sequence[float]
-    samples: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict, hash=False, repr=False)
-
-    def __post_init__(self) -> None:
-        samples = {}
-        for part in LOCAL_PARTS:
-            value = getattr(self, part)
-            try:
-                values = tuple(float(v) for v in np.asarray(value, dtype=float).ravel())
-            except (TypeError, ValueError):
-                values = ()
-            if not values or isinstance(value, (bool, str)) or np.ndim(value) > 1:
-                raise InvalidArgumentError(f"LocalTimes.{part} must be a number of seconds or a non-empty "
-                                           f"sequence of them, not {value!r}.")
-            if not all(np.isfinite(v) and v >= 0 for v in values):
-                raise InvalidArgumentError(f"LocalTimes.{part} must be finite and >= 0 seconds.")
-            if len(values) > 1:
-                samples[part] = values
-            object.__setattr__(self, part, float(statistics.median(values)))
-        object.__setattr__(self, "samples", samples)
-
-    def draw(self, part: str, rng: np.random.Generator, n: int) -> np.ndarray | float:
-        """``n`` launches' worth of ``part`` drawn from its samples (its number if it has none)."""
-        values = self.samples.get(part)
-        if not values:
-            return getattr(self, part)
-        return np.asarray(values)[rng.integers(0, len(values), n)]
-
-    def spread(self, part: str, q: Sequence[float] = (5, 50, 95)) -> list[float]:
-        """Percentiles of ``part`` (all equal when it is one number)."""
-        return [float(v) for v in np.percentile(self.samples.get(part, (getattr(self, part),)), q)]
-
-    @classmethod
-    def from_launches(cls, records: Sequence[Mapping[str, Any]], fallback: "LocalTimes") -> "LocalTimes":
-        """Local times taken from launches measured for real (``run_sample``'s or ``run_user``'s records).
-
-        Cache launches give reads; first launches that downloaded give saves (``saved``) and
-        refused saves (``save_refused``), each the launch's time besides the network. A part no
-        launch shows, and the 304's own HTTP work (a measured 304 mixes it with the link's
-        round trip, which is what the latency model supplies), come from ``fallback``.
-        """
-        def local(r: Mapping[str, Any]) -> float:
-            return max(0.0, float(r["total_s"]) - float(r["network_s"]))
-
-        found = {
-            "read_s": [float(r["total_s"]) for r in records if r["how"] == "cache"],
-            "save_s": [local(r) for r in records if r["how"] == "download" and r["saved"] and r["launch"] == 0],
-            # a user whose model never fits has nothing cached, so no read precedes any of these
-            "nosave_s": [local(r) for r in records if r["how"] == "download" and r.get("save_refused")],
-        }
-        parts = {part: found.get(part) or fallback.samples.get(part) or getattr(fallback, part)
-                 for part in LOCAL_PARTS}
-        return cls(**parts)
-
-    @classmethod
-    def measure(cls, folder: str | os.PathLike, repeat: int = 10, *, concurrency: int = 1,
-                others_on: Sequence[Profile | str] = ("4g",),
-                workdir: str | os.PathLike | None = None) -> "LocalTimes":
-        """Sample each part with real loads of the model in ``folder``, into SQLite files.
-
-        One user (their own server and storage file, as a device has) runs ``repeat`` rounds
-        of: a download and its save into a fresh file, three reads from the cache, a 304, and
-        a save that does not fit; every time is kept as a sample. On a phone a user has the
-        device to themselves: keep ``concurrency=1`` for a population. To check the model
-        against a real sample that runs N users at a time on this machine, pass N: the other
-        N - 1 users then download and save the model over and over, each over their own link
-        (``others_on``, profiles taken in turn), as the sample's users spend most of their
-        time doing, so the samples pay the same contention for the cores. The measuring user
-        then pauses a random moment before each read and goes on until every other user has
-        loaded the model twice, so its reads fall anywhere in the others' download-and-save
-        cycles, as a real user's launches do.
-        """
-        repeat, concurrency = max(1, int(repeat)), max(1, int(concurrency))
-        links = [Profile.from_name(p) if isinstance(p, str) else p for p in others_on] or [None]
-        parts: dict[str, list[float]] = {p: [] for p in LOCAL_PARTS}
-        done = threading.Event()
-        loads = [0] * (concurrency - 1)
-        pause = np.random.default_rng(0).uniform
-        with work_folder(workdir, "tfcache_nb_launches_") as wd:
-            def other_user(i: int) -> None:
-                link = links[i % len(links)]
-                store = WxStorage(wd / f"other-{i}.sqlite")
-                try:
-                    with ModelServer(folder, profile=link and link.with_(seed=derive_seed(0, i))) as server:
-                        while not done.is_set():
-                            load_artifacts(server.url + "/model.json", cache=store, cache_key=MODEL_KEY,
-                                           strategy="networkFirst")
-                            loads[i] += 1
-                finally:
-                    store.close()
-
-            with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                others = [pool.submit(other_user, i) for i in range(concurrency - 1)]
-                try:
-                    with ModelServer(folder) as server:
-                        url = server.url + "/model.json"
-                        r = 0
-                        while r < repeat or (min(loads, default=2) < 2 and not any(o.done() for o in others)):
-                            r += 1
-                            store = WxStorage(wd / f"measure-{r}.sqlite")
-                            tight = WxStorage(wd / f"measure-{r}-tight.sqlite", limit_bytes=64 * 1024)
-                            try:
-                                _, cold = load_artifacts(url, cache=store, cache_key=MODEL_KEY)
-                                warm = []
-                                for _ in range(3):
-                                    if others:
-                                        time.sleep(pause(0.0, 0.2))
-                                    warm.append(load_artifacts(url, cache=store, cache_key=MODEL_KEY)[1])
-                                _, checked = load_artifacts(url, cache=store, cache_key=MODEL_KEY, strategy="latest")
-                                _, unsaved = load_artifacts(url, cache=tight, cache_key=MODEL_KEY)
-                            finally:
-                                store.close()
-                                tight.close()
-                            parts["save_s"].append(cold.total_s - cold.phases.get("network", 0.0))
-                            parts["read_s"].extend(w.total_s for w in warm)
-                            parts["check_overhead_s"].append(checked.phases.get("revalidate", 0.0))
-                            parts["nosave_s"].append(unsaved.total_s - unsaved.phases.get("network", 0.0))
-                finally:
-                    done.set()
-                for other in others:
-                    other.result()  # their errors are the measurement's errors
-        return cls(**parts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -479,166 +323,11 @@ class PopulationResults(ShownAsTable):
                 "hours_between": float(self.hours_between[i])}
 
     def run_sample(self, n: int = 30, *, concurrency: int = 1, strategies: Sequence[str | Strategy] | None = None,
-                   workdir: str | os.PathLike | None = None, progress: bool = False) -> "PopulationSample":
-        """Run users ``0..n-1`` of this population for real through :class:`ModelServer`.
-
-        Each user gets their own server (their own link), storage (a SQLite file, as on a
-        device) with their other data, and version history; ``concurrency`` users run at once (their links are independent, but
-        their local work shares this machine's cores: more at once than cores slows reading and
-        saving). ``progress=True`` prints the users done on stderr.
-        """
-        n = min(int(n), self.users)
-        plan = [as_strategy(s) for s in strategies] if strategies is not None else self.strategies
-        unknown = [s.label for s in plan if s.label not in self.outcome]
-        if unknown:
-            raise InvalidArgumentError(f"strategy {unknown[0]!r} was not simulated; simulate it first.")
-        jobs = [(i, j, s) for i in range(n) for j, s in enumerate(plan)]
-
-        def one(job: tuple[int, int, Strategy]) -> list[dict]:
-            i, j, strategy = job
-            draw = self.user(i)
-            store = WxStorage(wd / f"storage-{i}-{j}.sqlite", limit_bytes=self.limit_bytes,
-                              app_id="tfcache-nb-population", user_id=f"user-{i}")
-            try:
-                fill_other_data(store, draw["other_data_bytes"])
-                return run_user(self.model.folder, strategy, self.schedule, store=store, user=i,
-                                profile=draw["profile"].with_(seed=derive_seed(self.seed, i)),
-                                workdir=wd / f"user-{i}-{j}", hours_between=draw["hours_between"])
-            finally:
-                store.close()
-
-        started = time.perf_counter()
-        done = []
-        line = LiveLine(sys.stderr) if progress else None
-
-        def counted(job: tuple[int, int, Strategy]) -> list[dict]:
-            recs = one(job)
-            done.append(job)
-            if line is not None:
-                text = (f"real users: {len(done)}/{len(jobs)} (user, strategy) runs done, "
-                        f"{time.perf_counter() - started:.0f} s")
-                line.show(text) if line.live else line.print(text)
-            return recs
-
-        with work_folder(workdir, "tfcache_nb_launches_") as wd, ThreadPoolExecutor(max_workers=max(1, int(concurrency))) as pool:
-            records = [r for recs in pool.map(counted, jobs) for r in recs]
-        if line is not None and line.live:
-            line.end()
-        return PopulationSample(self, n, records, time.perf_counter() - started, int(concurrency))
-
-
-class PopulationSample(ShownAsTable):
-    """Launches of the first ``n`` users of a population, measured for real."""
-
-    def __init__(self, population: PopulationResults, n: int, records: list[dict], elapsed_s: float,
-                 concurrency: int, *, computed: Mapping[str, np.ndarray] | None = None,
-                 local_from: str = "") -> None:
-        self.population, self.n, self.records = population, n, records
-        self.elapsed_s, self.concurrency = elapsed_s, concurrency
-        #: per strategy, (n, launches) computed launch times to compare with; the population's own by default
-        self.computed = dict(computed) if computed is not None else None
-        #: where the computation's local times came from, when not from the population's LocalTimes
-        self.local_from = local_from
-
-    def computed_s(self, strategy: str) -> np.ndarray:
-        """(n, launches) computed launch times of the sample's users, compared with :meth:`launch_s`."""
-        if self.computed is not None:
-            return self.computed[strategy]
-        return self.population.outcome[strategy].launch_s[: self.n]
-
-    def held_out(self, folds: int = 2) -> "PopulationSample":
-        """The same measured launches against a computation whose local times were measured in
-        this run, on the sample's other users.
-
-        User ``i`` is in group ``i % folds``; each group's launches are computed again with
-        :meth:`LocalTimes.from_launches` of the other groups' launches, so no user's own times
-        enter their computation. What sampling local times beforehand can only imitate, the
-        machine's load during the run, is then the same on both sides, and the comparison
-        checks what the population model itself claims: the network by the latency model, and
-        which launches read, check, download and save, by the strategies' and storage's rules.
-        """
-        folds = int(folds)
-        if not 2 <= folds <= self.n:
-            raise InvalidArgumentError(f"held_out needs 2 to {self.n} groups of users (the sample's size), "
-                                       f"not {folds}.")
-        computed = {label: np.full((self.n, self.population.schedule.launches), np.nan)
-                    for label in self.strategies()}
-        for group in range(folds):
-            mine = np.arange(group, self.n, folds)
-            others = [r for r in self.records if r["user"] % folds != group]
-            local = LocalTimes.from_launches(others, fallback=self.population.local)
-            for label, out in computed.items():
-                out[mine] = self.population.recompute(label, mine, local, stream=group)
-        return PopulationSample(self.population, self.n, self.records, self.elapsed_s, self.concurrency,
-                                computed=computed, local_from=f"the other users of the sample ({folds} groups)")
-
-    def launch_s(self, strategy: str) -> np.ndarray:
-        """(n, launches) measured launch times of one strategy."""
-        L = self.population.schedule.launches
-        out = np.full((self.n, L), np.nan)
-        for r in self.records:
-            if r["strategy"] == strategy:
-                out[r["user"], r["launch"]] = r["total_s"]
-        return out
-
-    def strategies(self) -> list[str]:
-        return list(dict.fromkeys(r["strategy"] for r in self.records))
-
-    def compare(self) -> list[dict[str, Any]]:
-        """Per strategy: median launch time measured, computed for the same users, and for everyone."""
-        rows = []
-        for label in self.strategies():
-            real = self.launch_s(label)
-            same = self.computed_s(label)
-            recs = [r for r in self.records if r["strategy"] == label]
-            rows.append({
-                "strategy": label, "real_median_s": float(np.median(real)),
-                "model_median_s": float(np.median(same)),
-                "population_median_s": float(np.median(self.population.outcome[label].launch_s)),
-                "ratio": float(np.median(real) / np.median(same)) if np.median(same) > 0 else float("nan"),
-                "real_stale": int(sum(r["stale"] for r in recs)),
-                "model_stale": int(self.population.outcome[label].stale[: self.n].sum()),
-                "real_bytes": int(sum(r["bytes_network"] for r in recs)),
-                "model_bytes": int(self.population.outcome[label].bytes_network[: self.n].sum()),
-            })
-        return rows
-
-    def compare_kinds(self) -> list[dict[str, Any]]:
-        """Per strategy and kind of launch (download, checked (304), cache): the median measured
-        and the median computed for the very same launches (same user, same launch number)."""
-        rows = []
-        for label in self.strategies():
-            computed = self.computed_s(label)
-            recs = [r for r in self.records if r["strategy"] == label]
-            for how in ("download", "checked (304)", "cache"):
-                cells = [r for r in recs if r["how"] == how]
-                if not cells:
-                    continue
-                real = float(np.median([r["total_s"] for r in cells]))
-                model = float(np.median([computed[r["user"], r["launch"]] for r in cells]))
-                rows.append({"strategy": label, "how": how, "launches": len(cells), "real_median_s": real,
-                             "model_median_s": model, "ratio": real / model if model > 0 else float("nan")})
-        return rows
-
-    def kinds_table(self) -> TextTable:
-        rows = [[r["strategy"], r["how"], str(r["launches"]), f"{r['real_median_s']:.3f} s",
-                 f"{r['model_median_s']:.3f} s", f"{r['ratio']:.2f}"] for r in self.compare_kinds()]
-        return TextTable("The same launches, by kind" + (f" (local times from {self.local_from})"
-                                                         if self.local_from else ""), ["strategy", "launch", "launches", "measured median",
-                                                         "computed median", "real/computed"], rows, text_columns=2)
-
-    def table(self) -> TextTable:
-        header = ["strategy", "measured median", "computed (same users)", "real/computed", "computed (all)",
-                  "stale real/computed", "bytes real/computed"]
-        rows = [[r["strategy"], f"{r['real_median_s']:.3f} s", f"{r['model_median_s']:.3f} s", f"{r['ratio']:.2f}",
-                 f"{r['population_median_s']:.3f} s", f"{r['real_stale']}/{r['model_stale']}",
-                 f"{human_bytes(r['real_bytes'])} / {human_bytes(r['model_bytes'])}"] for r in self.compare()]
-        title = (f"{self.n} users run for real ({self.concurrency} at a time, {self.elapsed_s:.1f} s) against "
-                 f"the population model" + (f", local times from {self.local_from}" if self.local_from else ""))
-        return TextTable(title, header, rows)
-
-    def __repr__(self) -> str:
-        return f"<PopulationSample: {self.n} users, {len(self.records)} launches measured>"
+                   workdir: str | os.PathLike | None = None, progress: bool = False) -> PopulationSample:
+        """Run users ``0..n-1`` of this population for real through :class:`ModelServer`
+        (:func:`~tfcache_nb.experiments.population_sample.run_sample`)."""
+        return run_sample(self, n, concurrency=concurrency, strategies=strategies, workdir=workdir,
+                          progress=progress)
 
 
 __all__ = ["simulate_population", "PopulationResults", "PopulationSample", "LocalTimes", "DEFAULT_NETWORK_MIX"]

@@ -125,7 +125,7 @@ class Reference:
 
 
 def numpy_drift_meter(inputs: Sequence[Any] | None = None) -> Callable[[Any], Callable[[Any], float]]:
-    """The cache policy's drift meter over the numpy runner (see ``cache.loader.DriftMeter``)."""
+    """The cache policy's drift meter over the numpy runner (see ``cache.saving.DriftMeter``)."""
 
     def meter(original: Any) -> Callable[[Any], float]:
         return Reference(original, inputs).drift
