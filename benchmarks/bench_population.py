@@ -51,7 +51,7 @@ def one_user_at_a_time(pop: tc.PopulationResults, users: int) -> float:
 def spread_line(local: tc.LocalTimes, what: str) -> str:
     """5th / 50th / 95th percentiles of each sampled local time, in ms."""
     parts = [f"{part[:-2]} {'/'.join(f'{1000 * v:.0f}' for v in local.spread(part))}"
-             for part in ("read_s", "save_s", "nosave_s", "check_overhead_s")]
+             for part in ("read_s", "save_s", "nosave_s", "check_overhead_s", "check_local_s")]
     return f"{what} (ms, 5th/50th/95th percentile): " + ", ".join(parts)
 
 

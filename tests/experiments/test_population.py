@@ -58,6 +58,19 @@ def test_launch_times_come_from_the_latency_model_and_the_local_times(tiny):
         assert np.allclose(latest[:, 2], LOCAL.read_s + seconds + LOCAL.save_s)  # read, changed, fetched
 
 
+def test_a_304_launch_pays_its_own_local_time(tiny):
+    """A 304 launch reads the copy and records the check: its local time is its own part, the
+    cache read's unless given; a launch trusting max_age reads only."""
+    local = tc.LocalTimes(read_s=0.01, save_s=0.05, nosave_s=0.02, check_overhead_s=0.003, check_local_s=0.04)
+    pop = tc.simulate_population(tiny, users=100, network_mix=MIX, launches=3, updates=[],
+                                 strategies=["latest", tc.Strategy("latest", max_age=48 * 3600)], local=local)
+    rtt = np.array([pop.profiles[i].mean_rtt_s() for i in pop.profile_of])
+    assert np.allclose(pop.outcome["latest"].launch_s[:, 1], rtt + 0.003 + 0.04)
+    trusting = pop.outcome["latest (max_age 48 h)"].launch_s
+    assert np.allclose(trusting[:, 1:], 0.01)
+    assert LOCAL.check_local_s == LOCAL.read_s
+
+
 def test_a_real_sample_agrees_with_the_computed_population(tiny):
     pop = tc.simulate_population(tiny, users=2000, network_mix=MIX, launches=5, updates=[2],
                                  other_data_bytes=(0, 10 * 2 ** 20), strategies=["cacheFirst", "latest", "networkOnly"],
@@ -105,8 +118,10 @@ def test_local_times_from_measured_launches():
     assert local.save_s == pytest.approx(0.25) and "save_s" not in local.samples
     assert local.nosave_s == pytest.approx(0.1)
     assert local.samples["check_overhead_s"] == (0.01, 0.03)   # a 304 mixes the link in: the fallback's
+    assert local.check_local_s == pytest.approx(0.01)           # the 304's time besides its request
     only_reads = tc.LocalTimes.from_launches(recs[:1], fallback=fallback)
     assert (only_reads.read_s, only_reads.save_s, only_reads.nosave_s) == (0.011, 0.4, 0.2)
+    assert only_reads.samples["check_local_s"] == (0.5, 0.7)   # the fallback's: its reads, as none was given
 
 
 def test_held_out_computes_each_group_with_the_other_groups_local_times(tiny):
@@ -201,7 +216,7 @@ def test_local_times_are_sampled_from_real_loads_into_sqlite_files(tiny, tmp_pat
     fast = tc.Profile(rtt_ms=20, down_kbps=20_000, name="fast")
     local = tc.LocalTimes.measure(tiny, repeat=3, concurrency=3, others_on=[fast], workdir=tmp_path)
     rounds = len(local.samples["save_s"])                          # at least 3, until the others loaded twice
-    assert rounds >= 3 and {len(local.samples[p]) for p in ("nosave_s", "check_overhead_s")} == {rounds}
+    assert rounds >= 3 and {len(local.samples[p]) for p in ("nosave_s", "check_overhead_s", "check_local_s")} == {rounds}
     assert len(local.samples["read_s"]) == 3 * rounds
     assert all(v > 0 for values in local.samples.values() for v in values)
     assert local.read_s == pytest.approx(np.median(local.samples["read_s"]))

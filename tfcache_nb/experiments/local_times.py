@@ -30,7 +30,7 @@ from .runner import derive_seed
 MODEL_KEY = "model"
 
 #: the parts of a launch's local time, in the order of LocalTimes' fields
-LOCAL_PARTS = ("read_s", "save_s", "nosave_s", "check_overhead_s")
+LOCAL_PARTS = ("read_s", "save_s", "nosave_s", "check_overhead_s", "check_local_s")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +39,9 @@ class LocalTimes:
 
     ``read_s``: a load from the cache (read, verify, decode); ``save_s``: saving a download;
     ``nosave_s``: a save attempt that does not fit; ``check_overhead_s``: the HTTP work of a
-    304 on 127.0.0.1 unthrottled, added to its round trip. A download's own HTTP work is not
+    304 on 127.0.0.1 unthrottled, added to its round trip; ``check_local_s``: the rest of a
+    304 launch (reading the cached copy, recording the check), a cache read's when not given.
+    A download's own HTTP work is not
     added: it overlaps the round trips of the other requests in flight (the cold loads'
     network phase is within 1% of the latency model on the presets, README's bench table).
 
@@ -54,10 +56,13 @@ class LocalTimes:
     save_s: float | Sequence[float]
     nosave_s: float | Sequence[float]
     check_overhead_s: float | Sequence[float]
+    check_local_s: float | Sequence[float] | None = None
     samples: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         samples = {}
+        if self.check_local_s is None:
+            object.__setattr__(self, "check_local_s", self.read_s)
         for part in LOCAL_PARTS:
             value = getattr(self, part)
             try:
@@ -90,9 +95,10 @@ class LocalTimes:
         """Local times taken from launches measured for real (``run_sample``'s or ``run_user``'s records).
 
         Cache launches give reads; first launches that downloaded give saves (``saved``) and
-        refused saves (``save_refused``), each the launch's time besides the network. A part no
-        launch shows, and the 304's own HTTP work (a measured 304 mixes it with the link's
-        round trip, which is what the latency model supplies), come from ``fallback``.
+        refused saves (``save_refused``), and 304s their local part (``check_local_s``), each the
+        launch's time besides the network. A part no launch shows, and the 304's own HTTP work
+        (a measured 304 mixes it with the link's round trip, which is what the latency model
+        supplies), come from ``fallback``.
         """
         def local(r: Mapping[str, Any]) -> float:
             return max(0.0, float(r["total_s"]) - float(r["network_s"]))
@@ -102,6 +108,7 @@ class LocalTimes:
             "save_s": [local(r) for r in records if r["how"] == "download" and r["saved"] and r["launch"] == 0],
             # a user whose model never fits has nothing cached, so no read precedes any of these
             "nosave_s": [local(r) for r in records if r["how"] == "download" and r.get("save_refused")],
+            "check_local_s": [local(r) for r in records if r["how"] == "checked (304)"],
         }
         parts = {part: found.get(part) or fallback.samples.get(part) or getattr(fallback, part)
                  for part in LOCAL_PARTS}
@@ -169,6 +176,7 @@ class LocalTimes:
                             parts["save_s"].append(cold.total_s - cold.phases.get("network", 0.0))
                             parts["read_s"].extend(w.total_s for w in warm)
                             parts["check_overhead_s"].append(checked.phases.get("revalidate", 0.0))
+                            parts["check_local_s"].append(checked.total_s - checked.phases.get("revalidate", 0.0))
                             parts["nosave_s"].append(unsaved.total_s - unsaved.phases.get("network", 0.0))
                 finally:
                     done.set()

@@ -232,8 +232,8 @@ def _simulate(strategy: Strategy, schedule: Schedule, u: _Users, local: LocalTim
             changed = asked & (cached != v)
             fetched = ~have | changed
             hit = trusted | same
-            check_s = u.check_s + local.draw("check_overhead_s", rng, n)
-            t = np.where(trusted | same | changed, read_s, 0.0) + np.where(same, check_s, 0.0) \
+            check_s = u.check_s + local.draw("check_overhead_s", rng, n) + local.draw("check_local_s", rng, n)
+            t = np.where(trusted | changed, read_s, 0.0) + np.where(same, check_s, 0.0) \
                 + np.where(fetched, download_s, 0.0)
             got = np.where(fetched, v, cached)
             checked = np.where(asked | fetched, now, checked)
