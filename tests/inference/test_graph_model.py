@@ -147,3 +147,12 @@ def test_graphs_the_plan_does_not_cover_run_on_the_graph_executor():
     model = Model.from_artifacts(graph([placeholder("x", [-1, *X.shape[1:]])] + nodes, {}))
     assert model._plan is None and model._program is not None
     np.testing.assert_allclose(model.predict(X), X * X + X, rtol=1e-6)
+
+
+def test_every_op_the_preplanned_path_runs_has_a_graph_executor():
+    """The preplanned path runs each op it supports through the graph runtime's executor (or folds
+    it into a kernel that also has one): no supported op may lack an executor."""
+    from tfcache_nb.inference.graph.executors import ALL_EXECUTORS
+    from tfcache_nb.inference.graph_model import SUPPORTED_OPS
+
+    assert SUPPORTED_OPS - {"Placeholder", "Const", "NoOp"} <= set(ALL_EXECUTORS)

@@ -155,19 +155,14 @@ class _GraphBuilder:
         return (None, *out.shape[1:])
 
     def _fold_constant(self, node: GraphNode, vals: list[np.ndarray]) -> np.ndarray:
-        fn = self._callable(node, dict(enumerate(vals)))
+        fn = _executor_op(node, dict(enumerate(vals)), self.ctx)
         try:
             return np.asarray(fn(*vals))
         except (ValueError, IndexError, TypeError) as exc:
             raise ModelFormatError(f"node '{node.name}' ({node.op}) cannot combine its constant inputs: {exc}") from None
 
-    def _callable(self, node: GraphNode, constants: Mapping[int, np.ndarray]) -> Callable[..., np.ndarray]:
-        if node.op not in ALL_EXECUTORS:
-            raise ModelFormatError(f"node '{node.name}' uses the op '{node.op}', which is not supported.")
-        return _executor_op(node, constants, self.ctx)
-
     def _generic(self, node: GraphNode, vals: list[np.ndarray | None]) -> None:
-        fn = self._callable(node, {i: v for i, v in enumerate(vals) if v is not None})
+        fn = _executor_op(node, {i: v for i, v in enumerate(vals) if v is not None}, self.ctx)
         dyn = [src for src, v in zip(node.inputs, vals) if v is None]
         if all(v is None for v in vals):
             call = fn

@@ -137,7 +137,8 @@ CASES = {
 #: than the executor's np.matmul: the same values but for the last bit
 SUMMED_IN_ANOTHER_ORDER = {"fused matmul without BiasAdd"}
 
-# name -> (input, nodes, consts, words the refusal of both runtimes names); TF.js refuses too
+# name -> (input, nodes, consts, words the refusal of both runtimes names); TF.js refuses too, for the
+# reason its own words in TFJS_REFUSALS name (so a case that TF.js refuses for another reason fails)
 REFUSED = {
     "fused FusedBatchNorm": (X, [node("f", "_FusedConv2D", ["x", "w", "s", "o", "m", "v"], **CONV,
                                       fused_ops=["FusedBatchNorm", "Relu"], num_args=4, epsilon=0.001)],
@@ -149,6 +150,14 @@ REFUSED = {
     "pool explicit padding": (X, [node("p", "MaxPool", ["x"], ksize=[1, 2, 2, 1], strides=[1, 1, 1, 1],
                                        padding="EXPLICIT", explicit_paddings=[0, 0, 1, 0, 0, 1, 0, 0], **POOL)],
                               {}, "EXPLICIT"),
+}
+
+#: name -> words of TF.js 4.22's own refusal
+TFJS_REFUSALS = {
+    "fused FusedBatchNorm": "with FusedBatchNorm is not supported",
+    "fused tanh": "Activation tanh has not been implemented",
+    "fused num_args": "with BiasAdd must have one extra argument",
+    "pool explicit padding": "Unknown padding parameter: explicit",
 }
 
 
@@ -190,7 +199,9 @@ def test_the_cases_would_catch_the_old_float32_rules():
 def test_both_runtimes_refuse_what_tfjs_refuses(name, tfjs_dir, node_bin, tmp_path):
     x, nodes, consts, words = REFUSED[name]
     arts = artifacts(x.shape, nodes, consts)
-    assert isinstance(tfjs(tfjs_dir, node_bin, tmp_path, arts, x), str), f"TF.js ran {name}"
+    theirs = tfjs(tfjs_dir, node_bin, tmp_path, arts, x)
+    assert isinstance(theirs, str), f"TF.js ran {name}"
+    assert TFJS_REFUSALS[name] in theirs, f"TF.js refused {name} for another reason: {theirs}"
     with pytest.raises(TfcacheError, match=words):
         preplanned(arts, x)
     with pytest.raises(TfcacheError, match=words):

@@ -36,11 +36,6 @@ class FusedOps:
     leaky_alpha: float = 0.2
     alpha_at: int | None = None  # which fused argument is Prelu's alpha
 
-    @property
-    def extra(self) -> str:
-        """'biasadd' when a bias is added, else ''."""
-        return "" if self.bias_at is None else "biasadd"
-
     def bias(self, args: Sequence[np.ndarray]) -> np.ndarray | None:
         """The bias among the fused arguments (None when none is added)."""
         return None if self.bias_at is None else args[self.bias_at]
@@ -83,7 +78,7 @@ def parse_fused_ops(fused_ops: Sequence[str], num_args: int, given: int, leaky_a
                          f"the node has num_args={num_args}")
     bias_at = 0 if bias_add or (matmul and given) else None
     alpha_at = (1 if bias_add or matmul else 0) if prelu else None
-    need = max(-1 if bias_at is None else bias_at, -1 if alpha_at is None else alpha_at) + 1
+    need = 1 + max((at for at in (bias_at, alpha_at) if at is not None), default=-1)
     if given < need:
         raise ValueError(f"fused ops {list(fused_ops)} need {need} extra argument(s); the node has {given}")
     return FusedOps(bias_at, act, float(leaky_alpha), alpha_at)

@@ -11,7 +11,6 @@ import numpy as np
 
 from .. import ops
 from ..keras_topology import Layer
-from ..ops.mean import mean
 from ..keras_weights import WeightTable
 from .config import Built, LayerBuilder, Shape, channels_last, need_rank, one_input, padding, positive_pair, single
 
@@ -44,7 +43,7 @@ def _global_pooling1d(layer: Layer, in_shapes: Sequence[Shape], table: WeightTab
     shape = one_input(layer, in_shapes)
     need_rank(layer, shape, 3)
     if layer.kind == "GlobalAveragePooling1D":
-        return (lambda x: mean(x, (1,))), (shape[1],)
+        return (lambda x: ops.mean(x, (1,))), (shape[1],)
     return (lambda x: x.max(axis=1)), (shape[1],)
 
 
