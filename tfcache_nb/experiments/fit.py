@@ -250,8 +250,9 @@ def _auto_choice(report: FitReport, artifacts: ModelArtifacts, made: dict[str, t
     if not any(f.fits and (f.changed or f.form == "as-is") for f in report.forms):
         return None  # the policy offers no other form (an unchanged one is the model as it is)
     measured = any(f.drift is not None for f in report.forms)
-    offered = ((form, stored) for form, stored in candidate_forms(artifacts, "auto")
-               if name(form) in made and fits[name(form)].fits)
+    quantized = {form: stored for form, (stored, _items) in made.items() if form != "as-is"}
+    offered = ((form, stored) for form, stored in candidate_forms(artifacts, "auto", made=quantized)
+               if fits[name(form)].fits)
     plan = plan_save(Area(size, limit_bytes, list), offered, allow_evict=False,
                      drift_of=drift_of if measured else None)
     return name(plan.form) if plan.fits else None
