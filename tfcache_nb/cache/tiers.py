@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import StorageError, TfcacheError
+from ..errors import InvalidArgumentError, StorageError
 from ..io.file_storage_io import FileStorageIO, file_storage_io
 from ..io.local_storage_io import LocalStorageIO, local_storage_io
 from ..io.tiered_cache import FILE, LOCAL, TieredCache
@@ -29,7 +29,7 @@ def cache_entries(cache: Any, key: str) -> list[LocalStorageIO | FileStorageIO]:
         return [local_storage_io(cache, key)]
     if isinstance(cache, (str, os.PathLike)):
         return [file_storage_io(Path(cache), key)]
-    raise TfcacheError(f"cache must be a WxStorage, a TieredCache or a folder for file storage, "
+    raise InvalidArgumentError(f"cache must be a WxStorage, a TieredCache or a folder for file storage, "
                        f"not {type(cache).__name__}.")
 
 
