@@ -225,3 +225,8 @@ def test_candidate_forms_offer_forms_already_made_in_the_same_order(synthetic_ar
     assert [form for form, _ in candidate_forms(synthetic_artifacts, "auto", made=without_uint16)] \
         == [form for form, _ in fresh if form != "uint16"]
     assert list(candidate_forms(synthetic_artifacts, "uint8", made={})) == []
+
+
+def test_sizes_only_says_why_drift_was_not_measured(synthetic_dir):
+    text = str(tc.fit_report(synthetic_dir, measure=False))
+    assert "drift not measured: sizes only (measure=False)" in text and "None" not in text

@@ -125,8 +125,10 @@ class FitReport:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if self.runnable:
             lines.append(f"cost measured on {self.inputs}")
-        else:
+        elif self.drift_error is not None:
             lines.append(f"drift not measured: {self.drift_error}")
+        else:
+            lines.append("drift not measured: sizes only (measure=False)")
         best = self.suggested
         lines.append(f"quantize='auto' would store: {best.form} ({human_bytes(best.stored_bytes)}, {best.cost_text()})"
                      if best else "no form fits: use a TieredCache (file storage) or a smaller model")
