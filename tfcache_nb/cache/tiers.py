@@ -34,15 +34,17 @@ def cache_entries(cache: Any, key: str) -> list[LocalStorageIO | FileStorageIO]:
 
 
 def tier_of(entry: Any) -> str:
+    """The tier an entry is in, as reports name it (``"local"`` or ``"file"``)."""
     return LOCAL if isinstance(entry, LocalStorageIO) else FILE
 
 
 def tier_name(entry: Any) -> str:
+    """The tier an entry is in, as messages name it."""
     return "local storage" if isinstance(entry, LocalStorageIO) else "file storage"
 
 
 def storage_failed(report: LoadReport, entries: list[Any], entry: Any, exc: StorageError,
-                    broken: list[Any]) -> None:
+                   broken: list[Any]) -> None:
     """One tier's storage failed: this load passes it over, and ``cache_error`` says why
     (naming the tier when the cache has two)."""
     if entry not in broken:
@@ -52,5 +54,6 @@ def storage_failed(report: LoadReport, entries: list[Any], entry: Any, exc: Stor
 
 
 def same_tier(entry: LocalStorageIO | FileStorageIO, key: str) -> LocalStorageIO | FileStorageIO:
+    """Model ``key`` in ``entry``'s tier (an eviction victim beside the model being saved)."""
     return (local_storage_io(entry.store, key) if isinstance(entry, LocalStorageIO)
             else file_storage_io(entry.folder, key))
