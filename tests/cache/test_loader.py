@@ -250,3 +250,9 @@ def test_a_misspelled_option_is_named(synthetic_dir, store):
     with pytest.raises(tc.InvalidArgumentError, match="quantise"):
         tc.load_artifacts(str(synthetic_dir), cache=store, quantise="uint8")
     assert store.keys() == []
+
+
+def test_a_cache_of_the_wrong_kind_is_an_invalid_argument(server):
+    with pytest.raises(tc.InvalidArgumentError, match="cache must be a WxStorage, a TieredCache or a folder.*not dict"):
+        tc.load_artifacts(server.url + "/model.json", cache={})
+    assert server.request_log == []  # refused before any request

@@ -195,3 +195,38 @@ def test_the_suggestion_follows_the_given_storage_limit(synthetic_dir, tmp_path)
     empty = tc.WxStorage(tmp_path / "tiny.sqlite3", limit_bytes=limit // 4)
     assert tc.fit_report(synthetic_dir, store=empty, measure=False).suggested is None
     empty.close()
+
+
+def test_each_form_is_made_once_and_the_suggestion_reuses_it(synthetic_dir, monkeypatch):
+    """The suggestion runs the policy over the forms the report already made: no form is
+    quantized a second time (a 13 MB model pays ~25 ms per form)."""
+    from tfcache_nb.format.artifacts import ModelArtifacts
+
+    calls: list[str] = []
+    real = ModelArtifacts.quantize
+    monkeypatch.setattr(ModelArtifacts, "quantize", lambda self, dtype: calls.append(dtype) or real(self, dtype))
+    limit = tc.fit_report(synthetic_dir, measure=False).form("uint8").stored_bytes + 1000  # only uint8 fits
+    calls.clear()
+    store = tc.DictStorage(limit_bytes=limit)
+    advice = tc.fit_report(synthetic_dir, store=store, measure=False)
+    assert advice.suggested.form == "uint8"
+    assert sorted(calls) == ["float16", "uint16", "uint8"]
+
+
+def test_candidate_forms_offer_forms_already_made_in_the_same_order(synthetic_artifacts):
+    from tfcache_nb.cache.policy import candidate_forms
+
+    fresh = list(candidate_forms(synthetic_artifacts, "auto"))
+    made = {form: stored for form, stored in fresh if form is not None}
+    again = list(candidate_forms(synthetic_artifacts, "auto", made=made))
+    assert [form for form, _ in again] == [form for form, _ in fresh]
+    assert all(stored is made[form] for form, stored in again if form is not None)
+    without_uint16 = {form: stored for form, stored in made.items() if form != "uint16"}
+    assert [form for form, _ in candidate_forms(synthetic_artifacts, "auto", made=without_uint16)] \
+        == [form for form, _ in fresh if form != "uint16"]
+    assert list(candidate_forms(synthetic_artifacts, "uint8", made={})) == []
+
+
+def test_sizes_only_says_why_drift_was_not_measured(synthetic_dir):
+    text = str(tc.fit_report(synthetic_dir, measure=False))
+    assert "drift not measured: sizes only (measure=False)" in text and "None" not in text

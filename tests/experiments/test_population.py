@@ -173,6 +173,29 @@ def test_bad_arguments(tiny):
         tc.simulate_population(tiny, users=10, strategies=["cacheOnly"], local=LOCAL)
 
 
+
+def test_the_sample_and_recompute_refuse_user_numbers_that_name_no_user(tiny):
+    """numpy would read user -1 as the last one and 0.5 as the first: each is refused instead."""
+    pop = tc.simulate_population(tiny, users=50, network_mix=MIX, launches=3, updates=[],
+                                 strategies=["cacheFirst"], local=LOCAL)
+    assert pop.recompute("cacheFirst", [0, 49], LOCAL).shape == (2, 3)
+    assert pop.recompute("cacheFirst", [], LOCAL).shape == (0, 3)
+    for users in ([50], [-1], [0.5], [[0, 1]]):
+        with pytest.raises(tc.InvalidArgumentError, match=r"user numbers in 0\.\.49"):
+            pop.recompute("cacheFirst", users, LOCAL)
+    for n in (0, -1, 2.5, True):
+        with pytest.raises(tc.InvalidArgumentError, match="run_sample needs a whole number of users"):
+            pop.run_sample(n)
+    recs = _records(pop, 4, lambda i: 0.01)
+    sample = tc.PopulationSample(pop, 4, recs, elapsed_s=1.0, concurrency=1)
+    for folds in ("2", 2.5, True):
+        with pytest.raises(tc.InvalidArgumentError, match="2 to 4 groups"):
+            sample.held_out(folds)
+    with pytest.raises(tc.InvalidArgumentError, match="needs a LocalTimes as fallback, not NoneType"):
+        tc.LocalTimes.from_launches(recs, fallback=None)
+    with pytest.raises(tc.InvalidArgumentError, match="a launch record has no 'total_s'"):
+        tc.LocalTimes.from_launches([{"how": "cache"}], fallback=LOCAL)
+
 def test_the_computed_spread_follows_the_sampled_local_times(tiny):
     """Each launch draws its local time from the samples: cache reads spread as the samples do."""
     reads = np.linspace(0.005, 0.090, 18)  # a long tail, as real reads on a loaded machine

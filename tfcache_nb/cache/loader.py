@@ -160,7 +160,7 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
     if len(broken) < len(entries):
         drift_of = drift_of_meter(drift_meter, artifacts, report)
         save_model(entries, artifacts, url, etag, last_modified, quantize, on_full, report, now(), drift_of, max_drift,
-              cache if isinstance(cache, TieredCache) else None, broken)
+                   cache if isinstance(cache, TieredCache) else None, broken)
         if version is not None and report.saved:
             _evict_other_versions(cache, base_key, version, report)
     elif entries:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import InvalidArgumentError, TfcacheError
 from ..format import quantization
@@ -38,27 +38,34 @@ def validate_options(quantize: str | None, on_full: str, max_drift: float | None
                                    f"largest magnitude), not {max_drift!r}.")
 
 
-def candidate_forms(artifacts: ModelArtifacts,
-                    quantize: str | None) -> Iterator[tuple[str | None, ModelArtifacts]]:
+def candidate_forms(artifacts: ModelArtifacts, quantize: str | None,
+                    made: Mapping[str, ModelArtifacts] | None = None) -> Iterator[tuple[str | None, ModelArtifacts]]:
     """The forms to try in order of preference (most accurate first for ``"auto"``), made lazily.
 
     Each quantized copy is built only when the caller asks for it, so a model whose own form
     fits is never quantized. For ``"auto"``, a form that would change no weight (float16 for
     a model already in float16) is skipped; weights already quantized wider than a form are
-    converted to it (float16 -> uint8), so a float16 model is offered uint8 too.
+    converted to it (float16 -> uint8), so a float16 model is offered uint8 too. ``made``:
+    forms the caller has already made (by name), offered in the same order instead of being
+    made again; a form missing from it is not offered.
     """
+    def form_of(form: str) -> ModelArtifacts | None:
+        return artifacts.quantize(form) if made is None else made.get(form)
+
     if quantize is None:
         yield None, artifacts
         return
     if quantize != "auto":
-        yield quantize, artifacts.quantize(quantize)
+        if (stored := form_of(quantize)) is not None:
+            yield quantize, stored
         return
     yield None, artifacts
-    two_byte = [(form, artifacts.quantize(form)) for form in ("uint16", "float16") if changes(artifacts, form)]
+    two_byte = [(form, stored) for form in ("uint16", "float16")
+                if changes(artifacts, form) and (stored := form_of(form)) is not None]
     two_byte.sort(key=lambda pair: max(quantization.max_abs_error(artifacts, pair[1]).values(), default=0.0))
     yield from two_byte
-    if changes(artifacts, "uint8"):
-        yield "uint8", artifacts.quantize("uint8")
+    if changes(artifacts, "uint8") and (stored := form_of("uint8")) is not None:
+        yield "uint8", stored
 
 
 def changes(artifacts: ModelArtifacts, form: str) -> bool:

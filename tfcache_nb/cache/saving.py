@@ -37,7 +37,7 @@ class QuantizeFailed(Exception):
 
 
 def timed_forms(artifacts: ModelArtifacts, quantize: str | None,
-                 report: LoadReport) -> Iterator[tuple[str | None, ModelArtifacts]]:
+                report: LoadReport) -> Iterator[tuple[str | None, ModelArtifacts]]:
     """:func:`candidate_forms`, each made only when asked for; the time making them (when
     ``quantize`` is set) goes to the ``quantize`` phase, a failure comes as :class:`QuantizeFailed`."""
     forms = candidate_forms(artifacts, quantize)
@@ -96,9 +96,9 @@ def drift_of_meter(meter: DriftMeter | None, original: ModelArtifacts, report: L
 
 
 def save_model(entries: list[LocalStorageIO | FileStorageIO], artifacts: ModelArtifacts, url: str,
-          etag: str | None, last_modified: str | None, quantize: str | None, on_full: str,
-          report: LoadReport, now: float, drift_of: DriftOf | None = None, max_drift: float | None = None,
-          tiered: TieredCache | None = None, broken: list[Any] | None = None) -> None:
+               etag: str | None, last_modified: str | None, quantize: str | None, on_full: str,
+               report: LoadReport, now: float, drift_of: DriftOf | None = None, max_drift: float | None = None,
+               tiered: TieredCache | None = None, broken: list[Any] | None = None) -> None:
     """Save the chosen form in the first usable tier where an acceptable one fits; drop other
     tiers' copies. A tier whose storage fails (``broken``, or failing now) is passed over."""
     broken = [] if broken is None else broken

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import StorageError, TfcacheError
+from ..errors import InvalidArgumentError, StorageError
 from ..io.file_storage_io import FileStorageIO, file_storage_io
 from ..io.local_storage_io import LocalStorageIO, local_storage_io
 from ..io.tiered_cache import FILE, LOCAL, TieredCache
@@ -29,20 +29,22 @@ def cache_entries(cache: Any, key: str) -> list[LocalStorageIO | FileStorageIO]:
         return [local_storage_io(cache, key)]
     if isinstance(cache, (str, os.PathLike)):
         return [file_storage_io(Path(cache), key)]
-    raise TfcacheError(f"cache must be a WxStorage, a TieredCache or a folder for file storage, "
+    raise InvalidArgumentError(f"cache must be a WxStorage, a TieredCache or a folder for file storage, "
                        f"not {type(cache).__name__}.")
 
 
 def tier_of(entry: Any) -> str:
+    """The tier an entry is in, as reports name it (``"local"`` or ``"file"``)."""
     return LOCAL if isinstance(entry, LocalStorageIO) else FILE
 
 
 def tier_name(entry: Any) -> str:
+    """The tier an entry is in, as messages name it."""
     return "local storage" if isinstance(entry, LocalStorageIO) else "file storage"
 
 
 def storage_failed(report: LoadReport, entries: list[Any], entry: Any, exc: StorageError,
-                    broken: list[Any]) -> None:
+                   broken: list[Any]) -> None:
     """One tier's storage failed: this load passes it over, and ``cache_error`` says why
     (naming the tier when the cache has two)."""
     if entry not in broken:
@@ -52,5 +54,6 @@ def storage_failed(report: LoadReport, entries: list[Any], entry: Any, exc: Stor
 
 
 def same_tier(entry: LocalStorageIO | FileStorageIO, key: str) -> LocalStorageIO | FileStorageIO:
+    """Model ``key`` in ``entry``'s tier (an eviction victim beside the model being saved)."""
     return (local_storage_io(entry.store, key) if isinstance(entry, LocalStorageIO)
             else file_storage_io(entry.folder, key))

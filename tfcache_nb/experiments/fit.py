@@ -125,8 +125,10 @@ class FitReport:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if self.runnable:
             lines.append(f"cost measured on {self.inputs}")
-        else:
+        elif self.drift_error is not None:
             lines.append(f"drift not measured: {self.drift_error}")
+        else:
+            lines.append("drift not measured: sizes only (measure=False)")
         best = self.suggested
         lines.append(f"quantize='auto' would store: {best.form} ({human_bytes(best.stored_bytes)}, {best.cost_text()})"
                      if best else "no form fits: use a TieredCache (file storage) or a smaller model")
@@ -250,8 +252,9 @@ def _auto_choice(report: FitReport, artifacts: ModelArtifacts, made: dict[str, t
     if not any(f.fits and (f.changed or f.form == "as-is") for f in report.forms):
         return None  # the policy offers no other form (an unchanged one is the model as it is)
     measured = any(f.drift is not None for f in report.forms)
-    offered = ((form, stored) for form, stored in candidate_forms(artifacts, "auto")
-               if name(form) in made and fits[name(form)].fits)
+    quantized = {form: stored for form, (stored, _items) in made.items() if form != "as-is"}
+    offered = ((form, stored) for form, stored in candidate_forms(artifacts, "auto", made=quantized)
+               if fits[name(form)].fits)
     plan = plan_save(Area(size, limit_bytes, list), offered, allow_evict=False,
                      drift_of=drift_of if measured else None)
     return name(plan.form) if plan.fits else None

@@ -100,16 +100,24 @@ class LocalTimes:
         (a measured 304 mixes it with the link's round trip, which is what the latency model
         supplies), come from ``fallback``.
         """
+        if not isinstance(fallback, LocalTimes):
+            raise InvalidArgumentError(f"LocalTimes.from_launches needs a LocalTimes as fallback, "
+                                       f"not {type(fallback).__name__}.")
+
         def local(r: Mapping[str, Any]) -> float:
             return max(0.0, float(r["total_s"]) - float(r["network_s"]))
 
-        found = {
-            "read_s": [float(r["total_s"]) for r in records if r["how"] == "cache"],
-            "save_s": [local(r) for r in records if r["how"] == "download" and r["saved"] and r["launch"] == 0],
-            # a user whose model never fits has nothing cached, so no read precedes any of these
-            "nosave_s": [local(r) for r in records if r["how"] == "download" and r.get("save_refused")],
-            "check_local_s": [local(r) for r in records if r["how"] == "checked (304)"],
-        }
+        try:
+            found = {
+                "read_s": [float(r["total_s"]) for r in records if r["how"] == "cache"],
+                "save_s": [local(r) for r in records if r["how"] == "download" and r["saved"] and r["launch"] == 0],
+                # a user whose model never fits has nothing cached, so no read precedes any of these
+                "nosave_s": [local(r) for r in records if r["how"] == "download" and r.get("save_refused")],
+                "check_local_s": [local(r) for r in records if r["how"] == "checked (304)"],
+            }
+        except KeyError as exc:
+            raise InvalidArgumentError(f"LocalTimes.from_launches: a launch record has no {exc.args[0]!r} "
+                                       "(pass the records run_user or run_sample write).") from None
         parts = {part: found.get(part) or fallback.samples.get(part) or getattr(fallback, part)
                  for part in LOCAL_PARTS}
         return cls(**parts)

@@ -246,6 +246,17 @@ def _simulate(strategy: Strategy, schedule: Schedule, u: _Users, local: LocalTim
     return Outcome(launch_s, nbytes, stale, hits, downloads)
 
 
+def _user_numbers(users: Sequence[int] | np.ndarray, count: int) -> np.ndarray:
+    """``users`` as an index array, each a whole number in ``0..count-1`` (numpy would read -1
+    as the last user and 0.5 as the first: a silent wrong answer)."""
+    idx = np.asarray(users)
+    if idx.size == 0:
+        return idx.astype(np.int64).ravel()
+    if idx.ndim != 1 or idx.dtype.kind not in "iu" or int(idx.min()) < 0 or int(idx.max()) >= count:
+        raise InvalidArgumentError(f"users must be a list of user numbers in 0..{count - 1}, not {users!r}.")
+    return idx.astype(np.int64)
+
+
 class PopulationResults(ShownAsTable):
     """The distribution over users of launch times, hits, bytes and stale launches, per strategy.
 
@@ -270,7 +281,7 @@ class PopulationResults(ShownAsTable):
         plan = {s.label: s for s in self.strategies}
         if strategy not in plan:
             raise InvalidArgumentError(f"strategy {strategy!r} was not simulated; simulate it first.")
-        idx = np.asarray(users, dtype=np.int64)
+        idx = _user_numbers(users, self.users)
         rng = np.random.default_rng([int(self.seed), zlib.crc32(strategy.encode()), 1 + int(stream)])
         return _simulate(plan[strategy], self.schedule, self.inputs.subset(idx), local, self.model.download_bytes,
                          rng).launch_s

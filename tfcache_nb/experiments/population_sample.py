@@ -41,6 +41,8 @@ def run_sample(population: "PopulationResults", n: int = 30, *, concurrency: int
     their local work shares this machine's cores: more at once than cores slows reading and
     saving). ``progress=True`` prints the users done on stderr.
     """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InvalidArgumentError(f"run_sample needs a whole number of users, at least 1, not {n!r}.")
     n = min(int(n), population.users)
     plan = [as_strategy(s) for s in strategies] if strategies is not None else population.strategies
     unknown = [s.label for s in plan if s.label not in population.outcome]
@@ -115,10 +117,10 @@ class PopulationSample(ShownAsTable):
         the machine at their own moments: a cacheFirst user's reads come in a burst after one
         download, a versioned user's between downloads, while the other users save theirs.
         """
-        folds = int(folds)
-        if not 2 <= folds <= self.n:
+        if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or not 2 <= folds <= self.n:
             raise InvalidArgumentError(f"held_out needs 2 to {self.n} groups of users (the sample's size), "
-                                       f"not {folds}.")
+                                       f"not {folds!r}.")
+        folds = int(folds)
         computed = {label: np.full((self.n, self.population.schedule.launches), np.nan)
                     for label in self.strategies()}
         for group in range(folds):

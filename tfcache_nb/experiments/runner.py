@@ -115,7 +115,6 @@ def run_experiment(sources: str | os.PathLike | ModelSource | Sequence[str | os.
             tracker.close()
 
 
-
 def _jobs(models: list[dict], prof_list: list[Profile], clients: dict[str, list[str]],
           trials: int, seed: int) -> list[TrialJob]:
     """Every trial in run order; URL sources run once per storage and trial, unthrottled."""
@@ -134,7 +133,7 @@ def _jobs(models: list[dict], prof_list: list[Profile], clients: dict[str, list[
             for kind in kinds:
                 for trial in range(trials):
                     jobs.append(TrialJob(len(jobs), model, profile, expected, kind, trial,
-                                     derive_seed(seed, trial), client))
+                                         derive_seed(seed, trial), client))
     return jobs
 
 

@@ -111,7 +111,6 @@ class SimulatedUsers:
             server.stop()
 
 
-
 def _one_trial(url: str, key: str, cache: Any, server: ModelServer | None, quantize: str | None,
                ctx: dict, tracker: Tracker, index: int, deadline: float) -> tuple[dict, dict]:
     _entry(cache, key).remove()  # so the cold load really comes over the network
@@ -189,12 +188,11 @@ def _record(ctx: dict, kind: str, report: Any) -> dict:
     return rec
 
 
-
 def profile_label(profile: Profile | None) -> str:
+    """How records and tables name a profile (``direct`` for a URL loaded over the real network)."""
     if profile is None:
         return DIRECT
     return profile.name or f"custom {profile.rtt_ms:g} ms / {profile.down_kbps:g} kbit/s"
-
 
 
 @contextlib.contextmanager
