@@ -267,3 +267,34 @@ def test_latest_without_a_usable_cached_copy_still_raises_when_the_download_fail
     with pytest.raises(tc.ModelLoadError, match="503"):
         tc.load_artifacts(url, cache=store, strategy="latest", retries=0, timeout=2)
     assert store.keys() == []
+
+
+@pytest.mark.parametrize("fault, error", [
+    (tc.Fault.html_error_page(path="model.json"), tc.ModelLoadError),
+    (tc.Fault.body('{"format": "graph-model", "modelTopology": {"node": [', content_type="application/json",
+                   path="model.json"), tc.ModelFormatError),
+], ids=["captive portal page", "truncated model.json"])
+@pytest.mark.parametrize("how", [{"strategy": "latest"}, {"revalidate": True}, {"strategy": "networkFirst"}],
+                         ids=["latest", "revalidate", "networkFirst"])
+def test_an_answer_that_is_not_a_model_falls_back_to_the_cached_copy(served, folder, store, tmp_path, how,
+                                                                     fault, error):
+    """The server answers model.json with something that is not a model (a captive portal's page,
+    a deploy cut short): a strategy that may use the cache serves the copy it has, marked stale;
+    with nothing cached, the load fails with what was wrong."""
+    srv, url = served
+    first, _ = tc.load_artifacts(url, cache=store)
+    publish(folder, 1)
+    srv.add_fault(fault)
+    rows = stored_rows(store)
+    art, report = tc.load_artifacts(url, cache=store, retries=0, timeout=2, **how)
+    assert report.source == "cache" and report.stale and art.weight_data == first.weight_data
+    assert not report.saved and stored_rows(store).keys() == rows.keys()
+    said = (report.revalidated or "") + (report.cache_error or "") + str(report)
+    assert "cached copy" in said or "stale" in said, said
+    empty = tc.WxStorage(tmp_path / "empty.sqlite3")
+    try:
+        with pytest.raises(error):
+            tc.load_artifacts(url, cache=empty, retries=0, timeout=2, **how)
+        assert empty.keys() == []
+    finally:
+        empty.close()

@@ -139,7 +139,7 @@ def load_artifacts(source: Any, *, cache: KeyValueStorage | TieredCache | str | 
     t0 = time.perf_counter()
     try:
         artifacts, etag, last_modified = _fetch(handler, revalidation.doc if revalidation else None)
-    except ModelLoadError as exc:
+    except (ModelLoadError, ModelFormatError) as exc:  # unreachable, or what came is not a model
         if revalidation is not None and cached is not None:  # latest: changed, but the change is out of reach
             fallback = cached
             report.stale, report.cache_miss_reason = True, None
@@ -196,7 +196,7 @@ def _checked_recently(meta: CacheMetadata | None, now: float, max_age: float | N
     return False
 
 
-def _network_first_fallback(plan: Strategy, entries: list[LocalStorageIO | FileStorageIO], exc: ModelLoadError,
+def _network_first_fallback(plan: Strategy, entries: list[LocalStorageIO | FileStorageIO], exc: TfcacheError,
                             report: LoadReport, broken: list[Any]) -> tuple[ModelArtifacts, CacheMetadata | None, Any] | None:
     """``networkFirst``: the cached copy (from whichever usable tier holds it) when the
     network fails, marked stale, with the entry it came from; else None."""
@@ -221,7 +221,12 @@ def _network_first_fallback(plan: Strategy, entries: list[LocalStorageIO | FileS
 def _evict_other_versions(cache: Any, base_key: str, version: str, report: LoadReport) -> None:
     """A new version saved: the older versions of the same model go from every tier (they would
     only take room)."""
-    for stored in _stored_model_keys(cache):
+    try:
+        stored_keys = _stored_model_keys(cache)
+    except StorageError as exc:  # the new version is saved: the old ones wait for the next save
+        report.cache_error = f"older versions not removed: {exc}"
+        return
+    for stored in stored_keys:
         if is_other_version(stored, base_key, version):
             removed = False
             for entry in cache_entries(cache, stored):
@@ -293,7 +298,7 @@ def _revalidate(handler: Any, meta: CacheMetadata | None, cached: ModelArtifacts
     try:
         result = handler.fetch_model_json(etag=meta.etag if meta else None,
                                           last_modified=meta.last_modified if meta else None)
-    except ModelLoadError as exc:
+    except (ModelLoadError, ModelFormatError) as exc:  # e.g. a captive portal's page instead of model.json
         report.stale = True
         report.revalidated = f"failed, cached copy used: {exc}"
         return cached, None
