@@ -157,7 +157,19 @@ def test_an_unknown_op_is_taken_as_mixing():
 
 
 def test_real_mobilenets_stay_preplanned(models_dir):
-    for name in ("mobilenet_v1_025_224_graph", "mobilenet_v1_0.25_224"):
+    for name in ("mobilenet_v1_025_224_graph", "mobilenet_v1_0.25_224", "mobilenet_v1_0.75_224"):
         model = tc.load_model(str(models_dir / name / "model.json"))
         assert model._plan is not None, name
-        assert model.output_shape == (None, 1001) or model.output_shape[0] is None, model.output_shape
+        assert model.output_shape[0] is None and len(model.output_shape) == 2, (name, model.output_shape)
+
+
+def test_real_zoo_models_of_the_preplanned_ops_stay_preplanned(models_dir):
+    """emotion (Mean over the image, Softmax) keeps the batch; blazeface (Reshape [1, ...]) takes a batch
+    of one only, so it is never run in chunks."""
+    zoo = models_dir.parent / "zoo"
+    if not (zoo / "emotion" / "model.json").is_file():
+        pytest.skip(f"the model zoo is absent: {zoo} not found")
+    emotion = tc.load_model(str(zoo / "emotion" / "model.json"))
+    assert emotion._plan is not None and emotion.output_shape == (None, 7)
+    blazeface = tc.load_model(str(zoo / "blazeface" / "model.json"))
+    assert blazeface._plan is not None and blazeface.input_shape[0] == 1 and blazeface.output_shape[0] == 1
