@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import ModelFormatError
+from .batch_axis import batch_axis_problem
 from .fusion import FusedKernel, Readers, fold_followers
 from .graph.executors import ALL_EXECUTORS
 from .graph.fused_ops import KERNEL_ACTIVATIONS, parse_fused_ops
@@ -35,6 +36,8 @@ F32 = np.float32
 class GraphInfo:
     input_shape: tuple[int | None, ...]
     output_shape: tuple[int | None, ...]
+    #: why a batch may not run in chunks joined on axis 0 (see batch_axis), or None
+    batch_problem: str | None = None
 
 
 # ---------------------------------------------------------------------------- ops without compilation
@@ -103,6 +106,7 @@ class _GraphBuilder:
         self.readers = Readers(((node.name, node.inputs) for node in self.nodes), set(keep) | set(self.outputs))
         self.consts: dict[str, np.ndarray] = {}
         self.steps: list[Step] = []
+        self.step_of: dict[str, str] = {}  # node folded into a kernel -> the step that computes it
         self.ctx = ExecutionContext()  # the executors' per-node state (a computed-filter conv's kernel)
 
     def order(self) -> list[GraphNode]:
@@ -144,15 +148,18 @@ class _GraphBuilder:
                 self.steps.append(Step(out, [self.input.name],
                                        lambda x, v=value: np.broadcast_to(v, v.shape).copy(), "Const"))
         plan = Plan(self.input.name, self.steps, self.outputs)
-        out_shape = self._dry_run(plan, input_shape)
-        return plan, GraphInfo(input_shape, out_shape)
-
-    def _dry_run(self, plan: Plan, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         if any(d is None for d in input_shape[1:]) or not input_shape:
-            return (None,)
-        x = np.zeros((1, *input_shape[1:]), F32)
+            return plan, GraphInfo(input_shape, (None,), "the input's shape is not known")
+        # one batch (of the input's fixed size, else one image) run through: a shape that does
+        # not fit is reported here, and every node's shape is known for the batch-axis check
+        x = np.zeros((input_shape[0] or 1, *input_shape[1:]), F32)
         out = plan.run(x)[0]
-        return (None, *out.shape[1:])
+        if input_shape[0] == 1:  # a batch of one only: never run in chunks
+            return plan, GraphInfo(input_shape, out.shape)
+        shapes = {self.input.name: x.shape} | plan.step_shapes
+        shapes |= {name: shapes[step] for name, step in self.step_of.items()}
+        problem = batch_axis_problem(ordered, self.input.name, self.consts, shapes, self.outputs)
+        return plan, GraphInfo(input_shape, (input_shape[0], *out.shape[1:]), problem)
 
     def _fold_constant(self, node: GraphNode, vals: list[np.ndarray]) -> np.ndarray:
         fn = _executor_op(node, dict(enumerate(vals)), self.ctx)
@@ -189,6 +196,8 @@ class _GraphBuilder:
             inner = fn
             fn = lambda x: post(inner(x))
         self.steps.append(Step(fused.output, [node.inputs[0]], fn, node.op))
+        for name in fused.absorbed | {node.name}:
+            self.step_of[name] = fused.output
         return fused.absorbed
 
     @staticmethod
@@ -250,6 +259,8 @@ class _GraphBuilder:
             return False
         other = nxt.inputs[1] if nxt.inputs[0] == out else nxt.inputs[0]
         c = self.consts.get(other)
+        if c is not None and np.ndim(c) > fused.kernel.ndim:  # it would add axes before the batch
+            return False
         c = None if c is None else _maybe_channel_vector(c, fused.channels)
         if c is None:
             return False
@@ -297,8 +308,12 @@ def _channel_vector(value: np.ndarray, channels: int, node: GraphNode) -> np.nda
 
 def plan_covers(topology: Mapping[str, Any], nodes: Sequence[GraphNode], inputs: Sequence[Any],
                 outputs: Sequence[Any]) -> bool:
-    """Whether the preplanned executor runs this graph: one float32 image-like input of static
-    shape (but the batch), only its ops, first outputs only, no function library."""
+    """Whether the preplanned executor can run this graph: one float32 image-like input of static
+    shape (but the batch), only its ops, first outputs only, no function library.
+
+    Whether its ops keep the batch on axis 0 (so a batch may run in chunks) needs the constants
+    and shapes, so the built plan says it: :attr:`GraphInfo.batch_problem`.
+    """
     if (topology.get("library") or {}).get("function"):
         return False
     if len(inputs) != 1 or inputs[0].dtype not in (None, "float32") or inputs[0].index != 0:

@@ -104,8 +104,9 @@ class Model:
                 return build_graph_plan(topology, weights, outputs=names)[0]
 
             plan, info = build_graph_plan(topology, weights, outputs=out_nodes)
-            return cls(artifacts, plan, "graph", info.input_shape, info.output_shape, builder, report,
-                       inputs=inputs, outputs=outputs)
+            if info.batch_problem is None:  # else a batch could not run in chunks: the executor runs it
+                return cls(artifacts, plan, "graph", info.input_shape, info.output_shape, builder, report,
+                           inputs=inputs, outputs=outputs)
         library = (topology.get("library") or {}).get("function") or []
         functions = {str((f.get("signature") or {}).get("name")): f for f in library if isinstance(f, dict)}
         program = GraphProgram(nodes, weights, [i.node for i in inputs], [(o.node, o.index) for o in outputs],

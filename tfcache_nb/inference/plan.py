@@ -68,6 +68,7 @@ class Plan:
         self._fed_buffers: list[np.ndarray] = []  # padded inputs that producers fill directly
         self._arena_grew = False
         self.activation_bytes_per_image = 0  # the largest intermediate of one image, once known
+        self.step_shapes: dict[str, tuple[int, ...]] = {}  # each step's output shape in the last compile
         # where each array sits in a run's values: the input first, then step i's output at i + 1
         self._index = {input_name: 0} | {step.output: i + 1 for i, step in enumerate(self.steps)}
         self._output_index = [self._index[n] for n in self.outputs]
@@ -198,6 +199,7 @@ class Plan:
                 shapes = [list(a.shape) for a in arrays]
                 raise ModelFormatError(f"'{step.output}' ({step.op}) cannot run on inputs of shape "
                                        f"{shapes}: {exc}") from None
+            self.step_shapes[step.output] = values[i + 1].shape
             self.activation_bytes_per_image = max(self.activation_bytes_per_image,
                                                   values[i + 1].nbytes // max(1, x.shape[0]))
             dead = tuple(index[n] for n in free)

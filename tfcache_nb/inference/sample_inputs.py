@@ -17,8 +17,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
-from .graph.tfjs_dtypes import from_tf_dtype
+from ..errors import InvalidArgumentError, ModelFormatError, quoted
+from .graph.tfjs_dtypes import from_tf_dtype, unsupported_dtype
 from .samples import sample_image_path
 
 #: the photographs, in order (notebook 02's set)
@@ -70,9 +70,14 @@ def _dims(shape: Any) -> tuple[int | None, ...] | None:
     return tuple(out)
 
 
-def _tfjs_dtype(tf_dtype: Any) -> str:
+def _tfjs_dtype(tf_dtype: Any, name: str) -> str:
     """The dtype TF.js gives an input of this TensorFlow dtype (float32 when it is not said)."""
-    return from_tf_dtype(tf_dtype) or "float32"
+    if tf_dtype is None:
+        return "float32"
+    dtype = from_tf_dtype(tf_dtype)
+    if dtype is None:
+        raise ModelFormatError(f"the input {quoted(name)} {unsupported_dtype(tf_dtype)}.")
+    return dtype
 
 
 def _graph_inputs(artifacts: Any) -> list[InputSpec]:
@@ -83,7 +88,7 @@ def _graph_inputs(artifacts: Any) -> list[InputSpec]:
             if not isinstance(entry, dict):
                 continue
             dims = _dims(entry.get("tensorShape"))
-            found.append(InputSpec(str(entry.get("name") or key), _tfjs_dtype(entry.get("dtype")),
+            found.append(InputSpec(str(entry.get("name") or key), _tfjs_dtype(entry.get("dtype"), str(key)),
                                    dims if dims is not None else (None, None, None, 3)))
         if found:
             return found
@@ -91,7 +96,7 @@ def _graph_inputs(artifacts: Any) -> list[InputSpec]:
         if node.get("op") != "Placeholder":
             continue
         attr = node.get("attr", {})
-        dtype = _tfjs_dtype((attr.get("dtype") or {}).get("type"))
+        dtype = _tfjs_dtype((attr.get("dtype") or {}).get("type"), str(node["name"]))
         dims = _dims((attr.get("shape") or {}).get("shape"))
         found.append(InputSpec(node["name"], dtype, dims if dims is not None else (None, None, None, 3)))
     return found

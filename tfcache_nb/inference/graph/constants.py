@@ -9,7 +9,7 @@ import numpy as np
 
 from ...errors import ModelFormatError, quoted
 from ..graph_def import GraphNode
-from .tfjs_dtypes import NUMPY as NUMPY_DTYPES, TF_DTYPES
+from .tfjs_dtypes import NUMPY as NUMPY_DTYPES, from_tf_dtype, unsupported_dtype
 from .step import tfjs_array
 
 def const_value(node: GraphNode, weights: Mapping[str, np.ndarray], where: str = "graph") -> np.ndarray:
@@ -34,7 +34,9 @@ _PROTO_FIELDS = {"float32": "floatVal", "int32": "intVal", "bool": "boolVal", "s
 
 def tensor_proto_value(tensor: Mapping[str, Any]) -> np.ndarray:
     """A TensorProto written as JSON (``dtype``, ``tensorShape``, ``*Val`` or ``tensorContent``)."""
-    dtype = TF_DTYPES[str(tensor.get("dtype", "DT_FLOAT"))]
+    dtype = from_tf_dtype(tensor.get("dtype", "DT_FLOAT"))
+    if dtype is None:
+        raise ValueError(f"it {unsupported_dtype(tensor.get('dtype'))}")
     shape = [int(d.get("size", 0)) for d in (tensor.get("tensorShape") or {}).get("dim", [])]
     np_dtype = NUMPY_DTYPES[dtype]
     content = tensor.get("tensorContent")

@@ -17,7 +17,7 @@ from ...errors import ModelFormatError, quoted
 from ..graph_def import GraphNode
 from .op_table import REQUIRED, Attr, In, OpDef
 from .registry import Params
-from .tfjs_dtypes import from_tf_dtype
+from .tfjs_dtypes import from_tf_dtype, unsupported_dtype
 
 def resolve(node: GraphNode, op: OpDef, inputs: Sequence[Any], attrs: Mapping[str, Any] | None = None) -> Params:
     """The named parameters of ``node`` given its input values in order.
@@ -124,6 +124,9 @@ def attr(node: GraphNode, spec: Attr) -> Any:
         return spec.default
     try:
         return _parse(raw, spec)
+    except UnsupportedDtype as exc:
+        raise ModelFormatError(f"node {quoted(node.name)} ({node.op}) {unsupported_dtype(exc.args[0])} "
+                               f"(attribute '{spec.tf_name}').") from None
     except (ValueError, TypeError, KeyError, AttributeError):
         raise ModelFormatError(f"node {quoted(node.name)} ({node.op}) has an invalid attribute "
                                f"'{spec.tf_name}'.") from None
@@ -162,8 +165,12 @@ def _text(value: Any) -> str:
     return base64.b64decode(str(value), validate=True).decode("utf-8")
 
 
+class UnsupportedDtype(ValueError):
+    """A DataType that TF.js maps to null (its args: the raw value)."""
+
+
 def _dtype(value: Any) -> str:
     dtype = from_tf_dtype(value)
     if dtype is None:
-        raise ValueError(f"unsupported dtype {value}")
+        raise UnsupportedDtype(value)
     return dtype

@@ -27,24 +27,38 @@ NUMPY: dict[str, np.dtype] = {
 }
 _ORDER = {BOOL: 0, INT32: 1, FLOAT32: 2, COMPLEX64: 3}
 
-#: TensorFlow's DataType names as TF.js maps them (operation_mapper's parseDtypeParam)
+#: TensorFlow's DataType names exactly as TF.js 4.22 maps them (operation_mapper's
+#: parseDtypeParam); every other one (DT_BFLOAT16, DT_INT16, DT_UINT16, DT_UINT32, DT_UINT64,
+#: the quantized and _REF types, ...) it maps to null, and a node using it fails there
 TF_DTYPES: dict[str, str] = {
-    "DT_FLOAT": FLOAT32, "DT_HALF": FLOAT32, "DT_DOUBLE": FLOAT32, "DT_BFLOAT16": FLOAT32,
+    "DT_FLOAT": FLOAT32, "DT_HALF": FLOAT32, "DT_DOUBLE": FLOAT32,
     "DT_INT32": INT32, "DT_INT64": INT32, "DT_INT8": INT32, "DT_UINT8": INT32,
-    "DT_INT16": INT32, "DT_UINT16": INT32, "DT_UINT32": INT32, "DT_UINT64": INT32,
-    "DT_BOOL": BOOL, "DT_STRING": STRING, "DT_COMPLEX64": COMPLEX64,
+    "DT_BOOL": BOOL, "DT_STRING": STRING, "DT_COMPLEX64": COMPLEX64, "DT_COMPLEX128": COMPLEX64,
 }
-# protobuf enum numbers, for converters that write them as numbers
+# protobuf enum numbers, for converters that write them as numbers (and for naming the unsupported)
 _DT_BY_NUMBER = {1: "DT_FLOAT", 2: "DT_DOUBLE", 3: "DT_INT32", 4: "DT_UINT8", 5: "DT_INT16", 6: "DT_INT8",
-                 7: "DT_STRING", 8: "DT_COMPLEX64", 9: "DT_INT64", 10: "DT_BOOL", 14: "DT_BFLOAT16",
-                 17: "DT_UINT16", 19: "DT_HALF", 22: "DT_UINT32", 23: "DT_UINT64"}
+                 7: "DT_STRING", 8: "DT_COMPLEX64", 9: "DT_INT64", 10: "DT_BOOL", 11: "DT_QINT8", 12: "DT_QUINT8",
+                 13: "DT_QINT32", 14: "DT_BFLOAT16", 15: "DT_QINT16", 16: "DT_QUINT16", 17: "DT_UINT16",
+                 18: "DT_COMPLEX128", 19: "DT_HALF", 20: "DT_RESOURCE", 21: "DT_VARIANT", 22: "DT_UINT32",
+                 23: "DT_UINT64"}
+
+
+def tf_dtype_name(value: Any) -> str:
+    """A TensorFlow DataType as its name (``9`` -> ``"DT_INT64"``), for lookups and messages."""
+    if isinstance(value, int) or str(value).isdigit():
+        return _DT_BY_NUMBER.get(int(value), f"DataType {int(value)}")
+    return str(value)
 
 
 def from_tf_dtype(value: Any) -> str | None:
-    """The TF.js dtype of a TensorFlow DataType (``"DT_INT64"`` or its enum number), None if unknown."""
-    if isinstance(value, int) or str(value).isdigit():
-        value = _DT_BY_NUMBER.get(int(value), "")
-    return TF_DTYPES.get(str(value))
+    """The TF.js dtype of a TensorFlow DataType (``"DT_INT64"`` or its enum number), None where
+    TF.js 4.22 has none."""
+    return TF_DTYPES.get(tf_dtype_name(value))
+
+
+def unsupported_dtype(value: Any) -> str:
+    """Why a DataType cannot be used: the words every refusal of one uses."""
+    return f"uses the dtype {tf_dtype_name(value)}, which TensorFlow.js 4.22 does not support"
 
 
 def dtype_of(x: Any) -> str:

@@ -35,7 +35,8 @@ def bn_params(layer: Layer, table: WeightTable, channels: int,
 
 
 def _batch_norm(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) -> Built:
-    """A batch norm that no kernel absorbed, as TF.js's CPU kernel computes it.
+    """A batch norm that no kernel absorbed, as TF.js's CPU kernel computes it: in double
+    precision, rounded to float32 once (:func:`ops.batch_norm`, as the graph runtime's).
 
     That kernel walks the flattened input and takes the parameters in turn (element i uses
     parameter i mod n): along the last axis that is the usual batch norm; along any other
@@ -47,13 +48,10 @@ def _batch_norm(layer: Layer, in_shapes: Sequence[Shape], table: WeightTable) ->
     if len(shape) + 1 > 4:
         raise fail(layer, f"gets a {len(shape) + 1}-D input; TF.js normalises inputs of rank 2 to 4 only.")
     n = shape[bn_axis(layer, len(shape))]
-    scale, offset = ops.batch_norm_scale_offset(*bn_params(layer, table, n))
-    s32, o32 = scale.astype(F32), offset.astype(F32)
+    gamma, beta, mean, var, eps = bn_params(layer, table, n)
 
-    def bn(x: np.ndarray) -> np.ndarray:
-        y = x.reshape(-1, n) * s32
-        y += o32
-        return y.reshape(x.shape)
+    def bn(x: np.ndarray) -> np.ndarray:  # rows of n: element i meets parameter i mod n
+        return ops.batch_norm(x.reshape(-1, n), gamma, beta, mean, var, eps).reshape(x.shape)
     return bn, shape
 
 

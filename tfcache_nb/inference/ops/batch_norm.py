@@ -57,6 +57,6 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None,
     if gamma is not None:
         y *= np.asarray(gamma, np.float32).astype(np.float64)
     y /= np.sqrt(np.asarray(variance, np.float32).astype(np.float64) + epsilon)
-    if beta is not None:
-        y += np.asarray(beta, np.float32).astype(np.float64)
+    # TF.js adds an offset of 0 when there is none, which turns -0.0 into +0.0
+    y += 0.0 if beta is None else np.asarray(beta, np.float32).astype(np.float64)
     return y.astype(F32)

@@ -75,23 +75,28 @@ def pool_nd(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], paddin
 
 def _pool_direct(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], pads: list[tuple[int, int]],
                  outs: list[int], mode: str) -> np.ndarray:
-    """Small windows: one step per tap over the padded input (float32 sums: a few terms)."""
+    """Small windows: one step per tap over the padded input, in TF.js's order (row by row).
+
+    Average pooling sums in float64 and divides once, as TF.js's kernel does in JavaScript
+    numbers before it stores the float32 result.
+    """
     fill = -np.inf if mode == "max" else 0.0
     xp = _padded(x.astype(F32, copy=False), pads, fill)
-    acc = np.full((x.shape[0], *outs, x.shape[-1]), fill, F32)
     taps = list(itertools.product(*(range(k) for k in kernel)))
     if mode == "max":
+        acc = np.full((x.shape[0], *outs, x.shape[-1]), fill, F32)
         for offset in taps:
             np.fmax(acc, _tap(xp, offset, strides, outs), out=acc)
         return acc
-    count = np.zeros(outs, F32)
+    acc = np.zeros((x.shape[0], *outs, x.shape[-1]), np.float64)
+    count = np.zeros(outs, np.float64)
     real = _padded(np.ones((1, *x.shape[1:-1], 1), F32), pads, 0.0)
     for offset in taps:
-        acc += _tap(xp, offset, strides, outs)
+        np.add(acc, _tap(xp, offset, strides, outs), out=acc)
         count += _tap(real, offset, strides, outs)[0, ..., 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         acc /= count[None, ..., None]
-    return acc
+    return acc.astype(F32)
 
 
 def _pool_axis(x: np.ndarray, axis: int, k: int, stride: int, pads: tuple[int, int], out: int, mode: str
