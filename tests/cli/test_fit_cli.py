@@ -33,6 +33,8 @@ def test_fit_errors_are_one_line(tmp_path, synthetic_dir):
     bad_image = run_cli("fit", str(synthetic_dir), "--image", str(tmp_path / "none.jpg"))
     assert bad_image.returncode == 1 and "none.jpg" in bad_image.stderr and bad_image.stderr.count("\n") == 1
     assert run_cli("fit", "--help").stdout.startswith("usage: tfcache-nb fit")
+    unused = run_cli("fit", str(synthetic_dir), "--no-measure", "--image", str(tmp_path / "none.jpg"))
+    assert unused.returncode == 1 and unused.stderr.count("\n") == 1 and "--no-measure" in unused.stderr
 
 
 def test_fit_shows_each_step_on_stderr_and_keeps_the_json_clean(synthetic_dir):

@@ -36,9 +36,12 @@ def test_damaged_weight_file_is_detected(tmp_path, synthetic_artifacts):
 def test_missing_model_and_bad_prefix(tmp_path):
     with pytest.raises(tc.ModelLoadError):
         tc.file_storage_io(tmp_path, "ghost").load()
-    for prefix in ("", "../escape", "a/b"):
-        with pytest.raises(tc.ModelLoadError):
+    for prefix in ("", "../escape", "a/b", ".."):
+        with pytest.raises(tc.InvalidArgumentError, match="non-empty name without path separators") as info:
             tc.file_storage_io(tmp_path, prefix)
+        assert repr(prefix) in str(info.value)
+    with pytest.raises(tc.InvalidArgumentError, match="a model key must be a non-empty string, not ''"):
+        tc.local_storage_io(tc.DictStorage(), "")
 
 
 def test_remove(tmp_path, synthetic_artifacts):

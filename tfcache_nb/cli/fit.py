@@ -42,6 +42,9 @@ def _json_safe(value: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     from ..experiments.fit import fit_report
 
+    if args.image and args.no_measure:
+        raise InvalidArgumentError("--image gives the inputs the drift is measured on; with --no-measure nothing "
+                                   "is run, so drop one of them.")
     for image in args.image or []:  # before the model: a typo must not cost a download
         if not os.path.isfile(image):
             raise InvalidArgumentError(f"the image file '{image}' does not exist.")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_write
-from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError, quoted
+from ..errors import CacheIntegrityError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, quoted
 from ..format.artifacts import ModelArtifacts, ModelArtifactsInfo
 from ..format.jsjson import js_dumps
 from .cache_metadata import METADATA_FIELD, CacheMetadata
@@ -31,7 +31,8 @@ class FileStorageIO(StoredModel):
 
     def __init__(self, folder: str | os.PathLike[str], prefix: str):
         if not isinstance(prefix, str) or not prefix or "/" in prefix or "\\" in prefix or prefix in (".", ".."):
-            raise ModelLoadError("a file storage prefix must be a non-empty name without path separators.")
+            raise InvalidArgumentError(f"a file storage model key must be a non-empty name without path separators "
+                                       f"(it names a folder's files), not {prefix!r}.")
         self.folder = Path(folder)
         self.prefix = prefix
         base = self.folder / MODELS_DIR

@@ -24,7 +24,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from ..errors import CacheIntegrityError, ModelFormatError, ModelLoadError, StorageError, quoted
+from ..errors import CacheIntegrityError, InvalidArgumentError, ModelFormatError, ModelLoadError, StorageError, quoted
 from ..format.artifacts import ModelArtifacts, ModelArtifactsInfo
 from ..format.jsjson import js_dumps
 from ..storage.base import KeyValueStorage
@@ -76,7 +76,7 @@ def model_key_from_info_key(storage_key: str) -> str | None:
 
 def _check_key(key: Any) -> str:
     if not isinstance(key, str) or not key:
-        raise ModelLoadError("a model key must be a non-empty string.")
+        raise InvalidArgumentError(f"a model key must be a non-empty string, not {key!r}.")
     return key
 
 
