@@ -23,6 +23,8 @@ COMMANDS = {
     "serve": ".serve",
     "storage": ".storage_cmd",
     "fit": ".fit",
+    "launches": ".launches",
+    "population": ".population",
 }
 
 
