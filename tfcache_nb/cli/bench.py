@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import textwrap
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from ..experiments.results import TEXT_WIDTH
 from ..experiments.sources import ModelSource, describe, find_model
 from .argtypes import http_url, model_dir, positive_float, positive_int
 from .sources import RULE
+from .output import Say, checked_output_path, checked_plot_path
 
 DEFAULT_PROFILES = ("wifi", "4g", "fast-3g")
 
@@ -83,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments.runner import client_storages, run_experiment
 
     # checked before the run, which can take minutes: a bad path must not waste them
-    csv_path = _output_path(args.csv, "--csv") if args.csv else None
-    plot_path = _plot_path(args.plot) if args.plot else None
+    csv_path = checked_output_path(args.csv, "--csv") if args.csv else None
+    plot_path = checked_plot_path(args.plot) if args.plot else None
     profiles = args.profiles or list(DEFAULT_PROFILES)
     sources, note = _sources(args.sources)
-    say = _Say(to_stderr=args.json)
+    say = Say(to_stderr=args.json)
     if note:
         say(note)
     names = ", ".join(s.name for s in sources)
@@ -135,43 +134,6 @@ def storages_said(used: dict[str, list[str]]) -> str:
         return f"storage {', '.join(used['tfcache_nb'])}"
     return "client" + ("s " if len(used) > 1 else " ") + ", ".join(
         f"{client} (storage {', '.join(kinds)})" for client, kinds in used.items())
-
-
-class _Say:
-    """Human lines: on stdout, or on stderr when stdout carries the JSON document."""
-
-    def __init__(self, to_stderr: bool) -> None:
-        self.stream = sys.stderr if to_stderr else sys.stdout
-
-    def __call__(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
-
-
-def _output_path(value: str, option: str) -> Path:
-    path = Path(value).expanduser()
-    if path.is_dir():
-        raise BenchError(f"{option} {value}: is a folder; give a file name.")
-    if not path.parent.is_dir():
-        raise BenchError(f"{option} {value}: the folder {path.parent} does not exist.")
-    if not os.access(path.parent, os.W_OK):
-        raise BenchError(f"{option} {value}: the folder {path.parent} is not writable.")
-    return path
-
-
-def _plot_path(value: str) -> Path:
-    """Where the plot really goes: matplotlib adds ``.png`` to a name without a suffix."""
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    path = Path(value).expanduser()
-    if path.is_dir():
-        raise BenchError(f"--plot {value}: is a folder; give a file name.")
-    if not path.suffix:
-        path = path.with_name(path.name + ".png")
-    formats = FigureCanvasBase.get_supported_filetypes()
-    if path.suffix[1:].lower() not in formats:
-        raise BenchError(f"--plot {value}: matplotlib cannot write {path.suffix} files; use one of "
-                         f"{', '.join('.' + f for f in sorted(formats))}.")
-    return _output_path(str(path), "--plot")
 
 
 def _sources(given: list | None) -> tuple[list[ModelSource], str | None]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .argtypes import positive_float, positive_int
-from .bench import _output_path, _plot_path, _Say
+from .argtypes import positive_int
+from .output import Say, checked_output_path, checked_plot_path
 from .experiment_args import json_text, launch_numbers, mib_amount, model_source
 from .sources import RULE
 
@@ -55,11 +55,11 @@ def run(args: argparse.Namespace) -> int:
     import tfcache_nb as tc
 
     # checked before the run: a typo must not cost the launches
-    csv_path = _output_path(args.csv, "--csv") if args.csv else None
-    plot_path = _plot_path(args.plot) if args.plot else None
+    csv_path = checked_output_path(args.csv, "--csv") if args.csv else None
+    plot_path = checked_plot_path(args.plot) if args.plot else None
     updates = launch_numbers(args.updates)
     other = int(mib_amount(args.other_data_mib, "--other-data-mib"))
-    say = _Say(to_stderr=args.json)
+    say = Say(to_stderr=args.json)
     source = model_source(args.source, say)
     options = {"strategies": args.strategies} if args.strategies else {}
     results = tc.run_launches(source, **options, launches=args.launches, updates=updates, profile=args.profile,

@@ -7,7 +7,7 @@ import argparse
 
 from ..errors import InvalidArgumentError
 from .argtypes import positive_int
-from .bench import _plot_path, _Say
+from .output import Say, checked_plot_path
 from .experiment_args import json_text, launch_numbers, mib_amount, model_source, network_mix
 from .launches import strategy_names
 from .sources import RULE
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import tfcache_nb as tc
 
     # checked before any work: measuring local times and running real users take a while
-    plot_path = _plot_path(args.plot) if args.plot else None
+    plot_path = checked_plot_path(args.plot) if args.plot else None
     updates = launch_numbers(args.updates)
     other = mib_amount(args.other_data_mib, "--other-data-mib", allow_range=True)
     mix = network_mix(args.mix) if args.mix is not None else None
@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if args.validate == 1:
         raise InvalidArgumentError("--validate 1: the held-out comparison computes each user's launches with "
                                    "local times measured on the others, so it needs at least 2 users.")
-    say = _Say(to_stderr=args.json)
-    progress = _Say(to_stderr=True) if not args.no_progress else (lambda text: None)
+    say = Say(to_stderr=args.json)
+    progress = Say(to_stderr=True) if not args.no_progress else (lambda text: None)
     source = model_source(args.source, say)
     options = {"strategies": args.strategies} if args.strategies else {}
     progress("population: measuring local times (reading, saving, checking the cache) on this machine...")
