@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from ..errors import InvalidArgumentError
 from ..experiments.sources import ModelSource, describe, find_model, resolve_model_dir
+from ..netsim.profiles import Profile
 
 MIB = 1024 * 1024
 
@@ -53,8 +54,8 @@ def mib_amount(text: str, option: str, *, allow_range: bool = False) -> float | 
 
 
 def network_mix(text: str) -> dict[str, float]:
-    """``4g=0.35,wifi=0.45`` -> {"4g": 0.35, "wifi": 0.45}; the profiles and shares are
-    checked by :func:`tfcache_nb.simulate_population`."""
+    """``4g=0.35,wifi=0.45`` -> {"4g": 0.35, "wifi": 0.45}; the names are checked here, the
+    shares by :func:`tfcache_nb.simulate_population`."""
     mix: dict[str, float] = {}
     for part in text.split(","):
         name, sep, share = part.partition("=")
@@ -68,6 +69,7 @@ def network_mix(text: str) -> dict[str, float]:
                                        "(e.g. 4g=0.35,wifi=0.65).")
         if name in mix:
             raise InvalidArgumentError(f"--mix {text!r}: the profile {name!r} is given twice.")
+        Profile.from_name(name)  # an unknown name is said now, before local times are measured
         mix[name] = value
     return mix
 
