@@ -25,26 +25,21 @@ import time
 import numpy as np
 
 import tfcache_nb as tc
-from tfcache_nb.experiments.population import _simulate, _Users
+from tfcache_nb.experiments.population import _simulate
 
 #: networks for the real sample: 4G and broadband as in the presets, so network time dominates
 VALIDATION_MIX = {"4g": 0.5, "wifi": 0.5}
 
 
 def one_user_at_a_time(pop: tc.PopulationResults, users: int) -> float:
-    """Seconds to replay ``users`` users one by one with the same rules (the baseline)."""
+    """Seconds to replay ``users`` users one by one with the same rules (the baseline): the
+    same per-user inputs (``pop.inputs``) and the same launch rules, one user per call."""
     start = time.perf_counter()
-    facts, schedule, local = pop.model, pop.schedule, pop.local
-    cold_of = [tc.expected_load_time(facts.folder, p).total_s for p in pop.profiles]  # once, as the vectorised run
     rng = np.random.default_rng(pop.seed)
     for i in range(users):
-        p = pop.profiles[int(pop.profile_of[i])]
-        cold = np.array([cold_of[int(pop.profile_of[i])]])
-        u = _Users(cold, np.array([p.mean_rtt_s()]),
-                   np.array([facts.stored_bytes <= pop.limit_bytes - pop.other_data_bytes[i]]),
-                   np.array([pop.hours_between[i] * 3600.0]))
+        u = pop.inputs.subset(np.array([i]))
         for strategy in pop.strategies:
-            _simulate(strategy, schedule, u, local, facts.download_bytes, rng)
+            _simulate(strategy, pop.schedule, u, pop.local, pop.model.download_bytes, rng)
     return time.perf_counter() - start
 
 

@@ -12,7 +12,7 @@ import math
 from typing import Any, Callable
 
 from ..errors import InvalidArgumentError
-from ..experiments.sources import ModelSource, describe, find_model, resolve_model_dir
+from ..experiments.sources import ModelSource, describe, find_model
 from ..netsim.profiles import Profile
 
 MIB = 1024 * 1024
@@ -20,10 +20,9 @@ MIB = 1024 * 1024
 
 def model_source(value: str | None, say: Callable[[str], object]) -> ModelSource:
     """A model folder (or a folder with a mobilenet_v1_0.25_224 child), else the one rule's model."""
-    if value:
-        return ModelSource.from_folder(resolve_model_dir(value))
-    source = find_model(say=say)
-    say(f"no model given: {describe(source)}")
+    source = find_model(model_dir=value, say=say)
+    if not value:
+        say(f"no model given: {describe(source)}")
     return source
 
 
